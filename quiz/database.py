@@ -1,0 +1,56 @@
+"""Engine set-up: SQLite pragmas and immediate write transactions, write-transaction helper."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from quiz.extensions import db
+
+_IMMEDIATE = "quiz_begin_immediate"
+
+
+def configure_engine(engine: Engine) -> None:
+    """Make SQLite safe for several processes: WAL, a busy timeout, immediate write locks."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY
+        # under concurrency, whatever the busy timeout; writers take the lock up front.
+        if connection.get_execution_options().get(_IMMEDIATE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Run a block as one write transaction on the session: commit on success, roll back on error.
+
+    On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE). Whatever the
+    session had open is ended first, so the block sees fresh data.
+    """
+    session = db.session
+    session.rollback()
+    session.connection(execution_options={_IMMEDIATE: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

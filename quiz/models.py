@@ -1,0 +1,296 @@
+"""Typed SQLAlchemy models; no behaviour beyond what the columns mean."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quiz.extensions import db
+
+# JSONB on PostgreSQL, plain JSON text elsewhere.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """timestamptz on PostgreSQL; on SQLite, naive values read back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC values")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+LEAD_STATUSES = ("new", "contacted", "booked", "won", "lost")
+CONTACT_TIMINGS = ("after", "before")
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    """Return a random UUID as text (public ids, event ids)."""
+    return str(uuid.uuid4())
+
+
+class Clinic(db.Model):
+    """A clinic embedding the quiz: its origins, contacts, voice and branding."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    booking_url: Mapped[str | None] = mapped_column(String(500))
+    privacy_url: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    contact_timing: Mapped[str] = mapped_column(String(10), default="after")
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    webhook_include_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Branding (colours, font stack, radius, logo) and voice (intro/thanks text, hidden content).
+    branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Lead(db.Model):
+    """A visitor who consented to be contacted; health data is encrypted in `health_data`."""
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "submission_id", name="uq_leads_submission"),
+        Index("ix_leads_clinic_created", "clinic_id", "created_at"),
+        Index("ix_leads_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # One visitor's quiz run; a second submit of the same run finds the first lead.
+    submission_id: Mapped[str] = mapped_column(String(64))
+
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    contact_time: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+
+    consent_contact_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consent_health_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consent_marketing_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consent_version: Mapped[str] = mapped_column(String(64))
+    wants_copy: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Kept in clear for lists, filters and analytics; the detail stays encrypted.
+    suitability: Mapped[str] = mapped_column(String(20), index=True)
+    outcome_id: Mapped[str] = mapped_column(String(63), index=True)
+    top_area: Mapped[str | None] = mapped_column(String(63))
+    questionnaire_version: Mapped[str] = mapped_column(String(64))
+    health_data: Mapped[str] = mapped_column(Text)
+
+    utm_source: Mapped[str | None] = mapped_column(String(200), index=True)
+    utm_medium: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200), index=True)
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
+    page_url: Mapped[str | None] = mapped_column(String(1000))
+
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic] = relationship()
+
+
+class QuestionnaireSnapshot(db.Model):
+    """The questionnaire as it was at a version, so old leads show the questions they saw."""
+
+    __tablename__ = "questionnaire_snapshots"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Event(db.Model):
+    """A funnel event (view, start, step, complete, lead); never personal data."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_clinic_kind_created", "clinic_id", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    step: Mapped[str | None] = mapped_column(String(63))
+    outcome_id: Mapped[str | None] = mapped_column(String(63))
+    suitability: Mapped[str | None] = mapped_column(String(20))
+    utm_source: Mapped[str | None] = mapped_column(String(200))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyRecord(db.Model):
+    """The first answer to an API request sent with an Idempotency-Key."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("clinic_id", "key", name="uq_idempotency_clinic_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class User(db.Model):
+    """A back-office account: `admin` sees every clinic, `staff` only its own."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic | None] = relationship()
+
+
+class LeadNote(db.Model):
+    """A note staff wrote on a lead."""
+
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class LeadStatusChange(db.Model):
+    """A change of a lead's status, for its timeline."""
+
+    __tablename__ = "lead_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    old_status: Mapped[str] = mapped_column(String(20))
+    new_status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class ExportRecord(db.Model):
+    """Who exported which leads, when, in which format, with which filters."""
+
+    __tablename__ = "export_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254))
+    format: Mapped[str] = mapped_column(String(10))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ExportedLead(db.Model):
+    """That a lead was included in an export (for the lead's timeline)."""
+
+    __tablename__ = "exported_leads"
+
+    export_id: Mapped[int] = mapped_column(
+        ForeignKey("export_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    lead_id: Mapped[int] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Delivery(db.Model):
+    """An outbox row: one lead event to send over one channel, retried until sent or failed."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    event_type: Mapped[str] = mapped_column(String(40), default="lead.created")
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))  # "email", "webhook", "visitor_email"
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lead: Mapped[Lead] = relationship()
+
+
+class ApiToken(db.Model):
+    """A clinic's bearer token for the pull API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic] = relationship()
+
+
+class AuditEntry(db.Model):
+    """A security-relevant action: sign-ins, exports, erasures, key rotations."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

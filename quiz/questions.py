@@ -1,0 +1,728 @@
+"""Parse and validate questions.json into frozen dataclasses, and check a visitor's answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SUITABILITIES = ("good", "possible", "consult", "not_suitable")
+FLAGS = ("stop", "consult")
+QUESTION_TYPES = ("single", "multiple")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_SHOW_IF = re.compile(r"^\s*([a-z0-9_-]+)\s*:\s*([a-z0-9_|-]+)\s*$")
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire that breaks the schema; `problems` holds one line per error."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of visitor-facing text in every language the questionnaire supports."""
+
+    values: tuple[tuple[str, str], ...]
+
+    def get(self, language: str) -> str:
+        """Return the text in `language`, falling back to the first language."""
+        for lang, value in self.values:
+            if lang == language:
+                return value
+        return self.values[0][1]
+
+    def all(self) -> list[str]:
+        """Return every translation (used by the claims scan)."""
+        return [value for _, value in self.values]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`question:option|option`: true when that question applies and has one of those options."""
+
+    question_id: str
+    option_ids: frozenset[str]
+    source: str
+
+    def holds(self, answers: Mapping[str, tuple[str, ...]]) -> bool:
+        """Tell whether the answers satisfy this condition."""
+        return bool(self.option_ids.intersection(answers.get(self.question_id, ())))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a question, with what choosing it means for the result."""
+
+    id: str
+    label: Text
+    scores: tuple[tuple[str, int], ...] = ()
+    flag: str | None = None
+    reason: Text | None = None
+    content: tuple[str, ...] = ()
+    ends_quiz: bool = False
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """A single- or multiple-choice question, shown only when its `show_if` holds."""
+
+    id: str
+    type: str
+    step: str
+    text: Text
+    options: tuple[Option, ...]
+    required: bool = True
+    help: Text | None = None
+    show_if: Condition | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        """Return the option with that id, or None."""
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A screen of the quiz grouping a few related questions."""
+
+    id: str
+    title: Text
+    question_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Area:
+    """A scoring area (body, face, scalp, pigmentation…)."""
+
+    id: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class OutcomeRule:
+    """When an outcome applies; every condition given must hold."""
+
+    suitability: frozenset[str] = frozenset()
+    top_area: frozenset[str] = frozenset()
+    answers: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A result the visitor can get: a title, an explanation and what to read next."""
+
+    id: str
+    title: Text
+    text: Text
+    when: OutcomeRule
+    content: tuple[str, ...] = ()
+    suitability: str | None = None
+    doctor: bool = False
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    """An educational page, kept as Markdown beside questions.json."""
+
+    id: str
+    title: Text
+    file: str
+    summary: Text
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The whole questionnaire: questions in steps, scoring areas, outcomes and content."""
+
+    version: str
+    languages: tuple[str, ...]
+    areas: tuple[Area, ...]
+    steps: tuple[Step, ...]
+    questions: tuple[Question, ...]
+    outcomes: tuple[Outcome, ...]
+    content: tuple[ContentItem, ...]
+    good_threshold: int
+    consent_version: str
+    base_dir: str = ""
+    _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def question(self, question_id: str) -> Question:
+        """Return the question with that id (KeyError when unknown)."""
+        return self._by_id[question_id]
+
+    def content_item(self, content_id: str) -> ContentItem | None:
+        """Return the content item with that id, or None."""
+        return next((c for c in self.content if c.id == content_id), None)
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        """Return the outcome with that id, or None."""
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
+
+    def step_questions(self, step: Step) -> list[Question]:
+        """Return the questions of a step, in order."""
+        return [self._by_id[qid] for qid in step.question_ids]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(path: str | Path) -> Questionnaire:
+    """Read and validate a questionnaire file; raise QuestionnaireError listing every problem."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise QuestionnaireError([f"{path}: cannot read ({exc.strerror})"]) from None
+    try:
+        document = json.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise QuestionnaireError([f"{path}: not UTF-8 text"]) from None
+    except json.JSONDecodeError as exc:
+        raise QuestionnaireError(
+            [f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
+    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
+    return parse(document, version=version, base_dir=str(path.parent))
+
+
+def parse(document: Any, *, version: str = "", base_dir: str = "") -> Questionnaire:
+    """Validate a decoded questionnaire document and build the frozen model."""
+    parser = _Parser(base_dir)
+    result = parser.questionnaire(document, version or _hash_document(document))
+    if parser.problems:
+        raise QuestionnaireError(parser.problems)
+    assert result is not None
+    return result
+
+
+def _hash_document(document: Any) -> str:
+    encoded = json.dumps(document, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()[:12]
+
+
+class _Parser:
+    """Walks the document once, collecting every problem with its JSON path."""
+
+    def __init__(self, base_dir: str):
+        self.base_dir = base_dir
+        self.problems: list[str] = []
+        self.languages: tuple[str, ...] = ("en",)
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def obj(self, value: Any, where: str, required: set[str], optional: set[str]) -> dict | None:
+        if not isinstance(value, dict):
+            self.fail(where, "must be an object")
+            return None
+        for key in sorted(required - value.keys()):
+            self.fail(where, f'missing "{key}"')
+        for key in sorted(value.keys() - required - optional):
+            self.fail(f"{where}.{key}", "unknown field")
+        return value
+
+    def ident(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not _ID.match(value):
+            self.fail(where, "must be an id of lowercase letters, digits, '_' or '-'")
+            return ""
+        return value
+
+    def text(self, value: Any, where: str) -> Text | None:
+        if isinstance(value, str):
+            if not value.strip():
+                self.fail(where, "must not be empty")
+                return None
+            if len(self.languages) > 1:
+                self.fail(where, f"needs a text for each language: {', '.join(self.languages)}")
+                return None
+            return Text(((self.languages[0], value),))
+        if isinstance(value, dict):
+            missing = [lang for lang in self.languages if not _nonblank(value.get(lang))]
+            extra = [lang for lang in value if lang not in self.languages]
+            for lang in missing:
+                self.fail(f"{where}.{lang}", "missing translation")
+            for lang in extra:
+                self.fail(f"{where}.{lang}", "language not listed in \"languages\"")
+            if missing or extra:
+                return None
+            return Text(tuple((lang, value[lang]) for lang in self.languages))
+        self.fail(where, "must be a string or an object of translations")
+        return None
+
+    def id_list(self, value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.fail(where, "must be a list of ids")
+            return ()
+        return tuple(self.ident(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+    def condition(self, value: Any, where: str, known: dict[str, Question]) -> Condition | None:
+        match = _SHOW_IF.match(value) if isinstance(value, str) else None
+        if not match:
+            self.fail(where, 'must look like "question_id:option_id|option_id"')
+            return None
+        qid, opts = match.group(1), match.group(2).split("|")
+        question = known.get(qid)
+        if question is None:
+            self.fail(where, f'refers to "{qid}", which is not an earlier question')
+            return None
+        for opt in opts:
+            if question.option(opt) is None:
+                self.fail(where, f'"{qid}" has no option "{opt}"')
+        return Condition(qid, frozenset(opts), value.strip())
+
+    # -- sections
+
+    def questionnaire(self, doc: Any, version: str) -> Questionnaire | None:
+        doc = self.obj(
+            doc,
+            "$",
+            {"areas", "steps", "questions", "outcomes", "content"},
+            {"languages", "scoring", "consent_version", "$comment"},
+        )
+        if doc is None:
+            return None
+        languages = doc.get("languages", ["en"])
+        if (
+            not isinstance(languages, list)
+            or not languages
+            or not all(isinstance(x, str) and re.fullmatch(r"[a-z]{2}", x) for x in languages)
+        ):
+            self.fail("languages", "must be a non-empty list of two-letter language codes")
+        else:
+            self.languages = tuple(languages)
+
+        scoring = self.obj(doc.get("scoring", {}), "scoring", set(), {"good_threshold"}) or {}
+        good_threshold = scoring.get("good_threshold", 50)
+        if not isinstance(good_threshold, int) or not 1 <= good_threshold <= 100:
+            self.fail("scoring.good_threshold", "must be a whole number from 1 to 100")
+            good_threshold = 50
+        consent_version = doc.get("consent_version", "1")
+        if not isinstance(consent_version, str) or not consent_version:
+            self.fail("consent_version", "must be a non-empty string")
+            consent_version = "1"
+
+        areas = self.areas(doc.get("areas"))
+        area_ids = {a.id for a in areas}
+        content = self.content(doc.get("content"), area_ids)
+        content_ids = {c.id for c in content}
+        steps_raw = self.steps(doc.get("steps"))
+        questions = self.questions(doc.get("questions"), steps_raw, area_ids, content_ids)
+        by_id = {q.id: q for q in questions}
+        steps = tuple(
+            Step(sid, title, tuple(q.id for q in questions if q.step == sid))
+            for sid, title in steps_raw
+        )
+        for i, step in enumerate(steps):
+            if not step.question_ids:
+                self.fail(f"steps[{i}]", f'step "{step.id}" has no questions')
+        outcomes = self.outcomes(doc.get("outcomes"), area_ids, content_ids, by_id)
+        return Questionnaire(
+            version=version,
+            languages=self.languages,
+            areas=areas,
+            steps=steps,
+            questions=questions,
+            outcomes=outcomes,
+            content=content,
+            good_threshold=good_threshold,
+            consent_version=consent_version,
+            base_dir=self.base_dir,
+            _by_id=by_id,
+        )
+
+    def areas(self, value: Any) -> tuple[Area, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail("areas", "must be a non-empty list")
+            return ()
+        areas, seen = [], set()
+        for i, raw in enumerate(value):
+            where = f"areas[{i}]"
+            item = self.obj(raw, where, {"id", "label"}, set())
+            if item is None:
+                continue
+            aid = self.ident(item["id"], f"{where}.id") if "id" in item else ""
+            if aid in seen:
+                self.fail(f"{where}.id", f'duplicate id "{aid}"')
+            seen.add(aid)
+            label = self.text(item.get("label"), f"{where}.label")
+            if aid and label:
+                areas.append(Area(aid, label))
+        return tuple(areas)
+
+    def content(self, value: Any, area_ids: set[str]) -> tuple[ContentItem, ...]:
+        if not isinstance(value, list):
+            self.fail("content", "must be a list")
+            return ()
+        items, seen = [], set()
+        for i, raw in enumerate(value):
+            where = f"content[{i}]"
+            item = self.obj(raw, where, {"id", "title", "file", "summary"}, {"areas"})
+            if item is None:
+                continue
+            cid = self.ident(item.get("id"), f"{where}.id")
+            if cid in seen:
+                self.fail(f"{where}.id", f'duplicate id "{cid}"')
+            seen.add(cid)
+            title = self.text(item.get("title"), f"{where}.title")
+            summary = self.text(item.get("summary"), f"{where}.summary")
+            file = item.get("file")
+            if not isinstance(file, str) or not re.fullmatch(r"[a-z0-9_/-]+\.md", file or ""):
+                self.fail(f"{where}.file", "must be a relative path to a .md file")
+                file = ""
+            elif self.base_dir:
+                for lang in self.languages:
+                    path = Path(self.base_dir) / localized_file(file, lang, self.languages[0])
+                    if not path.is_file():
+                        self.fail(f"{where}.file", f"{path.name} does not exist")
+            areas = self.id_list(item.get("areas", []), f"{where}.areas")
+            for j, aid in enumerate(areas):
+                if aid and aid not in area_ids:
+                    self.fail(f"{where}.areas[{j}]", f'unknown area "{aid}"')
+            if cid and title and summary and file:
+                items.append(ContentItem(cid, title, file, summary, areas))
+        return tuple(items)
+
+    def steps(self, value: Any) -> list[tuple[str, Text]]:
+        if not isinstance(value, list) or not value:
+            self.fail("steps", "must be a non-empty list")
+            return []
+        steps, seen = [], set()
+        for i, raw in enumerate(value):
+            where = f"steps[{i}]"
+            item = self.obj(raw, where, {"id", "title"}, set())
+            if item is None:
+                continue
+            sid = self.ident(item.get("id"), f"{where}.id")
+            if sid in seen:
+                self.fail(f"{where}.id", f'duplicate id "{sid}"')
+            seen.add(sid)
+            title = self.text(item.get("title"), f"{where}.title")
+            if sid and title:
+                steps.append((sid, title))
+        return steps
+
+    def questions(
+        self,
+        value: Any,
+        steps: list[tuple[str, Text]],
+        area_ids: set[str],
+        content_ids: set[str],
+    ) -> tuple[Question, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail("questions", "must be a non-empty list")
+            return ()
+        step_order = [sid for sid, _ in steps]
+        questions: list[Question] = []
+        known: dict[str, Question] = {}
+        last_step_index = 0
+        for i, raw in enumerate(value):
+            where = f"questions[{i}]"
+            item = self.obj(
+                raw,
+                where,
+                {"id", "type", "text", "options", "step"},
+                {"required", "help", "show_if", "$comment"},
+            )
+            if item is None:
+                continue
+            qid = self.ident(item.get("id"), f"{where}.id")
+            if qid in known:
+                self.fail(f"{where}.id", f'duplicate id "{qid}"')
+            qtype = item.get("type")
+            if qtype not in QUESTION_TYPES:
+                self.fail(f"{where}.type", 'must be "single" or "multiple"')
+            step = item.get("step")
+            if step not in step_order:
+                self.fail(f"{where}.step", f'unknown step "{step}"')
+            else:
+                index = step_order.index(step)
+                if index < last_step_index:
+                    self.fail(f"{where}.step", "questions must be listed in the order of the steps")
+                last_step_index = max(last_step_index, index)
+            required = item.get("required", True)
+            if not isinstance(required, bool):
+                self.fail(f"{where}.required", "must be true or false")
+                required = True
+            text = self.text(item.get("text"), f"{where}.text")
+            help_text = self.text(item["help"], f"{where}.help") if "help" in item else None
+            show_if = (
+                self.condition(item["show_if"], f"{where}.show_if", known)
+                if "show_if" in item
+                else None
+            )
+            options = self.options(item.get("options"), f"{where}.options", area_ids, content_ids)
+            if qtype == "single" and any(o.exclusive for o in options):
+                self.fail(f"{where}.options", '"exclusive" only makes sense on multiple choice')
+            if not (qid and text and options and qtype in QUESTION_TYPES and step in step_order):
+                continue
+            question = Question(
+                id=qid,
+                type=qtype,
+                step=step,
+                text=text,
+                options=options,
+                required=required,
+                help=help_text,
+                show_if=show_if,
+            )
+            questions.append(question)
+            known[qid] = question
+        return tuple(questions)
+
+    def options(
+        self, value: Any, where: str, area_ids: set[str], content_ids: set[str]
+    ) -> tuple[Option, ...]:
+        if not isinstance(value, list) or len(value) < 2:
+            self.fail(where, "must be a list of at least two options")
+            return ()
+        options, seen, ok = [], set(), True
+        for i, raw in enumerate(value):
+            at = f"{where}[{i}]"
+            item = self.obj(
+                raw,
+                at,
+                {"id", "label"},
+                {"scores", "flag", "reason", "content", "ends_quiz", "exclusive"},
+            )
+            if item is None:
+                ok = False
+                continue
+            oid = self.ident(item.get("id"), f"{at}.id")
+            if oid in seen:
+                self.fail(f"{at}.id", f'duplicate id "{oid}"')
+                ok = False
+            seen.add(oid)
+            label = self.text(item.get("label"), f"{at}.label")
+            scores = self.scores(item.get("scores", {}), f"{at}.scores", area_ids)
+            flag = item.get("flag")
+            if flag is not None and flag not in FLAGS:
+                self.fail(f"{at}.flag", 'must be "stop" or "consult"')
+            reason = self.text(item["reason"], f"{at}.reason") if "reason" in item else None
+            if flag and reason is None:
+                self.fail(f"{at}.reason", "an option with a flag needs a reason the visitor can read")
+            content = self.id_list(item.get("content", []), f"{at}.content")
+            for j, cid in enumerate(content):
+                if cid and cid not in content_ids:
+                    self.fail(f"{at}.content[{j}]", f'unknown content id "{cid}"')
+            flags = {}
+            for key in ("ends_quiz", "exclusive"):
+                flags[key] = item.get(key, False)
+                if not isinstance(flags[key], bool):
+                    self.fail(f"{at}.{key}", "must be true or false")
+            if flags["ends_quiz"] and flag != "stop":
+                self.fail(f"{at}.ends_quiz", 'only an option flagged "stop" can end the quiz')
+            if not (oid and label):
+                ok = False
+                continue
+            options.append(
+                Option(
+                    id=oid,
+                    label=label,
+                    scores=scores,
+                    flag=flag if flag in FLAGS else None,
+                    reason=reason,
+                    content=content,
+                    ends_quiz=flags["ends_quiz"] is True,
+                    exclusive=flags["exclusive"] is True,
+                )
+            )
+        return tuple(options) if ok else ()
+
+    def scores(self, value: Any, where: str, area_ids: set[str]) -> tuple[tuple[str, int], ...]:
+        if not isinstance(value, dict):
+            self.fail(where, "must be an object of area: points")
+            return ()
+        scores = []
+        for aid, points in value.items():
+            if aid not in area_ids:
+                self.fail(f"{where}.{aid}", f'unknown area "{aid}"')
+            elif not isinstance(points, int) or isinstance(points, bool) or not -100 <= points <= 100:
+                self.fail(f"{where}.{aid}", "must be a whole number from -100 to 100")
+            else:
+                scores.append((aid, points))
+        return tuple(scores)
+
+    def outcomes(
+        self,
+        value: Any,
+        area_ids: set[str],
+        content_ids: set[str],
+        questions: dict[str, Question],
+    ) -> tuple[Outcome, ...]:
+        if not isinstance(value, list) or not value:
+            self.fail("outcomes", "must be a non-empty list")
+            return ()
+        outcomes, seen = [], set()
+        for i, raw in enumerate(value):
+            where = f"outcomes[{i}]"
+            item = self.obj(
+                raw, where, {"id", "title", "text", "when"}, {"content", "suitability", "doctor"}
+            )
+            if item is None:
+                continue
+            oid = self.ident(item.get("id"), f"{where}.id")
+            if oid in seen:
+                self.fail(f"{where}.id", f'duplicate id "{oid}"')
+            seen.add(oid)
+            title = self.text(item.get("title"), f"{where}.title")
+            text = self.text(item.get("text"), f"{where}.text")
+            rule = self.rule(item.get("when"), f"{where}.when", area_ids, questions)
+            content = self.id_list(item.get("content", []), f"{where}.content")
+            for j, cid in enumerate(content):
+                if cid and cid not in content_ids:
+                    self.fail(f"{where}.content[{j}]", f'unknown content id "{cid}"')
+            suitability = item.get("suitability")
+            if suitability is not None and suitability not in SUITABILITIES:
+                self.fail(f"{where}.suitability", f"must be one of {', '.join(SUITABILITIES)}")
+                suitability = None
+            doctor = item.get("doctor", False)
+            if not isinstance(doctor, bool):
+                self.fail(f"{where}.doctor", "must be true or false")
+            if oid and title and text and rule is not None:
+                outcomes.append(
+                    Outcome(oid, title, text, rule, content, suitability, doctor is True)
+                )
+        if outcomes and outcomes[-1].when != OutcomeRule():
+            self.fail(
+                f"outcomes[{len(value) - 1}].when",
+                "the last outcome must have no conditions, so every visitor gets one",
+            )
+        return tuple(outcomes)
+
+    def rule(
+        self, value: Any, where: str, area_ids: set[str], questions: dict[str, Question]
+    ) -> OutcomeRule | None:
+        item = self.obj(value, where, set(), {"suitability", "top_area", "answers"})
+        if item is None:
+            return None
+        suitability = item.get("suitability", [])
+        if not isinstance(suitability, list) or any(s not in SUITABILITIES for s in suitability):
+            self.fail(f"{where}.suitability", f"must be a list of {', '.join(SUITABILITIES)}")
+            suitability = []
+        top_area = item.get("top_area", [])
+        if not isinstance(top_area, list) or any(a not in area_ids for a in top_area):
+            self.fail(f"{where}.top_area", "must be a list of known area ids")
+            top_area = []
+        answers_raw = item.get("answers", [])
+        if not isinstance(answers_raw, list):
+            self.fail(f"{where}.answers", "must be a list of conditions")
+            answers_raw = []
+        answers = []
+        for j, raw in enumerate(answers_raw):
+            condition = self.condition(raw, f"{where}.answers[{j}]", questions)
+            if condition:
+                answers.append(condition)
+        return OutcomeRule(frozenset(suitability), frozenset(top_area), tuple(answers))
+
+
+def _nonblank(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def localized_file(file: str, language: str, default_language: str) -> str:
+    """Return the path of a content file in a language (`x.md` → `x.de.md`)."""
+    if language == default_language:
+        return file
+    return file[: -len(".md")] + f".{language}.md"
+
+
+# --------------------------------------------------------------------------- answers
+
+Answers = dict[str, tuple[str, ...]]
+
+
+def applicable(questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]) -> list[str]:
+    """Return the ids of the questions that apply to these answers, in order."""
+    return list(clean_answers(questionnaire, answers)[1])
+
+
+def clean_answers(
+    questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]
+) -> tuple[Answers, list[str]]:
+    """Keep only answers to questions that apply; return them and the applicable question ids.
+
+    Questions are walked in order: a question applies when its `show_if` holds for the kept
+    answers before it and no earlier answer ended the quiz.
+    """
+    kept: Answers = {}
+    applicable_ids: list[str] = []
+    for question in questionnaire.questions:
+        if question.show_if and not question.show_if.holds(kept):
+            continue
+        applicable_ids.append(question.id)
+        chosen = tuple(answers.get(question.id, ()))
+        if chosen:
+            kept[question.id] = chosen
+            if any((o := question.option(c)) and o.ends_quiz for c in chosen):
+                break
+    return kept, applicable_ids
+
+
+def check_answers(
+    questionnaire: Questionnaire, raw: Mapping[str, Any], *, only: Iterable[str] | None = None
+) -> tuple[Answers, dict[str, list[str]]]:
+    """Validate raw answers (option id or list of ids per question) against the questionnaire.
+
+    Returns the answers that apply, normalised to tuples, and errors keyed by question id.
+    `only` restricts the "required" check to those question ids (one step of the HTML path).
+    Unknown questions and options are errors; answers to questions that do not apply are
+    ignored, as the API contract says.
+    """
+    errors: dict[str, list[str]] = {}
+    normalised: dict[str, tuple[str, ...]] = {}
+    for qid, value in raw.items():
+        try:
+            question = questionnaire.question(qid)
+        except KeyError:
+            errors.setdefault(str(qid)[:100], []).append("Unknown question.")
+            continue
+        chosen = _as_choices(value)
+        if chosen is None:
+            kind = "an option id" if question.type == "single" else "a list of option ids"
+            errors.setdefault(qid, []).append(f"Must be {kind}.")
+            continue
+        if question.type == "single" and len(chosen) > 1:
+            errors.setdefault(qid, []).append("Choose only one option.")
+            continue
+        unknown = [c for c in chosen if question.option(c) is None]
+        if unknown:
+            errors.setdefault(qid, []).append("Choose one of the options shown.")
+            continue
+        if len(set(chosen)) != len(chosen):
+            chosen = tuple(dict.fromkeys(chosen))
+        exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
+        if exclusive and len(chosen) > 1:
+            label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
+            errors.setdefault(qid, []).append(f'"{label}" cannot be combined with other options.')
+            continue
+        normalised[qid] = chosen
+    kept, applicable_ids = clean_answers(questionnaire, normalised)
+    wanted = set(only) if only is not None else None
+    for qid in applicable_ids:
+        question = questionnaire.question(qid)
+        if wanted is not None and qid not in wanted:
+            continue
+        if question.required and qid not in kept and qid not in errors:
+            message = "Please choose an answer." if question.type == "single" else (
+                "Please choose at least one option."
+            )
+            errors[qid] = [message]
+    # Errors on known questions that do not apply are dropped: such answers are ignored.
+    known = questionnaire._by_id
+    return kept, {k: v for k, v in errors.items() if k in applicable_ids or k not in known}
+
+
+def _as_choices(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 50:
+        return tuple(v for v in value if v)
+    return None

@@ -1,0 +1,138 @@
+"""Score a visitor's answers: area scores, suitability, outcome, reasons and content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from quiz.questions import Answers, ContentItem, Outcome, Questionnaire, Text, clean_answers
+
+# Stricter suitabilities come later: a result can only ever be made stricter.
+_SEVERITY = {"good": 0, "possible": 1, "consult": 2, "not_suitable": 3}
+_REASON_ORDER = {"stop": 0, "consult": 1, "note": 2}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A sentence explaining the result, traceable to the answer that caused it."""
+
+    kind: str  # "stop", "consult" or "note"
+    text: Text
+    question_id: str
+    option_id: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything the visitor is told, and what a lead stores."""
+
+    suitability: str
+    outcome: Outcome
+    scores: dict[str, int]
+    top_area: str | None
+    reasons: tuple[Reason, ...]
+    content: tuple[ContentItem, ...]
+    answers: Answers
+    store_lead: bool
+
+    def to_dict(self, language: str) -> dict:
+        """Return the JSON-ready form used by the API and stored (encrypted) with a lead."""
+        return {
+            "outcome": {
+                "id": self.outcome.id,
+                "title": self.outcome.title.get(language),
+                "suitability": self.suitability,
+            },
+            "scores": dict(self.scores),
+            "reasons": [r.text.get(language) for r in self.reasons],
+        }
+
+
+def stricter(a: str, b: str | None) -> str:
+    """Return the stricter of two suitabilities."""
+    if b is None:
+        return a
+    return a if _SEVERITY[a] >= _SEVERITY[b] else b
+
+
+def score(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Iterable[str]],
+    *,
+    hidden_content: Iterable[str] = (),
+) -> Result:
+    """Score answers that `check_answers` accepted; answers to hidden questions are ignored."""
+    kept, _ = clean_answers(questionnaire, {k: tuple(v) for k, v in answers.items()})
+    totals = {area.id: 0 for area in questionnaire.areas}
+    reasons: list[Reason] = []
+    flags: set[str] = set()
+    option_content: list[str] = []
+    store_lead = True
+    for question in questionnaire.questions:
+        for option_id in kept.get(question.id, ()):
+            option = question.option(option_id)
+            if option is None:
+                continue
+            for area, points in option.scores:
+                totals[area] += points
+            if option.flag:
+                flags.add(option.flag)
+            if option.reason:
+                reasons.append(Reason(option.flag or "note", option.reason, question.id, option.id))
+            option_content.extend(option.content)
+            store_lead = store_lead and not option.ends_quiz
+
+    scores = {area: max(0, min(100, points)) for area, points in totals.items()}
+    top_area = _top_area(questionnaire, scores)
+    if "stop" in flags:
+        suitability = "not_suitable"
+    elif "consult" in flags:
+        suitability = "consult"
+    elif top_area is not None and scores[top_area] >= questionnaire.good_threshold:
+        suitability = "good"
+    else:
+        suitability = "possible"
+
+    outcome = _choose_outcome(questionnaire, suitability, top_area, kept)
+    suitability = stricter(suitability, outcome.suitability)
+    hidden = set(hidden_content)
+    content_ids = dict.fromkeys([*outcome.content, *option_content])
+    content = tuple(
+        item
+        for cid in content_ids
+        if cid not in hidden and (item := questionnaire.content_item(cid)) is not None
+    )
+    reasons.sort(key=lambda r: _REASON_ORDER[r.kind])
+    return Result(
+        suitability=suitability,
+        outcome=outcome,
+        scores=scores,
+        top_area=top_area,
+        reasons=tuple(reasons),
+        content=content,
+        answers=kept,
+        store_lead=store_lead,
+    )
+
+
+def _top_area(questionnaire: Questionnaire, scores: dict[str, int]) -> str | None:
+    best = max(scores.values(), default=0)
+    if best <= 0:
+        return None
+    return next(area.id for area in questionnaire.areas if scores[area.id] == best)
+
+
+def _choose_outcome(
+    questionnaire: Questionnaire, suitability: str, top_area: str | None, answers: Answers
+) -> Outcome:
+    for outcome in questionnaire.outcomes:
+        rule = outcome.when
+        if rule.suitability and suitability not in rule.suitability:
+            continue
+        if rule.top_area and top_area not in rule.top_area:
+            continue
+        if not all(condition.holds(answers) for condition in rule.answers):
+            continue
+        return outcome
+    # The loader guarantees an unconditional last outcome, so this is unreachable.
+    raise AssertionError("questionnaire has no fallback outcome")
