@@ -608,7 +608,9 @@ class _Parser:
             self.fail(f"{where}.suitability", f"must be a list of {', '.join(SUITABILITIES)}")
             suitability = []
         top_area = item.get("top_area", [])
-        if not isinstance(top_area, list) or any(a not in area_ids for a in top_area):
+        if not isinstance(top_area, list) or any(
+            not isinstance(a, str) or a not in area_ids for a in top_area
+        ):
             self.fail(f"{where}.top_area", "must be a list of known area ids")
             top_area = []
         answers_raw = item.get("answers", [])
