@@ -301,7 +301,11 @@ class _Parser:
 
         scoring = self.obj(doc.get("scoring", {}), "scoring", set(), {"good_threshold"}) or {}
         good_threshold = scoring.get("good_threshold", 50)
-        if not isinstance(good_threshold, int) or not 1 <= good_threshold <= 100:
+        if (
+            not isinstance(good_threshold, int)
+            or isinstance(good_threshold, bool)
+            or not 1 <= good_threshold <= 100
+        ):
             self.fail("scoring.good_threshold", "must be a whole number from 1 to 100")
             good_threshold = 50
         consent_version = doc.get("consent_version", "1")
