@@ -353,7 +353,7 @@ class _Parser:
             if item is None:
                 continue
             aid = self.ident(item["id"], f"{where}.id") if "id" in item else ""
-            if aid in seen:
+            if aid and aid in seen:
                 self.fail(f"{where}.id", f'duplicate id "{aid}"')
             seen.add(aid)
             label = self.text(item.get("label"), f"{where}.label")
@@ -372,7 +372,7 @@ class _Parser:
             if item is None:
                 continue
             cid = self.ident(item.get("id"), f"{where}.id")
-            if cid in seen:
+            if cid and cid in seen:
                 self.fail(f"{where}.id", f'duplicate id "{cid}"')
             seen.add(cid)
             title = self.text(item.get("title"), f"{where}.title")
@@ -405,7 +405,7 @@ class _Parser:
             if item is None:
                 continue
             sid = self.ident(item.get("id"), f"{where}.id")
-            if sid in seen:
+            if sid and sid in seen:
                 self.fail(f"{where}.id", f'duplicate id "{sid}"')
             seen.add(sid)
             title = self.text(item.get("title"), f"{where}.title")
@@ -500,7 +500,7 @@ class _Parser:
                 ok = False
                 continue
             oid = self.ident(item.get("id"), f"{at}.id")
-            if oid in seen:
+            if oid and oid in seen:
                 self.fail(f"{at}.id", f'duplicate id "{oid}"')
                 ok = False
             seen.add(oid)
@@ -573,7 +573,7 @@ class _Parser:
             if item is None:
                 continue
             oid = self.ident(item.get("id"), f"{where}.id")
-            if oid in seen:
+            if oid and oid in seen:
                 self.fail(f"{where}.id", f'duplicate id "{oid}"')
             seen.add(oid)
             title = self.text(item.get("title"), f"{where}.title")
