@@ -63,7 +63,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     database_url = get("DATABASE_URL") or f"sqlite:///{instance / 'quiz.db'}"
     scheme = database_url.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
-        raise ConfigError(f"DATABASE_URL: expected sqlite:/// or postgresql+psycopg://, got {scheme!r}")
+        raise ConfigError(
+            f"DATABASE_URL: expected sqlite:/// or postgresql+psycopg://, got {scheme!r}"
+        )
     if scheme in {"postgresql", "postgres"}:
         database_url = "postgresql+psycopg" + database_url[len(scheme) :]
     config["SQLALCHEMY_DATABASE_URI"] = database_url

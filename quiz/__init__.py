@@ -1,0 +1,72 @@
+"""The quiz application: create_app() wires config, extensions, blueprints, errors and CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from quiz.config import ROOT, ConfigError, load_config
+from quiz.crypto import EncryptionKeyError, Vault
+from quiz.questions import QuestionnaireError, load
+
+
+def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """Build the app; a bad setting or questionnaire exits with one line per problem."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    try:
+        app.config.from_mapping(load_config(app.instance_path))
+        app.config.from_mapping(overrides or {})
+        app.extensions["vault"] = Vault(app.config["DATA_ENCRYPTION_KEYS"])
+        app.extensions["questionnaire"] = load(app.config["QUESTIONS_FILE"])
+    except (ConfigError, EncryptionKeyError) as exc:
+        _exit(f"configuration error: {exc}")
+    except QuestionnaireError as exc:
+        _exit(*(f"{Path(app.config['QUESTIONS_FILE']).name}: {p}" for p in exc.problems))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from quiz import errors, headers
+
+    errors.init_app(app)
+    headers.init_app(app)
+
+    from quiz.commands import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from quiz.database import configure_engine
+    from quiz.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from quiz.api import bp as api_bp
+    from quiz.embed import bp as embed_bp
+
+    app.register_blueprint(embed_bp)
+    app.register_blueprint(api_bp)
+
+
+def _exit(*lines: str) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+    raise SystemExit(1)

@@ -1,0 +1,90 @@
+"""Command-line interface: clinic, questions, leads (and more) groups over the services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from quiz import services
+from quiz.questions import QuestionnaireError, load
+
+clinic_cli = AppGroup("clinic", help="Manage clinics.")
+questions_cli = AppGroup("questions", help="Check questionnaires.")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    for group in (clinic_cli, questions_cli):
+        app.cli.add_command(group)
+
+
+def embed_snippet(clinic_slug: str, public_url: str) -> str:
+    """Return the one-line HTML snippet that embeds a clinic's quiz, with a no-script link."""
+    base = public_url.rstrip("/")
+    return (
+        f'<script src="{base}/static/embed.js" data-clinic="{clinic_slug}" async></script>\n'
+        f'<noscript><a href="{base}/embed/{clinic_slug}" target="_blank" rel="noopener">'
+        "Take our skin assessment</a></noscript>"
+    )
+
+
+def public_url() -> str:
+    """Return PUBLIC_URL, or the development server's address when it is unset."""
+    return current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+
+
+@clinic_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The clinic's name, shown to visitors.")
+@click.option("--origin", "origins", multiple=True, help="A site allowed to embed the quiz.")
+@click.option("--email", help="Where new leads are mailed.")
+@click.option("--webhook", help="URL that receives new leads as signed JSON.")
+@click.option("--language", default="en", show_default=True, help="Default language.")
+def clinic_create(slug, name, origins, email, webhook, language):
+    """Add a clinic and print its embed snippet."""
+    try:
+        clinic = services.create_clinic(
+            slug, name, origins=origins, email=email, webhook_url=webhook, language=language
+        )
+    except services.ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
+    click.echo(embed_snippet(clinic.slug, public_url()))
+
+
+@clinic_cli.command("list")
+def clinic_list():
+    """Print one clinic a line: slug, name, language, origins, email."""
+    from quiz.extensions import db
+    from quiz.models import Clinic
+
+    for clinic in db.session.execute(db.select(Clinic).order_by(Clinic.slug)).scalars():
+        click.echo(services.clinic_summary(clinic))
+
+
+@clinic_cli.command("ensure-demo", hidden=True)
+def clinic_ensure_demo():
+    """Create the demo clinic if it does not exist (used by `make run`)."""
+    clinic = services.ensure_demo_clinic()
+    click.echo(f"Demo clinic {clinic.slug!r} is ready.")
+
+
+@questions_cli.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def questions_check(file: Path | None):
+    """Validate a questionnaire; exit 1 with one line per error."""
+    path = file or Path(current_app.config["QUESTIONS_FILE"])
+    try:
+        questionnaire = load(path)
+    except QuestionnaireError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"{path.name}: OK, version {questionnaire.version}, "
+        f"{len(questionnaire.questions)} questions in {len(questionnaire.steps)} steps, "
+        f"{len(questionnaire.outcomes)} outcomes, {len(questionnaire.content)} content items"
+    )

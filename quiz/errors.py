@@ -1,0 +1,80 @@
+"""Error pages (HTML or JSON by what the client accepts) and the /healthz probe."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, jsonify, render_template, request
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from quiz.extensions import db
+
+bp = Blueprint("errors", __name__)
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "This request is not allowed.",
+    404: "We could not find that page.",
+    405: "That method is not allowed here.",
+    413: "The request is too large.",
+    422: "Some answers need another look.",
+    429: "Too many requests. Please wait a minute and try again.",
+    500: "Something went wrong on our side. Please try again.",
+    503: "The service is briefly unavailable. Please try again in a moment.",
+}
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report whether the database answers."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+def wants_json() -> bool:
+    """Tell whether the client asked for JSON (the API, or an Accept header)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(code: int, message: str | None = None):
+    """Return an error page or JSON body for a status code."""
+    message = message or MESSAGES.get(code, "Error.")
+    if wants_json():
+        return jsonify(error=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register /healthz and the error handlers."""
+    app.register_blueprint(bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        response = error_response(code, MESSAGES.get(code) or exc.description)
+        if code == 429 and exc.get_response().headers.get("Retry-After"):
+            body, status = response
+            return body, status, {"Retry-After": exc.get_response().headers["Retry-After"]}
+        return response
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(exc: SQLAlchemyError):
+        # The database is unreachable or refused the write: a friendly "try again", never a trace.
+        log.error("database error: %s", exc.__class__.__name__)
+        db.session.rollback()
+        return error_response(503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(InternalServerError.code)

@@ -1,0 +1,68 @@
+"""The visitor's progress through the quiz, carried in a signed hidden field instead of a cookie."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class StateError(ValueError):
+    """A state token that was tampered with, expired or does not belong to this clinic."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+@dataclass(frozen=True)
+class QuizState:
+    """Where a visitor is: answers so far, the step shown, attribution and language."""
+
+    clinic: str
+    language: str
+    run_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    answers: dict[str, list[str]] = field(default_factory=dict)
+    step: int = 0
+    source: dict[str, str] = field(default_factory=dict)
+
+    def with_answers(self, answers: dict[str, list[str]], step: int) -> QuizState:
+        """Return a copy with these answers and step."""
+        return replace(self, answers=answers, step=step)
+
+
+class StateSigner:
+    """Signs and checks QuizState tokens with the app's secret key."""
+
+    def __init__(self, secret_key: str, max_age: int):
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="quiz-state")
+        self._max_age = max_age
+
+    def dumps(self, state: QuizState) -> str:
+        """Return a signed, timestamped token for the state."""
+        return self._serializer.dumps(asdict(state))
+
+    def loads(self, token: str, clinic: str) -> QuizState:
+        """Check a token and return its state; raise StateError when it can't be trusted."""
+        try:
+            data: Any = self._serializer.loads(token, max_age=self._max_age)
+        except SignatureExpired:
+            raise StateError("This quiz page has expired.", expired=True) from None
+        except BadSignature:
+            raise StateError("This quiz page could not be verified.") from None
+        try:
+            state = QuizState(
+                clinic=str(data["clinic"]),
+                language=str(data["language"]),
+                run_id=str(data["run_id"]),
+                answers={str(k): [str(x) for x in v] for k, v in data["answers"].items()},
+                step=int(data["step"]),
+                source={str(k): str(v) for k, v in data["source"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise StateError("This quiz page could not be verified.") from None
+        if state.clinic != clinic:
+            raise StateError("This quiz page belongs to another clinic.")
+        return state

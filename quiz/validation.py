@@ -1,0 +1,167 @@
+"""Pure checks of contact details, consents and attribution shared by the form and the API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
+)
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A visitor's contact details, already checked."""
+
+    name: str
+    email: str
+    phone: str | None = None
+    contact_time: str | None = None
+
+
+def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
+    """Validate {"name", "email", "phone"?, "contact_time"?}; return the contact or errors."""
+    if not isinstance(raw, dict):
+        return None, {"contact": ["Must be an object with name and email."]}
+    errors: dict[str, list[str]] = {}
+    unknown = set(raw) - {"name", "email", "phone", "contact_time"}
+    for key in sorted(unknown):
+        errors[f"contact.{key}"[:100]] = ["Unknown field."]
+
+    def text(key: str, limit: int) -> str | None:
+        value = raw.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            errors[f"contact.{key}"] = ["Must be text."]
+            return None
+        value = " ".join(value.split())
+        if len(value) > limit:
+            errors[f"contact.{key}"] = [f"Must be at most {limit} characters."]
+            return None
+        if _CONTROL.search(value):
+            errors[f"contact.{key}"] = ["Contains characters that are not allowed."]
+            return None
+        return value
+
+    name = text("name", 200)
+    email = text("email", 254)
+    phone = text("phone", 40)
+    contact_time = text("contact_time", 20)
+    if name is None and "contact.name" not in errors:
+        errors["contact.name"] = ["Please tell us your name."]
+    if email is None and "contact.email" not in errors:
+        errors["contact.email"] = ["Please give an email address."]
+    elif email is not None and not _EMAIL.match(email):
+        errors["contact.email"] = ["Please give a valid email address, like name@example.com."]
+    if phone is not None and not _PHONE.match(phone):
+        errors["contact.phone"] = ["Please give a phone number using digits, spaces and + only."]
+    if contact_time is not None and contact_time not in CONTACT_TIMES:
+        errors["contact.contact_time"] = [f"Must be one of: {', '.join(CONTACT_TIMES)}."]
+    if errors:
+        return None, errors
+    assert name is not None and email is not None
+    return Contact(name, email.lower() if email else email, phone, contact_time), {}
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Which consents the visitor gave."""
+
+    contact: bool
+    health_data: bool
+    marketing: bool = False
+    wants_copy: bool = False
+
+
+def check_consent(raw: Any) -> tuple[Consent | None, dict[str, list[str]]]:
+    """Validate the consent object: contact and health_data must both be true to store a lead."""
+    if not isinstance(raw, dict):
+        return None, {"consent": ["Must be an object with contact and health_data."]}
+    errors: dict[str, list[str]] = {}
+    allowed = {"contact", "health_data", "marketing", "copy"}
+    for key in sorted(set(raw) - allowed):
+        errors[f"consent.{key}"[:100]] = ["Unknown field."]
+    for key in allowed:
+        if key in raw and not isinstance(raw[key], bool):
+            errors[f"consent.{key}"] = ["Must be true or false."]
+    if errors:
+        return None, errors
+    if raw.get("contact") is not True:
+        errors["consent.contact"] = ["We can only contact you if you agree to be contacted."]
+    if raw.get("health_data") is not True:
+        errors["consent.health_data"] = [
+            "We can only keep your answers if you agree to us processing them."
+        ]
+    if errors:
+        return None, errors
+    return Consent(True, True, raw.get("marketing") is True, raw.get("copy") is True), {}
+
+
+def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Validate attribution: the five utm_* fields and the host page URL."""
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, dict):
+        return {}, {"source": ["Must be an object."]}
+    errors: dict[str, list[str]] = {}
+    source: dict[str, str] = {}
+    for key, value in raw.items():
+        if key not in (*UTM_FIELDS, "page_url"):
+            errors[f"source.{key}"[:100]] = ["Unknown field."]
+        elif value is None or value == "":
+            continue
+        elif not isinstance(value, str) or _CONTROL.search(value):
+            errors[f"source.{key}"] = ["Must be text."]
+        elif key == "page_url":
+            cleaned = clean_page_url(value)
+            if cleaned is None:
+                errors["source.page_url"] = ["Must be an http(s) URL of at most 1000 characters."]
+            else:
+                source[key] = cleaned
+        elif len(value) > 200:
+            errors[f"source.{key}"] = ["Must be at most 200 characters."]
+        else:
+            source[key] = value.strip()
+    return source, errors
+
+
+def clean_page_url(value: str) -> str | None:
+    """Return an http(s) URL without its fragment, or None when it is not one."""
+    if len(value) > 1000:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return parts._replace(fragment="").geturl()
+
+
+def check_origin(value: str) -> str | None:
+    """Return a normalised `scheme://host[:port]` origin, or None when it is not one."""
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")

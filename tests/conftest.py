@@ -1,0 +1,167 @@
+"""Shared fixtures: an app per database backend, small factories, a cookie-less client."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from quiz import create_app
+from quiz.crypto import new_key
+from quiz.extensions import db
+from quiz.questions import Questionnaire, check_answers, clean_answers
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+_BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_report_header(config):
+    """Say which backends and services the run uses, and which it skips."""
+    lines = [f"databases: {', '.join(_BACKENDS)}"]
+    if not POSTGRES_URL:
+        lines.append("TEST_DATABASE_URL unset: PostgreSQL runs skipped (SQLite only)")
+    if not os.environ.get("REDIS_URL"):
+        lines.append("REDIS_URL unset: Redis-backed tests skipped")
+    return lines
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    """Create the schema once on the test PostgreSQL database."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    from quiz import models  # noqa: F401  (registers the tables)
+
+    db.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """The database URL of this test's backend."""
+    if request.param == "postgresql":
+        request.getfixturevalue("_postgres_schema")
+        return POSTGRES_URL  # type: ignore[return-value]
+    return f"sqlite:///{tmp_path / 'quiz.db'}"
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """Config overrides for the test app; tests may change them before `app` is built."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "DATA_ENCRYPTION_KEYS": [new_key()],
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    """A fresh app with an empty schema, on this test's backend."""
+    for name in ("DATABASE_URL", "SECRET_KEY", "DATA_ENCRYPTION_KEY", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    application = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    with application.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.create_all()
+        yield application
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def questionnaire(app) -> Questionnaire:
+    """The questionnaire the app loaded."""
+    return app.extensions["questionnaire"]
+
+
+@pytest.fixture
+def make_clinic(app):
+    """Factory: a stored clinic; keyword arguments override the defaults."""
+    from quiz import services
+
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, **overrides):
+        settings = overrides.pop("settings", None)
+        branding = overrides.pop("branding", None)
+        extra = {k: overrides.pop(k) for k in ("webhook_secret", "privacy_url") if k in overrides}
+        clinic = services.create_clinic(
+            slug or f"clinic-{next(counter)}",
+            overrides.pop("name", "Test Clinic"),
+            **overrides,
+        )
+        if settings is not None or branding is not None or extra:
+            clinic.settings = settings or {}
+            clinic.branding = branding or {}
+            for key, value in extra.items():
+                setattr(clinic, key, value)
+            db.session.commit()
+        return clinic
+
+    return make
+
+
+def answer_everything(questionnaire: Questionnaire, **chosen) -> dict[str, list[str]]:
+    """Return a complete valid answer set: `chosen` answers, and the first unflagged option
+    (or the exclusive "none" option) for every other applicable question."""
+    answers: dict[str, list[str]] = {qid: _as_list(v) for qid, v in chosen.items()}
+    for _ in range(len(questionnaire.questions) + 1):
+        _, applicable = clean_answers(questionnaire, {k: tuple(v) for k, v in answers.items()})
+        missing = [qid for qid in applicable if qid not in answers]
+        if not missing:
+            break
+        question = questionnaire.question(missing[0])
+        exclusive = [o for o in question.options if o.exclusive]
+        safe = [o for o in question.options if not o.flag]
+        answers[question.id] = [(exclusive or safe or list(question.options))[0].id]
+    kept, errors = check_answers(questionnaire, answers)
+    assert not errors, errors
+    return {qid: list(v) for qid, v in kept.items()}
+
+
+def _as_list(value) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+@pytest.fixture
+def make_lead(app, questionnaire):
+    """Factory: a stored lead for a clinic, through the same service the quiz uses."""
+    from quiz import services
+    from quiz.scoring import score
+    from quiz.validation import Consent, Contact
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(clinic, *, answers=None, name="Ada Lovelace", email=None, source=None, **kw):
+        n = next(counter)
+        result = score(questionnaire, answers or answer_everything(questionnaire))
+        return services.record_assessment(
+            clinic,
+            result,
+            contact=Contact(name, email or f"visitor{n}@example.com", kw.get("phone")),
+            consent=Consent(True, True, kw.get("marketing", False)),
+            source=source or {},
+            language=kw.get("language", "en"),
+            submission_id=kw.get("submission_id", f"run-{n}"),
+        )
+
+    return make
