@@ -43,6 +43,7 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=UTC)
         return value
 
+
 LEAD_STATUSES = ("new", "contacted", "booked", "won", "lost")
 CONTACT_TIMINGS = ("after", "before")
 
