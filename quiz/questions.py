@@ -215,6 +215,10 @@ class _Parser:
         self.base_dir = base_dir
         self.problems: list[str] = []
         self.languages: tuple[str, ...] = ("en",)
+        # Step ids by their index in the document, kept even when a step's title is invalid,
+        # so one bad field does not make every question of that step "unknown" too.
+        self.step_index: dict[str, int] = {}
+        self.used_steps: set[str] = set()
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
@@ -250,7 +254,7 @@ class _Parser:
             for lang in missing:
                 self.fail(f"{where}.{lang}", "missing translation")
             for lang in extra:
-                self.fail(f"{where}.{lang}", "language not listed in \"languages\"")
+                self.fail(f"{where}.{lang}", 'language not listed in "languages"')
             if missing or extra:
                 return None
             return Text(tuple((lang, value[lang]) for lang in self.languages))
@@ -324,9 +328,9 @@ class _Parser:
             Step(sid, title, tuple(q.id for q in questions if q.step == sid))
             for sid, title in steps_raw
         )
-        for i, step in enumerate(steps):
-            if not step.question_ids:
-                self.fail(f"steps[{i}]", f'step "{step.id}" has no questions')
+        for sid, i in self.step_index.items():
+            if sid not in self.used_steps:
+                self.fail(f"steps[{i}]", f'step "{sid}" has no questions')
         outcomes = self.outcomes(doc.get("outcomes"), area_ids, content_ids, by_id)
         return Questionnaire(
             version=version,
@@ -407,6 +411,8 @@ class _Parser:
             sid = self.ident(item.get("id"), f"{where}.id")
             if sid and sid in seen:
                 self.fail(f"{where}.id", f'duplicate id "{sid}"')
+            elif sid:
+                self.step_index[sid] = i
             seen.add(sid)
             title = self.text(item.get("title"), f"{where}.title")
             if sid and title:
@@ -423,7 +429,7 @@ class _Parser:
         if not isinstance(value, list) or not value:
             self.fail("questions", "must be a non-empty list")
             return ()
-        step_order = [sid for sid, _ in steps]
+        step_order = list(self.step_index)
         questions: list[Question] = []
         known: dict[str, Question] = {}
         last_step_index = 0
@@ -447,6 +453,7 @@ class _Parser:
             if step not in step_order:
                 self.fail(f"{where}.step", f'unknown step "{step}"')
             else:
+                self.used_steps.add(step)
                 index = step_order.index(step)
                 if index < last_step_index:
                     self.fail(f"{where}.step", "questions must be listed in the order of the steps")
@@ -511,7 +518,9 @@ class _Parser:
                 self.fail(f"{at}.flag", 'must be "stop" or "consult"')
             reason = self.text(item["reason"], f"{at}.reason") if "reason" in item else None
             if flag and reason is None:
-                self.fail(f"{at}.reason", "an option with a flag needs a reason the visitor can read")
+                self.fail(
+                    f"{at}.reason", "an option with a flag needs a reason the visitor can read"
+                )
             content = self.id_list(item.get("content", []), f"{at}.content")
             for j, cid in enumerate(content):
                 if cid and cid not in content_ids:
@@ -548,7 +557,9 @@ class _Parser:
         for aid, points in value.items():
             if aid not in area_ids:
                 self.fail(f"{where}.{aid}", f'unknown area "{aid}"')
-            elif not isinstance(points, int) or isinstance(points, bool) or not -100 <= points <= 100:
+            elif (
+                not isinstance(points, int) or isinstance(points, bool) or not -100 <= points <= 100
+            ):
                 self.fail(f"{where}.{aid}", "must be a whole number from -100 to 100")
             else:
                 scores.append((aid, points))
@@ -717,8 +728,10 @@ def check_answers(
         if wanted is not None and qid not in wanted:
             continue
         if question.required and qid not in kept and qid not in errors:
-            message = "Please choose an answer." if question.type == "single" else (
-                "Please choose at least one option."
+            message = (
+                "Please choose an answer."
+                if question.type == "single"
+                else ("Please choose at least one option.")
             )
             errors[qid] = [message]
     # Errors on known questions that do not apply are dropped: such answers are ignored.
