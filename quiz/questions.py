@@ -706,6 +706,7 @@ def check_answers(
             kind = "an option id" if question.type == "single" else "a list of option ids"
             errors.setdefault(qid, []).append(f"Must be {kind}.")
             continue
+        chosen = tuple(dict.fromkeys(chosen))
         if question.type == "single" and len(chosen) > 1:
             errors.setdefault(qid, []).append("Choose only one option.")
             continue
@@ -713,8 +714,6 @@ def check_answers(
         if unknown:
             errors.setdefault(qid, []).append("Choose one of the options shown.")
             continue
-        if len(set(chosen)) != len(chosen):
-            chosen = tuple(dict.fromkeys(chosen))
         exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
         if exclusive and len(chosen) > 1:
             label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
