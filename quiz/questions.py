@@ -576,6 +576,7 @@ class _Parser:
             self.fail("outcomes", "must be a non-empty list")
             return ()
         outcomes, seen = [], set()
+        last_rule: OutcomeRule | None = None
         for i, raw in enumerate(value):
             where = f"outcomes[{i}]"
             item = self.obj(
@@ -590,6 +591,8 @@ class _Parser:
             title = self.text(item.get("title"), f"{where}.title")
             text = self.text(item.get("text"), f"{where}.text")
             rule = self.rule(item.get("when"), f"{where}.when", area_ids, questions)
+            if i == len(value) - 1:
+                last_rule = rule
             content = self.id_list(item.get("content", []), f"{where}.content")
             for j, cid in enumerate(content):
                 if cid and cid not in content_ids:
@@ -605,7 +608,7 @@ class _Parser:
                 outcomes.append(
                     Outcome(oid, title, text, rule, content, suitability, doctor is True)
                 )
-        if outcomes and outcomes[-1].when != OutcomeRule():
+        if last_rule is not None and last_rule != OutcomeRule():
             self.fail(
                 f"outcomes[{len(value) - 1}].when",
                 "the last outcome must have no conditions, so every visitor gets one",
