@@ -59,11 +59,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from quiz.admin import bp as admin_bp
     from quiz.api import bp as api_bp
+    from quiz.demo import bp as demo_bp
     from quiz.embed import bp as embed_bp
+    from quiz.theme import bp as theme_bp
 
-    app.register_blueprint(embed_bp)
-    app.register_blueprint(api_bp)
+    for blueprint in (embed_bp, theme_bp, api_bp, admin_bp, demo_bp):
+        app.register_blueprint(blueprint)
 
 
 def _exit(*lines: str) -> None:

@@ -1,11 +1,11 @@
-"""Command-line interface: clinic, questions, leads (and more) groups over the services."""
+"""`clinic` and `questions` commands."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from quiz import services
@@ -13,12 +13,7 @@ from quiz.questions import QuestionnaireError, load
 
 clinic_cli = AppGroup("clinic", help="Manage clinics.")
 questions_cli = AppGroup("questions", help="Check questionnaires.")
-
-
-def register_commands(app: Flask) -> None:
-    """Attach every command group to the app's CLI."""
-    for group in (clinic_cli, questions_cli):
-        app.cli.add_command(group)
+GROUPS = (clinic_cli, questions_cli)
 
 
 def embed_snippet(clinic_slug: str, public_url: str) -> str:

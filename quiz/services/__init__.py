@@ -1,0 +1,27 @@
+"""The write side, one module per responsibility; the names views and commands use."""
+
+from quiz.services.assessments import (
+    EVENT_KINDS,
+    find_submission,
+    read_health_data,
+    record_assessment,
+    record_event,
+)
+from quiz.services.clinics import clinic_summary, create_clinic, ensure_demo_clinic
+from quiz.services.common import ServiceError, get_clinic, hidden_content, questionnaire, vault
+
+__all__ = [
+    "EVENT_KINDS",
+    "ServiceError",
+    "clinic_summary",
+    "create_clinic",
+    "ensure_demo_clinic",
+    "find_submission",
+    "get_clinic",
+    "hidden_content",
+    "questionnaire",
+    "read_health_data",
+    "record_assessment",
+    "record_event",
+    "vault",
+]
