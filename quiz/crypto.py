@@ -43,7 +43,10 @@ class Vault:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key."""
-        return self._multi.rotate(token.encode("ascii")).decode("ascii")
+        try:
+            return self._multi.rotate(token.encode("ascii")).decode("ascii")
+        except InvalidToken:
+            raise ValueError("cannot rotate: no configured key matches") from None
 
     def is_current(self, token: str) -> bool:
         """Tell whether a token is already encrypted under the newest key."""
