@@ -38,21 +38,21 @@ class Vault:
         """Decrypt a value encrypted under any configured key."""
         try:
             return json.loads(self._multi.decrypt(token.encode("ascii")))
-        except InvalidToken:
+        except (InvalidToken, UnicodeEncodeError):
             raise ValueError("cannot decrypt: no configured key matches") from None
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key."""
         try:
             return self._multi.rotate(token.encode("ascii")).decode("ascii")
-        except InvalidToken:
+        except (InvalidToken, UnicodeEncodeError):
             raise ValueError("cannot rotate: no configured key matches") from None
 
     def is_current(self, token: str) -> bool:
         """Tell whether a token is already encrypted under the newest key."""
         try:
             self._newest.decrypt(token.encode("ascii"))
-        except InvalidToken:
+        except (InvalidToken, UnicodeEncodeError):
             return False
         return True
 
