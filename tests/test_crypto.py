@@ -125,3 +125,12 @@ def test_surrounding_whitespace_in_a_key_is_ignored():
     key = new_key()
     token = make_vault(key).encrypt(ANSWERS)
     assert make_vault(f"  {key}\n").decrypt(token) == ANSWERS
+
+
+def test_non_ascii_token_is_not_current_and_fails_with_value_error():
+    vault = make_vault()
+    assert vault.is_current("tökén") is False
+    with pytest.raises(ValueError, match="no configured key matches"):
+        vault.decrypt("tökén")
+    with pytest.raises(ValueError, match="no configured key matches"):
+        vault.rotate("tökén")
