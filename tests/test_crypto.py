@@ -25,8 +25,10 @@ def test_round_trip_returns_the_same_value():
 @given(
     value=st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(),
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(st.text(max_size=5), children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=5), children, max_size=3)
+        ),
         max_leaves=8,
     )
 )

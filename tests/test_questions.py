@@ -841,5 +841,5 @@ def test_shipped_questionnaire_accepts_answers_picked_from_its_options(data):
         else:
             plain = [o.id for o in question.options if not o.exclusive] or ids[:1]
             raw[question.id] = data.draw(st.lists(st.sampled_from(plain), min_size=1, unique=True))
-    answers, errors = check_answers(questionnaire, raw)
+    _, errors = check_answers(questionnaire, raw)
     assert errors == {}

@@ -54,7 +54,9 @@ def reason_trail(result) -> list[tuple[str, str, str]]:
 
 
 def test_stop_answer_makes_the_result_not_suitable():
-    result = score(rich(), answers(conditions=["thinners"], area=["face"], expectations="realistic"))
+    result = score(
+        rich(), answers(conditions=["thinners"], area=["face"], expectations="realistic")
+    )
     assert result.suitability == "not_suitable"
     assert result.outcome.id == "stopped"
     assert reason_trail(result) == [("stop", "conditions", "thinners")]
@@ -80,7 +82,9 @@ def test_stop_wins_over_consult():
 def test_consult_wins_over_a_high_score():
     result = score(
         rich(),
-        answers(area=["face"], face_concern="wrinkles", face_depth="deep", expectations="realistic"),
+        answers(
+            area=["face"], face_concern="wrinkles", face_depth="deep", expectations="realistic"
+        ),
     )
     assert result.scores["face"] == 75
     assert result.suitability == "consult"
@@ -144,7 +148,9 @@ def test_stricter_returns_the_stricter_suitability(a, b, expected):
 def test_scores_are_clamped_to_0_100_for_every_area():
     result = score(
         rich(),
-        answers(area=["face", "scalp"], face_concern="wrinkles", face_depth="fine", scalp_loss="no"),
+        answers(
+            area=["face", "scalp"], face_concern="wrinkles", face_depth="fine", scalp_loss="no"
+        ),
     )
     assert result.scores == {"face": 100, "body": 0, "scalp": 0}
 
@@ -196,7 +202,9 @@ def test_first_matching_outcome_wins():
 
 def test_outcome_answer_condition_needs_the_question_to_apply():
     # body_concern is hidden when "body" is not chosen, so its answer cannot match.
-    result = score(rich(), answers(area=["face"], face_concern="wrinkles", body_concern="cellulite"))
+    result = score(
+        rich(), answers(area=["face"], face_concern="wrinkles", body_concern="cellulite")
+    )
     assert result.outcome.id == "face-good"
     assert "body_concern" not in result.answers
 
