@@ -698,6 +698,9 @@ def check_answers(
     """
     errors: dict[str, list[str]] = {}
     normalised: dict[str, tuple[str, ...]] = {}
+    if not isinstance(raw, Mapping):
+        # A request body of the wrong shape counts as no answers rather than a server error.
+        raw = {}
     for qid, value in raw.items():
         try:
             question = questionnaire.question(qid)
