@@ -837,6 +837,14 @@ def test_check_answers_never_raises_on_junk(raw, only):
         assert qid not in errors
 
 
+@settings(max_examples=50, deadline=None)
+@given(raw=json_junk.filter(lambda value: not isinstance(value, dict)))
+def test_check_answers_treats_a_body_that_is_not_an_object_as_no_answers(raw):
+    answers, errors = check_answers(rich(), raw)
+    assert answers == {}
+    assert errors["pregnant"] == ["Please choose an answer."]
+
+
 @pytest.mark.skipif(not SHIPPED.is_file(), reason="questions.json is absent (not written yet)")
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
