@@ -62,7 +62,10 @@ def score(
     hidden_content: Iterable[str] = (),
 ) -> Result:
     """Score answers that `check_answers` accepted; answers to hidden questions are ignored."""
-    kept, _ = clean_answers(questionnaire, {k: tuple(v) for k, v in answers.items()})
+    kept, _ = clean_answers(
+        questionnaire,
+        {k: (v,) if isinstance(v, str) else tuple(v) for k, v in answers.items()},
+    )
     totals = {area.id: 0 for area in questionnaire.areas}
     reasons: list[Reason] = []
     flags: set[str] = set()
