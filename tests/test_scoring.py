@@ -364,3 +364,10 @@ def test_answers_to_hidden_questions_never_change_the_result(raw, other):
 def test_hidden_content_is_never_offered(raw, hidden):
     result = score(rich(), raw, hidden_content=hidden)
     assert not set(content_ids(result)) & set(hidden)
+
+
+def test_a_single_option_id_as_a_string_scores_like_a_one_item_list():
+    as_strings = {"pregnant": "no", "allergy": "yes", "area": "face"}
+    as_lists = {k: [v] for k, v in as_strings.items()}
+    assert score(rich(), as_strings) == score(rich(), as_lists)
+    assert score(rich(), as_strings).suitability == "consult"
