@@ -254,3 +254,10 @@ def test_html_detector_works():
     assert _HTML_TAG.search("a <br/> b")
     assert _HTML_TAG.search("<!-- hidden -->")
     assert not _HTML_TAG.search("Fewer than 1 in 20 (<5%) and more than 3 > 2")
+
+
+def test_page_title_matches_its_listing():
+    questionnaire = load(QUESTIONS)
+    for item in questionnaire.content:
+        first = (Path(questionnaire.base_dir) / item.file).read_text(encoding="utf-8")
+        assert first.splitlines()[0] == f"# {item.title.get('en')}", item.id
