@@ -1,5 +1,0 @@
-"""The JSON API under /api/v1, with one error shape."""
-
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")

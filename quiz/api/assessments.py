@@ -1,0 +1,224 @@
+"""The questionnaire as JSON, and scoring a submitted assessment (with idempotent replay)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from flask import current_app, request, url_for
+from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
+
+from quiz import services
+from quiz.api import ApiError, use_clinic
+from quiz.database import write_transaction
+from quiz.extensions import db
+from quiz.models import Clinic, IdempotencyRecord
+from quiz.questions import Questionnaire, check_answers
+from quiz.scoring import Result, score
+from quiz.validation import check_consent, check_contact, check_source
+
+FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
+MAX_KEY_LENGTH = 100
+
+
+def language_for(clinic: Clinic, requested: Any) -> str:
+    """Return the requested language when the questionnaire has it, else the clinic's."""
+    languages = services.questionnaire().languages
+    if isinstance(requested, str) and requested in languages:
+        return requested
+    return clinic.language if clinic.language in languages else languages[0]
+
+
+def quiz_document(quiz: Questionnaire, language: str) -> dict:
+    """Return the questionnaire in one language, as the contract's JSON shape."""
+    questions = []
+    for question in quiz.questions:
+        item: dict[str, Any] = {
+            "id": question.id,
+            "type": question.type,
+            "text": question.text.get(language),
+        }
+        if question.help is not None:
+            item["help"] = question.help.get(language)
+        item["required"] = question.required
+        item["options"] = [{"id": o.id, "label": o.label.get(language)} for o in question.options]
+        if question.show_if is not None:
+            item["show_if"] = question.show_if.source
+        questions.append(item)
+    return {"version": quiz.version, "language": language, "questions": questions}
+
+
+def quiz_for(slug: str | None, lang: str | None) -> dict:
+    """Return the questionnaire JSON for a clinic; ApiError 404 when the clinic is unknown."""
+    clinic = services.get_clinic(slug or "")
+    if clinic is None:
+        raise ApiError(404, {"clinic": ["No clinic with that name."]})
+    use_clinic(clinic)
+    return quiz_document(services.questionnaire(), language_for(clinic, lang))
+
+
+def parse_body(raw: bytes) -> dict:
+    """Decode a JSON object body; ApiError 400 when it is not one."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON and bad UTF-8; RecursionError very deep nesting.
+        raise ApiError(400, {"body": ["The body must be a JSON object."]}) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, {"body": ["The body must be a JSON object."]})
+    return body
+
+
+def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
+    """Validate, score and (with contact and consent) store an assessment.
+
+    Returns the status (201 when a lead was stored, else 200) and the response body. With an
+    Idempotency-Key the first answer for that clinic and key is replayed and nothing new is
+    stored. Raises ApiError for 400, 404 and 422; nothing is stored then.
+    """
+    body = parse_body(raw)
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(body) - set(FIELDS)):
+        errors[str(key)[:100]] = ["Unknown field."]
+    slug = body.get("clinic")
+    if not isinstance(slug, str) or not slug:
+        errors["clinic"] = ["Give the clinic's slug."]
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
+        errors["idempotency_key"] = [f"Must be 1 to {MAX_KEY_LENGTH} characters."]
+    if errors:
+        raise ApiError(422, errors)
+    clinic = services.get_clinic(slug)
+    if clinic is None:
+        raise ApiError(404, {"clinic": ["No clinic with that name."]})
+    use_clinic(clinic)
+
+    if idempotency_key is not None:
+        replay = _recorded(clinic, idempotency_key)
+        if replay is not None:
+            return replay
+
+    quiz = services.questionnaire()
+    checked = _check_fields(quiz, clinic, body)
+    result = score(quiz, checked["answers"], hidden_content=services.hidden_content(clinic))
+    services.record_event(clinic, "complete", result=result, source=checked["source"])
+    lead = None
+    if checked["contact"] is not None and result.store_lead:
+        lead = services.record_assessment(
+            clinic,
+            result,
+            contact=checked["contact"],
+            consent=checked["consent"],
+            source=checked["source"],
+            language=checked["language"],
+            submission_id=_submission_id(idempotency_key),
+        )
+    status = 201 if lead is not None else 200
+    answer = result_body(clinic, result, checked["language"], lead.public_id if lead else None)
+    if idempotency_key is None:
+        return status, answer
+    return _remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
+
+
+def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    language = body.get("language")
+    if language is not None and not isinstance(language, str):
+        errors["language"] = ["Must be a language code, like en."]
+
+    raw_answers = body.get("answers")
+    answers: dict = {}
+    if raw_answers is None:
+        errors["answers"] = ["Give the answers, an object of question id to option id(s)."]
+    elif not isinstance(raw_answers, dict):
+        errors["answers"] = ["Must be an object of question id to option id(s)."]
+    else:
+        answers, answer_errors = check_answers(quiz, raw_answers)
+        errors.update(answer_errors)
+
+    contact = None
+    consent = None
+    raw_consent = body.get("consent")
+    if body.get("contact") is not None:
+        contact, contact_errors = check_contact(body["contact"])
+        errors.update(contact_errors)
+        # A missing consent object is reported as the two consents it lacks.
+        consent, consent_errors = check_consent({} if raw_consent is None else raw_consent)
+        errors.update(consent_errors)
+    elif raw_consent is not None:
+        # Without contact details nothing is stored, so consents need not be given, but what
+        # is sent must still have the right shape.
+        _, consent_errors = check_consent(raw_consent)
+        _, refusals = check_consent({})
+        errors.update({k: v for k, v in consent_errors.items() if refusals.get(k) != v})
+
+    source, source_errors = check_source(body.get("source"))
+    errors.update(source_errors)
+    if errors:
+        raise ApiError(422, errors)
+    return {
+        "language": language_for(clinic, language),
+        "answers": answers,
+        "contact": contact,
+        "consent": consent,
+        "source": source,
+    }
+
+
+def result_body(clinic: Clinic, result: Result, language: str, lead_id: str | None) -> dict:
+    """Return the response body for a scored assessment."""
+    return {
+        "lead_id": lead_id,
+        **result.to_dict(language),
+        "content": [
+            {"id": item.id, "title": item.title.get(language), "url": content_url(clinic, item.id)}
+            for item in result.content
+        ],
+    }
+
+
+def content_url(clinic: Clinic, content_id: str) -> str:
+    """Return the absolute URL of a content page, on PUBLIC_URL when it is set."""
+    try:
+        path = url_for("embed.content", clinic=clinic.slug, content_id=content_id)
+    except BuildError:
+        path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/{quote(content_id)}"
+    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return base + path
+
+
+def _submission_id(idempotency_key: str | None) -> str:
+    # The lead's own duplicate guard (unique per clinic) makes concurrent requests with the
+    # same key store one lead; hashed because the column holds 64 characters.
+    if idempotency_key is None:
+        return f"api:{uuid.uuid4().hex}"
+    return "api:" + hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _recorded(clinic: Clinic, key: str) -> tuple[int, dict] | None:
+    record = db.session.execute(
+        db.select(IdempotencyRecord).filter_by(clinic_id=clinic.id, key=key)
+    ).scalar_one_or_none()
+    return (record.status_code, record.body) if record is not None else None
+
+
+def _remember(
+    clinic: Clinic, key: str, status: int, body: dict, lead_id: int | None
+) -> tuple[int, dict]:
+    try:
+        with write_transaction() as session:
+            session.add(
+                IdempotencyRecord(
+                    clinic_id=clinic.id, key=key, status_code=status, body=body, lead_id=lead_id
+                )
+            )
+    except IntegrityError:
+        # A concurrent request with the same key answered first: everyone gets its answer.
+        replay = _recorded(clinic, key)
+        if replay is None:
+            raise
+        return replay
+    return status, body

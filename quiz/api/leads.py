@@ -1,0 +1,134 @@
+"""The pull API's read side: bearer-token clinic, paging arguments, cursor and lead JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import and_, or_
+
+from quiz import services
+from quiz.api import ApiError
+from quiz.extensions import db
+from quiz.models import Clinic, Lead
+from quiz.services import tokens
+from quiz.validation import UTM_FIELDS
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+_ARGS = {"since", "cursor", "limit"}
+
+
+def clinic_for(authorization: str | None) -> Clinic:
+    """Return the clinic of an `Authorization: Bearer` header; ApiError 401 otherwise."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            {"authorization": ["Send an API token as Authorization: Bearer TOKEN."]},
+            {"WWW-Authenticate": 'Bearer realm="api"'},
+        )
+    clinic = tokens.authenticate(token.strip())
+    if clinic is None:
+        raise ApiError(
+            401,
+            {"authorization": ["This API token is not valid or has been revoked."]},
+            {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
+        )
+    return clinic
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="api-leads-cursor")
+
+
+def encode_cursor(clinic: Clinic, lead: Lead) -> str:
+    """Return an opaque cursor pointing just after `lead` in (created_at, id) order."""
+    return _serializer().dumps([clinic.id, lead.created_at.isoformat(), lead.id])
+
+
+def _decode_cursor(clinic: Clinic, cursor: str) -> tuple[datetime, int]:
+    invalid = ApiError(422, {"cursor": ["Use the next_cursor of a previous page unchanged."]})
+    try:
+        clinic_id, created_at, lead_id = _serializer().loads(cursor)
+        when = datetime.fromisoformat(created_at)
+    except (BadSignature, ValueError, TypeError):
+        raise invalid from None
+    if clinic_id != clinic.id or not isinstance(lead_id, int) or when.tzinfo is None:
+        raise invalid
+    return when, lead_id
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ApiError(
+            422, {"since": ["Must be an ISO 8601 date or time, like 2026-01-31T09:00:00Z."]}
+        ) from None
+    # A time without an offset is read as UTC, the zone every stored time is in.
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _parse_limit(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise ApiError(422, {"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
+    return int(value)
+
+
+def leads_page(clinic: Clinic, args) -> dict:
+    """Return one page of the clinic's leads, oldest first, as the pull API's body."""
+    errors = {key[:100]: ["Unknown parameter."] for key in sorted(set(args) - _ARGS)}
+    if errors:
+        raise ApiError(422, errors)
+    limit = _parse_limit(args["limit"]) if "limit" in args else DEFAULT_LIMIT
+    query = db.select(Lead).filter(Lead.clinic_id == clinic.id)
+    if "since" in args:
+        query = query.filter(Lead.created_at >= _parse_since(args["since"]))
+    if "cursor" in args:
+        after, after_id = _decode_cursor(clinic, args["cursor"])
+        query = query.filter(
+            or_(Lead.created_at > after, and_(Lead.created_at == after, Lead.id > after_id))
+        )
+    rows = list(
+        db.session.execute(query.order_by(Lead.created_at, Lead.id).limit(limit + 1)).scalars()
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return {
+        "leads": [lead_json(lead) for lead in page],
+        "next_cursor": encode_cursor(clinic, page[-1]) if more else None,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def lead_json(lead: Lead) -> dict:
+    """Return a lead as the pull API shows it: contact, consents, result, attribution; no
+    answers."""
+    health = services.read_health_data(lead)
+    return {
+        "id": lead.public_id,
+        "created_at": _iso(lead.created_at),
+        "name": lead.name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "contact_time": lead.contact_time,
+        "language": lead.language,
+        "consents": {
+            "contact_at": _iso(lead.consent_contact_at),
+            "health_data_at": _iso(lead.consent_health_at),
+            "marketing_at": _iso(lead.consent_marketing_at),
+            "version": lead.consent_version,
+        },
+        "suitability": lead.suitability,
+        "outcome": lead.outcome_id,
+        "top_area": lead.top_area,
+        "scores": health.get("scores", {}),
+        **{field: getattr(lead, field) for field in UTM_FIELDS},
+        "page_url": lead.page_url,
+        "status": lead.status,
+    }
