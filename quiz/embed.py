@@ -1,5 +1,277 @@
 """The visitor's path under /embed: intro, steps, result, contact, thanks; no cookies."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+
+from quiz import forms, services
+from quiz.content import render_item
+from quiz.extensions import csrf, limiter
+from quiz.models import Clinic
+from quiz.questions import Questionnaire
+from quiz.scoring import Result, score
+from quiz.state import QuizState, StateError, StateSigner
+from quiz.validation import check_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
+# The quiz runs in cross-site iframes where the session cookie never arrives: the signed
+# state token and the Fetch-Metadata check below protect these forms instead.
+csrf.exempt(bp)
+
+MIN_FILL_SECONDS = 3
+
+
+@bp.record_once
+def _defaults(setup_state) -> None:
+    setup_state.app.config.setdefault("QUIZ_MIN_FILL_SECONDS", MIN_FILL_SECONDS)
+
+
+@bp.before_request
+def _refuse_cross_site_posts():
+    """Refuse a POST sent from another site (forged from a page the visitor happens to visit)."""
+    if request.method != "POST":
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site == "cross-site":
+        abort(403)
+    origin = request.headers.get("Origin")
+    if site is None and origin is not None and check_origin(origin) not in _own_origins():
+        abort(403)
+
+
+@bp.errorhandler(StateError)
+def _bad_state(exc: StateError):
+    clinic = services.get_clinic(request.view_args.get("clinic", "")) if request.view_args else None
+    if clinic is None:
+        abort(404)
+    _frame(clinic)
+    context = _context(clinic, None, clinic.language, event="")
+    return render_template("embed/restart.html", expired=exc.expired, **context), 400
+
+
+@bp.get("/<clinic>")
+def intro(clinic: str):
+    """Show the intro and a Start button carrying a fresh state token."""
+    found = _clinic(clinic)
+    quiz = services.questionnaire()
+    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    state = QuizState(
+        clinic=found.slug, language=language, step=-1, source=forms.source_from_query(request.args)
+    )
+    services.record_event(found, "view", source=state.source)
+    return render_template(
+        "embed/intro.html",
+        intro=(found.settings or {}).get("intro"),
+        **_context(found, state, language, event="view"),
+    )
+
+
+@bp.post("/<clinic>/step")
+def step(clinic: str):
+    """Take one step's answers, then show the next step, the same step again, or the result."""
+    found = _clinic(clinic)
+    state = _state(found)
+    quiz = services.questionnaire()
+    g.no_store = True
+    move = forms.advance(
+        quiz, state.answers, state.step, request.form.get("action", "next"), request.form
+    )
+    if state.step < 0:
+        services.record_event(found, "start", source=state.source)
+    state = state.with_answers(move.answers, move.step)
+    if move.finished:
+        return _finish(found, quiz, state)
+    current = quiz.steps[move.step]
+    if move.changed_step:
+        services.record_event(found, "step", step=current.id, source=state.source)
+    shown_again = bool(move.errors) or move.revealed
+    form = forms.step_form(
+        quiz,
+        current,
+        state.language,
+        move.answers,
+        formdata=request.form if shown_again else None,
+        errors=move.errors,
+    )
+    number, total = forms.progress(quiz, move.answers, move.step)
+    body = render_template(
+        "embed/step.html",
+        step=current,
+        form=form,
+        questions={q.id: q for q in forms.visible_questions(quiz, current, move.answers)},
+        summary=forms.error_summary(form),
+        revealed=move.revealed,
+        number=number,
+        total=total,
+        first=number == 1,
+        **_context(found, state, state.language, event="step", step=number, steps=total),
+    )
+    return body, 422 if move.errors else 200
+
+
+@bp.post("/<clinic>/contact")
+@limiter.limit(lambda: current_app.config["ASSESSMENT_RATE_LIMIT"])
+def contact(clinic: str):
+    """Store a lead from the contact form, or show the form again with what to fix."""
+    found = _clinic(clinic)
+    state = _state(found)
+    quiz = services.questionnaire()
+    g.no_store = True
+    if not forms.answers_complete(quiz, state.answers):
+        raise StateError("This quiz page could not be verified.")
+    result = _score(found, quiz, state)
+    form = forms.contact_form(found.name, request.form)
+    if not result.store_lead or request.form.get("action") == "skip":
+        # Nothing may be stored for this result (or the visitor chose not to share details).
+        return _result_page(found, state, result, form=None)
+    now = time.time()
+    if forms.looks_automated(form, state.started, now, current_app.config["QUIZ_MIN_FILL_SECONDS"]):
+        # Same page a person gets, so the bot learns nothing; nothing is stored.
+        return _thanks_page(found, state, result, record=False)
+    person, consent = forms.check_contact_form(form)
+    if person is None or consent is None:
+        if found.contact_timing == "before":
+            return _contact_page(found, state, form), 422
+        return _result_page(found, state, result, form=form, record=False), 422
+    services.record_assessment(
+        found,
+        result,
+        contact=person,
+        consent=consent,
+        source=state.source,
+        language=state.language,
+        submission_id=state.run_id,
+    )
+    return _thanks_page(found, state, result)
+
+
+@bp.get("/<clinic>/content/<content_id>")
+def content(clinic: str, content_id: str):
+    """Show an educational page, inside the frame or on its own."""
+    found = _clinic(clinic)
+    quiz = services.questionnaire()
+    item = quiz.content_item(content_id)
+    if item is None or content_id in services.hidden_content(found):
+        abort(404)
+    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    return render_template(
+        "embed/content.html",
+        item=item,
+        page=render_item(quiz, item, language),
+        **_context(found, None, language, event=""),
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _clinic(slug: str) -> Clinic:
+    found = services.get_clinic(slug)
+    if found is None:
+        abort(404)
+    _frame(found)
+    return found
+
+
+def _frame(clinic: Clinic) -> None:
+    g.frame_ancestors = ["'self'", *(clinic.origins or [])]
+
+
+def _own_origins() -> set[str | None]:
+    origins = {check_origin(request.host_url)}
+    if current_app.config.get("PUBLIC_URL"):
+        origins.add(check_origin(current_app.config["PUBLIC_URL"]))
+    origins.discard(None)
+    return origins
+
+
+def _signer() -> StateSigner:
+    return StateSigner(current_app.secret_key, current_app.config["QUIZ_TOKEN_MAX_AGE"])
+
+
+def _state(clinic: Clinic) -> QuizState:
+    return _signer().loads(request.form.get("state", ""), clinic.slug)
+
+
+def _score(clinic: Clinic, quiz: Questionnaire, state: QuizState) -> Result:
+    return score(quiz, state.answers, hidden_content=services.hidden_content(clinic))
+
+
+def _context(
+    clinic: Clinic,
+    state: QuizState | None,
+    language: str,
+    *,
+    event: str,
+    step: int | None = None,
+    steps: int | None = None,
+    outcome: str | None = None,
+) -> dict:
+    """What every /embed template needs: the clinic, the token, the layout's data hooks."""
+    quiz = services.questionnaire()
+    if steps is None and state is not None:
+        steps = len(forms.applicable_steps(quiz, state.answers))
+    return {
+        "clinic": clinic,
+        "lang": language,
+        "token": _signer().dumps(state) if state is not None else None,
+        "has_theme": "theme.stylesheet" in current_app.view_functions,
+        "quiz_event": event,
+        "quiz_step": step,
+        "quiz_steps": steps,
+        "quiz_outcome": outcome,
+        "questionnaire": quiz,
+    }
+
+
+def _finish(clinic: Clinic, quiz: Questionnaire, state: QuizState):
+    result = _score(clinic, quiz, state)
+    if clinic.contact_timing == "before" and result.store_lead:
+        return _contact_page(clinic, state, forms.contact_form(clinic.name))
+    form = forms.contact_form(clinic.name) if result.store_lead else None
+    return _result_page(clinic, state, result, form=form)
+
+
+def _contact_page(clinic: Clinic, state: QuizState, form: forms.ContactForm):
+    return render_template(
+        "embed/contact.html",
+        form=form,
+        summary=forms.error_summary(form),
+        **_context(clinic, state, state.language, event="step"),
+    )
+
+
+def _result_page(
+    clinic: Clinic,
+    state: QuizState,
+    result: Result,
+    *,
+    form: forms.ContactForm | None,
+    record: bool = True,
+):
+    if record:
+        services.record_event(clinic, "complete", result=result, source=state.source)
+    return render_template(
+        "embed/result.html",
+        result=result,
+        words=forms.SUITABILITY_WORDS[result.suitability],
+        form=form,
+        summary=forms.error_summary(form) if form is not None else [],
+        **_context(clinic, state, state.language, event="complete", outcome=result.suitability),
+    )
+
+
+def _thanks_page(clinic: Clinic, state: QuizState, result: Result, *, record: bool = True):
+    show_result = clinic.contact_timing == "before"
+    if show_result and record:
+        services.record_event(clinic, "complete", result=result, source=state.source)
+    return render_template(
+        "embed/thanks.html",
+        result=result,
+        words=forms.SUITABILITY_WORDS[result.suitability],
+        thanks=(clinic.settings or {}).get("thanks"),
+        show_result=show_result,
+        **_context(clinic, state, state.language, event="lead", outcome=result.suitability),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -27,6 +28,8 @@ class QuizState:
     answers: dict[str, list[str]] = field(default_factory=dict)
     step: int = 0
     source: dict[str, str] = field(default_factory=dict)
+    # When the visitor started (epoch seconds): the contact form's minimum fill time.
+    started: int = field(default_factory=lambda: int(time.time()))
 
     def with_answers(self, answers: dict[str, list[str]], step: int) -> QuizState:
         """Return a copy with these answers and step."""
@@ -60,6 +63,7 @@ class StateSigner:
                 answers={str(k): [str(x) for x in v] for k, v in data["answers"].items()},
                 step=int(data["step"]),
                 source={str(k): str(v) for k, v in data["source"].items()},
+                started=int(data["started"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise StateError("This quiz page could not be verified.") from None

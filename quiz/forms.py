@@ -1,0 +1,339 @@
+"""The quiz's forms and flow: step forms built from the questionnaire, moves between steps,
+the contact form and its checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
+from wtforms.form import BaseForm
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
+from quiz.validation import (
+    CONTACT_TIMES,
+    UTM_FIELDS,
+    Consent,
+    Contact,
+    check_consent,
+    check_contact,
+    check_source,
+)
+
+FIELD_PREFIX = "q"
+HONEYPOT = "website"
+SOURCE_KEYS = (*UTM_FIELDS, "page_url")
+SUITABILITY_WORDS = {
+    "good": "Mesotherapy may be worth discussing with a practitioner",
+    "possible": "Mesotherapy might help a little, with realistic expectations",
+    "consult": "Please talk to a doctor or qualified practitioner first",
+    "not_suitable": "Mesotherapy is not right for you at the moment",
+}
+CONTACT_TIME_LABELS = {
+    "any": "Any time",
+    "morning": "Morning",
+    "afternoon": "Afternoon",
+    "evening": "Evening",
+}
+
+Answers = dict[str, list[str]]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple-choice question as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# --------------------------------------------------------------------------- language, source
+
+
+def pick_language(questionnaire: Questionnaire, requested: str | None, fallback: str) -> str:
+    """Return the requested language when the questionnaire has it, else the clinic's."""
+    if requested in questionnaire.languages:
+        return requested  # type: ignore[return-value]
+    return fallback if fallback in questionnaire.languages else questionnaire.languages[0]
+
+
+def source_from_query(args: Mapping[str, str]) -> dict[str, str]:
+    """Keep the attribution fields of a query string that pass check_source; drop the rest."""
+    source: dict[str, str] = {}
+    for key in SOURCE_KEYS:
+        value = args.get(key)
+        if not value:
+            continue
+        cleaned, errors = check_source({key: value})
+        if not errors:
+            source.update(cleaned)
+    return source
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def applicable_steps(
+    questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]
+) -> list[int]:
+    """Return the indexes of the steps with at least one question that applies."""
+    ids = set(applicable(questionnaire, _as_tuples(answers)))
+    return [i for i, step in enumerate(questionnaire.steps) if ids.intersection(step.question_ids)]
+
+
+def visible_questions(
+    questionnaire: Questionnaire, step: Step, answers: Mapping[str, Iterable[str]]
+) -> list[Question]:
+    """Return the questions of a step that apply to these answers, in order."""
+    ids = set(applicable(questionnaire, _as_tuples(answers)))
+    return [q for q in questionnaire.step_questions(step) if q.id in ids]
+
+
+def progress(questionnaire: Questionnaire, answers: Answers, index: int) -> tuple[int, int]:
+    """Return (this step's number, number of applicable steps), both 1-based counts."""
+    steps = applicable_steps(questionnaire, answers)
+    number = len([i for i in steps if i < index]) + 1
+    return number, max(len(steps), number)
+
+
+def ended_early(questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]) -> bool:
+    """Tell whether an answer ends the quiz (for example: under 18)."""
+    for qid, chosen in answers.items():
+        question = questionnaire._by_id.get(qid)
+        if question and any((o := question.option(c)) and o.ends_quiz for c in chosen):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Move:
+    """Where the visitor goes after a POST: the answers to carry and the step to show."""
+
+    answers: Answers
+    step: int
+    finished: bool = False
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    # Re-shown because an answer on this step revealed another question on it.
+    revealed: bool = False
+    changed_step: bool = True
+
+
+def advance(
+    questionnaire: Questionnaire,
+    answers: Answers,
+    index: int,
+    action: str,
+    formdata: Mapping | None,
+) -> Move:
+    """Work out the next screen from the current step, the action and the posted answers."""
+    done = len(questionnaire.steps)
+    if index >= done:
+        return Move(answers, done, finished=True)
+    if index < 0:
+        steps = applicable_steps(questionnaire, answers)
+        return Move(answers, steps[0] if steps else done, finished=not steps)
+    step = questionnaire.steps[index]
+    raw = _merge(questionnaire, step, answers, formdata)
+    if action == "back":
+        kept, _ = check_answers(questionnaire, raw, only=())
+        earlier = [i for i in applicable_steps(questionnaire, kept) if i < index]
+        return Move(_as_lists(kept), earlier[-1] if earlier else index, changed_step=bool(earlier))
+    step_ids = list(step.question_ids)
+    kept, errors = check_answers(questionnaire, raw, only=step_ids)
+    new = _as_lists(kept)
+    if errors:
+        shown = {q.id for q in visible_questions(questionnaire, step, answers)}
+        display = {k: v for k, v in errors.items() if k in shown or k not in step_ids}
+        return Move(new, index, errors=display, revealed=not display, changed_step=False)
+    if ended_early(questionnaire, kept):
+        return Move(new, done, finished=True)
+    later = [i for i in applicable_steps(questionnaire, kept) if i > index]
+    if later:
+        return Move(new, later[0])
+    _, missing = check_answers(questionnaire, new)
+    if missing:
+        # An earlier step lost an answer (a changed answer revealed a question): go there.
+        first = next(
+            i for i, s in enumerate(questionnaire.steps) if set(s.question_ids) & set(missing)
+        )
+        return Move(new, first)
+    return Move(new, done, finished=True)
+
+
+def answers_complete(questionnaire: Questionnaire, answers: Answers) -> bool:
+    """Tell whether the answers are a complete valid set (the quiz really was finished)."""
+    _, errors = check_answers(questionnaire, answers)
+    return not errors and bool(answers)
+
+
+def _merge(
+    questionnaire: Questionnaire, step: Step, answers: Answers, formdata: Mapping | None
+) -> dict[str, object]:
+    """Replace a step's answers by what was posted for it (a missing field is unanswered)."""
+    raw: dict[str, object] = {k: list(v) for k, v in answers.items()}
+    for question in questionnaire.step_questions(step):
+        raw.pop(question.id, None)
+        values = [v for v in _getlist(formdata, _field_name(question.id)) if v]
+        if not values:
+            continue
+        # Two values for a single question reach check_answers as a list, which it refuses.
+        raw[question.id] = values[0] if question.type == "single" and len(values) == 1 else values
+    return raw
+
+
+def step_form(
+    questionnaire: Questionnaire,
+    step: Step,
+    language: str,
+    answers: Answers,
+    *,
+    formdata: Mapping | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> BaseForm:
+    """Build the WTForms form of a step: a radio group or checkboxes per applicable question.
+
+    With `formdata` the posted values are shown again (a step re-shown with errors keeps
+    what the visitor chose); otherwise the stored answers fill it.
+    """
+    fields = []
+    for question in visible_questions(questionnaire, step, answers):
+        choices = [(o.id, o.label.get(language)) for o in question.options]
+        label = question.text.get(language)
+        if question.type == "single":
+            fields.append((question.id, RadioField(label, choices=choices)))
+        else:
+            fields.append((question.id, MultiCheckboxField(label, choices=choices)))
+    form = BaseForm(fields, prefix=FIELD_PREFIX)
+    data = {
+        qid: (v[0] if questionnaire.question(qid).type == "single" else v)
+        for qid, v in answers.items()
+        if v
+    }
+    form.process(formdata=formdata if formdata else None, data=data)
+    for qid, messages in (errors or {}).items():
+        if qid in form:
+            form[qid].errors = list(messages)
+    return form
+
+
+def _field_name(question_id: str) -> str:
+    return f"{FIELD_PREFIX}-{question_id}"
+
+
+def _getlist(formdata: Mapping | None, name: str) -> list[str]:
+    if formdata is None:
+        return []
+    if hasattr(formdata, "getlist"):
+        return list(formdata.getlist(name))
+    value = formdata.get(name)
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _as_tuples(answers: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in answers.items()}
+
+
+def _as_lists(answers: Mapping[str, Iterable[str]]) -> Answers:
+    return {k: list(v) for k, v in answers.items()}
+
+
+# --------------------------------------------------------------------------- contact
+
+
+class ContactForm(Form):
+    """Contact details, the two separate consents, marketing, a copy, and the honeypot."""
+
+    name = StringField("Your name", render_kw={"autocomplete": "name", "maxlength": 200})
+    email = EmailField("Email address", render_kw={"autocomplete": "email", "maxlength": 254})
+    phone = TelField("Phone number (optional)", render_kw={"autocomplete": "tel", "maxlength": 40})
+    contact_time = RadioField(
+        "When do you prefer to be contacted?",
+        choices=[(t, CONTACT_TIME_LABELS[t]) for t in CONTACT_TIMES],
+        default="any",
+    )
+    consent_contact = BooleanField("I agree to be contacted about my enquiry.")
+    consent_health = BooleanField("I agree to my answers to these health questions being used.")
+    marketing = BooleanField("Send me occasional news and offers by email (optional).")
+    send_copy = BooleanField("Email me a copy of my result.")
+    # Real people never see or fill this; many bots fill every field they find.
+    website = StringField(
+        "Leave this field empty",
+        render_kw={"tabindex": "-1", "autocomplete": "off"},
+    )
+
+
+_CONTACT_ERRORS = {
+    "contact.name": "name",
+    "contact.email": "email",
+    "contact.phone": "phone",
+    "contact.contact_time": "contact_time",
+    "consent.contact": "consent_contact",
+    "consent.health_data": "consent_health",
+    "consent.marketing": "marketing",
+    "consent.copy": "send_copy",
+}
+
+
+def contact_form(clinic_name: str, formdata: Mapping | None = None) -> ContactForm:
+    """Build the contact form with consent wording that names the clinic."""
+    form = ContactForm(formdata=formdata if formdata else None)
+    form.consent_contact.label.text = (
+        f"I agree that {clinic_name} may contact me by email or phone about my enquiry."
+    )
+    form.consent_health.label.text = (
+        f"I agree that {clinic_name} may store and use my answers to these health questions "
+        "to prepare for talking with me."
+    )
+    return form
+
+
+def check_contact_form(form: ContactForm) -> tuple[Contact | None, Consent | None]:
+    """Check the form with the shared validators; put their messages on the fields."""
+    contact, contact_errors = check_contact(
+        {
+            "name": form.name.data or "",
+            "email": form.email.data or "",
+            "phone": form.phone.data or "",
+            "contact_time": form.contact_time.data or "",
+        }
+    )
+    consent, consent_errors = check_consent(
+        {
+            "contact": bool(form.consent_contact.data),
+            "health_data": bool(form.consent_health.data),
+            "marketing": bool(form.marketing.data),
+            "copy": bool(form.send_copy.data),
+        }
+    )
+    for key, messages in {**contact_errors, **consent_errors}.items():
+        target = _CONTACT_ERRORS.get(key)
+        if target is not None:
+            form[target].errors = list(messages)
+    if contact is None or consent is None:
+        return None, None
+    return contact, consent
+
+
+def looks_automated(form: ContactForm, started: int, now: float, min_seconds: float) -> bool:
+    """Tell whether a contact POST came from a bot: honeypot filled, or sent implausibly fast."""
+    return bool((form.website.data or "").strip()) or now - started < min_seconds
+
+
+def error_summary(form: BaseForm | Form) -> list[tuple[str, str]]:
+    """Return (field id to link to, message) for every field error, in form order."""
+    items = []
+    for form_field in form:
+        for message in form_field.errors or ():
+            target = form_field.id
+            if isinstance(form_field, RadioField | SelectMultipleField):
+                target = f"{form_field.id}-0"
+            items.append((target, f"{form_field.label.text}: {message}"))
+    return items
