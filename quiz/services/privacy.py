@@ -1,0 +1,317 @@
+"""A person's rights over their data (erasure, access) and data at rest (retention, key rotation).
+
+What is encrypted and what is not: a lead's answers, scores, reasons and content list live only
+in `Lead.health_data`, encrypted under the newest DATA_ENCRYPTION_KEY. Contact details stay in
+clear so staff can search and erase by email; `suitability`, `outcome_id` and `top_area` stay
+in clear because the back office filters and counts on them, and on their own they say which
+broad result a person got, not what they answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func
+from sqlalchemy.orm import Session
+
+from quiz.database import write_transaction
+from quiz.extensions import db
+from quiz.models import (
+    AuditEntry,
+    Delivery,
+    ExportedLead,
+    IdempotencyRecord,
+    Lead,
+    LeadNote,
+    LeadStatusChange,
+    utcnow,
+)
+from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.validation import check_contact
+
+PURGE_BATCH = 500
+ERASURE_SALT = "erasure"
+ERASURE_MAX_AGE = 30 * 24 * 3600
+# Rows that point at a lead; deleted explicitly so erasure never depends on the backend
+# enforcing ON DELETE CASCADE.
+_LEAD_CHILDREN = (Delivery, LeadNote, LeadStatusChange, ExportedLead, IdempotencyRecord)
+
+
+class ErasureTokenError(ServiceError):
+    """An erasure link that was tampered with or has expired; the message is safe to show."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired
+
+
+def clean_email(email: str) -> str:
+    """Return the address lower-cased and trimmed; ServiceError when it is not an address."""
+    _, errors = check_contact({"name": "-", "email": email if isinstance(email, str) else None})
+    if errors:
+        raise ServiceError(f"{email!r} is not a valid email address, like name@example.com")
+    return " ".join(email.split()).lower()
+
+
+def erase_person(email: str, actor: str) -> int:
+    """Delete every lead of that address (any clinic, any case) and all that hangs off them.
+
+    One transaction: the leads, their deliveries (sent or pending), notes, status changes,
+    export links and idempotency records. The audit entry holds only the count, never the
+    address. Return how many leads were deleted.
+    """
+    address = clean_email(email)
+    with write_transaction() as session:
+        ids = list(
+            session.execute(
+                db.select(Lead.id).where(func.lower(Lead.email) == address).order_by(Lead.id)
+            ).scalars()
+        )
+        _delete_leads(session, ids)
+        _audit(session, actor, "erasure", {"count": len(ids)})
+    return len(ids)
+
+
+def purge_expired(now: datetime | None = None, actor: str = "system") -> int:
+    """Delete leads older than LEAD_RETENTION_DAYS, in batches; return how many.
+
+    Each batch is its own short transaction so a large purge never holds the write lock for
+    long; a purge that is interrupted simply leaves the rest for the next run.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["LEAD_RETENTION_DAYS"])
+    total = 0
+    while True:
+        with write_transaction() as session:
+            ids = list(
+                session.execute(
+                    db.select(Lead.id)
+                    .where(Lead.created_at < cutoff)
+                    .order_by(Lead.id)
+                    .limit(PURGE_BATCH)
+                ).scalars()
+            )
+            _delete_leads(session, ids)
+        total += len(ids)
+        if len(ids) < PURGE_BATCH:
+            break
+    with write_transaction() as session:
+        _audit(session, actor, "purge", {"count": total, "cutoff": cutoff.isoformat()})
+    return total
+
+
+def person_data(email: str, actor: str = "system") -> dict[str, Any]:
+    """Return everything stored about that address (right of access), JSON-serialisable.
+
+    Answers are decrypted and paired with the question and option texts of the current
+    questionnaire in the lead's language; an id the questionnaire no longer has is kept with
+    no text rather than dropped.
+    """
+    address = clean_email(email)
+    leads = list(
+        db.session.execute(
+            db.select(Lead).where(func.lower(Lead.email) == address).order_by(Lead.id)
+        ).scalars()
+    )
+    result = {"email": address, "generated_at": utcnow().isoformat(), "leads": []}
+    for lead in leads:
+        result["leads"].append(_lead_data(lead))
+    with write_transaction() as session:
+        _audit(session, actor, "access_export", {"count": len(leads)})
+    return result
+
+
+def rotate_keys(
+    batch_size: int = 200, actor: str = "cli", *, max_batches: int | None = None
+) -> tuple[int, int]:
+    """Re-encrypt every lead's health data under the newest key; return (rotated, already_current).
+
+    Leads are walked in id order, one transaction per batch, and rows already under the newest
+    key are skipped, so a run that stops half-way (or `max_batches` reached) resumes where it
+    left off when run again. Raises ServiceError when a lead matches no configured key.
+    """
+    if batch_size < 1:
+        raise ServiceError("batch size must be at least 1")
+    keys = vault()
+    rotated = current = batches = 0
+    last_id = 0
+    complete = False
+    while max_batches is None or batches < max_batches:
+        with write_transaction() as session:
+            rows = session.execute(
+                db.select(Lead.id, Lead.health_data)
+                .where(Lead.id > last_id)
+                .order_by(Lead.id)
+                .limit(batch_size)
+            ).all()
+            for lead_id, token in rows:
+                if keys.is_current(token):
+                    current += 1
+                    continue
+                try:
+                    fresh = keys.rotate(token)
+                except ValueError:
+                    raise ServiceError(
+                        f"lead {lead_id} cannot be decrypted with any configured key; "
+                        "keep the old key after the new one in DATA_ENCRYPTION_KEY"
+                    ) from None
+                session.execute(db.update(Lead).where(Lead.id == lead_id).values(health_data=fresh))
+                rotated += 1
+        batches += 1
+        if len(rows) < batch_size:
+            complete = True
+            break
+        last_id = rows[-1][0]
+    with write_transaction() as session:
+        _audit(
+            session,
+            actor,
+            "key_rotation",
+            {"rotated": rotated, "already_current": current, "complete": complete},
+        )
+    return rotated, current
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ERASURE_SALT)
+
+
+def erasure_token(lead: Lead) -> str:
+    """Return a signed link token that lets the visitor erase their leads at that clinic.
+
+    It carries only the lead's public id: the address never appears in a URL or a log.
+    """
+    return _serializer().dumps({"lead": lead.public_id})
+
+
+def erase_by_token(token: str) -> int:
+    """Erase the leads of the token's person at the token's clinic; return how many.
+
+    A link whose leads are already gone erases nothing and returns 0. Raises ErasureTokenError
+    when the token was tampered with or is older than 30 days.
+    """
+    try:
+        data = _serializer().loads(token, max_age=ERASURE_MAX_AGE)
+    except SignatureExpired:
+        raise ErasureTokenError(
+            "This link has expired. Please contact the clinic to have your data deleted.",
+            expired=True,
+        ) from None
+    except BadSignature:
+        raise ErasureTokenError("This link could not be verified.") from None
+    public_id = data.get("lead") if isinstance(data, dict) else None
+    if not isinstance(public_id, str):
+        raise ErasureTokenError("This link could not be verified.")
+    with write_transaction() as session:
+        lead = session.execute(db.select(Lead).filter_by(public_id=public_id)).scalar_one_or_none()
+        if lead is None:
+            return 0
+        clinic_id = lead.clinic_id
+        ids = list(
+            session.execute(
+                db.select(Lead.id)
+                .where(Lead.clinic_id == clinic_id, func.lower(Lead.email) == lead.email.lower())
+                .order_by(Lead.id)
+            ).scalars()
+        )
+        _delete_leads(session, ids)
+        _audit(session, "visitor", "erasure", {"count": len(ids), "clinic_id": clinic_id})
+    return len(ids)
+
+
+def _delete_leads(session: Session, ids: list[int]) -> None:
+    for start in range(0, len(ids), PURGE_BATCH):
+        chunk = ids[start : start + PURGE_BATCH]
+        for model in _LEAD_CHILDREN:
+            session.execute(delete(model).where(model.lead_id.in_(chunk)))
+        session.execute(delete(Lead).where(Lead.id.in_(chunk)))
+    # Bulk deletes bypass the identity map; drop stale Lead objects a caller may still hold.
+    session.expire_all()
+
+
+def _audit(session: Session, actor: str, action: str, detail: dict[str, Any]) -> None:
+    # Detail holds counts and dates only: an audit log must not become a copy of what was erased.
+    session.add(AuditEntry(actor=(actor or "system")[:254], action=action, detail=detail))
+
+
+def _lead_data(lead: Lead) -> dict[str, Any]:
+    health = vault().decrypt(lead.health_data)
+    quiz = questionnaire()
+    language = lead.language
+    answers = []
+    for question_id, option_ids in (health.get("answers") or {}).items():
+        try:
+            question = quiz.question(question_id)
+        except KeyError:
+            question = None
+        chosen = []
+        for option_id in option_ids:
+            option = question.option(option_id) if question else None
+            chosen.append(
+                {"id": option_id, "label": option.label.get(language) if option else None}
+            )
+        answers.append(
+            {
+                "question_id": question_id,
+                "question": question.text.get(language) if question else None,
+                "answers": chosen,
+            }
+        )
+    notes = db.session.execute(
+        db.select(LeadNote).filter_by(lead_id=lead.id).order_by(LeadNote.created_at, LeadNote.id)
+    ).scalars()
+    changes = db.session.execute(
+        db.select(LeadStatusChange)
+        .filter_by(lead_id=lead.id)
+        .order_by(LeadStatusChange.created_at, LeadStatusChange.id)
+    ).scalars()
+    return {
+        "id": lead.public_id,
+        "clinic": {"slug": lead.clinic.slug, "name": lead.clinic.name},
+        "created_at": _iso(lead.created_at),
+        "language": language,
+        "contact": {
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "contact_time": lead.contact_time,
+        },
+        "consents": {
+            "contact_at": _iso(lead.consent_contact_at),
+            "health_data_at": _iso(lead.consent_health_at),
+            "marketing_at": _iso(lead.consent_marketing_at),
+            "version": lead.consent_version,
+            "wants_copy": lead.wants_copy,
+        },
+        "questionnaire_version": lead.questionnaire_version,
+        "answers": answers,
+        "scores": health.get("scores", {}),
+        "reasons": [r.get("text") for r in health.get("reasons", [])],
+        "outcome": {
+            "id": lead.outcome_id,
+            "title": health.get("outcome_title"),
+            "suitability": lead.suitability,
+        },
+        "top_area": lead.top_area,
+        "content": health.get("content", []),
+        "source": {
+            "utm_source": lead.utm_source,
+            "utm_medium": lead.utm_medium,
+            "utm_campaign": lead.utm_campaign,
+            "utm_term": lead.utm_term,
+            "utm_content": lead.utm_content,
+            "page_url": lead.page_url,
+        },
+        "status": lead.status,
+        "status_history": [
+            {"from": c.old_status, "to": c.new_status, "at": _iso(c.created_at)} for c in changes
+        ],
+        "notes": [{"at": _iso(n.created_at), "text": n.body} for n in notes],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
