@@ -70,6 +70,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         database_url = "postgresql+psycopg" + database_url[len(scheme) :]
     config["SQLALCHEMY_DATABASE_URI"] = database_url
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        # An unreachable server must fail fast (so /healthz answers 503 in about two seconds),
+        # not hang a worker until gunicorn's timeout kills it. 2 s is libpq's minimum.
+        config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 2}
 
     redis_url = get("REDIS_URL") or None
     if redis_url and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
@@ -100,6 +104,17 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     config["MAIL_USERNAME"] = get("MAIL_USERNAME") or None
     config["MAIL_PASSWORD"] = get("MAIL_PASSWORD") or None
     config["MAIL_DEFAULT_SENDER"] = get("MAIL_DEFAULT_SENDER") or "quiz@localhost"
+
+    log_format = (get("LOG_FORMAT") or "json").strip().lower()
+    if log_format not in {"json", "text"}:
+        raise ConfigError(f"LOG_FORMAT: expected json or text, got {log_format!r}")
+    config["LOG_FORMAT"] = log_format
+    log_level = (get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    config["LOG_LEVEL"] = log_level
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
+    config["TRUSTED_PROXIES"] = _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES") or "0", 0, 10)
 
     # The visitor's state token: how long a started quiz stays resumable.
     config["QUIZ_TOKEN_MAX_AGE"] = 4 * 3600
