@@ -1,0 +1,88 @@
+/* Runs inside the quiz iframe: reports its height and the visitor's progress to the clinic's
+   page, and moves focus to what changed. Uses no cookies and no Web Storage. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var root = document.documentElement;
+  var data = body.dataset;
+  var NAME = "quiz-parent ";
+
+  function originOf(url) {
+    try {
+      return new URL(url).origin;
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // The page that frames us, if it is one of the clinic's sites (or the quiz's own demo).
+  function parentOrigin() {
+    if (window.parent === window) return "";
+    var allowed = (data.parentOrigins || "").split(/\s+/).filter(Boolean);
+    allowed.push(location.origin);
+    var claimed = "";
+    if (location.ancestorOrigins && location.ancestorOrigins.length) {
+      claimed = location.ancestorOrigins[0];
+    } else if (window.name.indexOf(NAME) === 0) {
+      // Set by embed.js on the iframe; it survives the navigations between quiz steps.
+      claimed = window.name.slice(NAME.length);
+    } else if (document.referrer) {
+      claimed = originOf(document.referrer);
+    }
+    // Even a false claim is harmless: postMessage delivers only to that exact origin.
+    return allowed.indexOf(claimed) >= 0 ? claimed : "";
+  }
+
+  var target = parentOrigin();
+
+  function post(message) {
+    if (target) window.parent.postMessage(message, target);
+  }
+
+  // The element's own box, not scrollHeight: scrollHeight never drops below the iframe's
+  // current height, so a shorter step could never shrink it.
+  var last = 0;
+  function sendHeight() {
+    var h = Math.ceil(Math.max(root.getBoundingClientRect().height, body.offsetHeight));
+    if (h !== last) {
+      last = h;
+      post({ type: "quiz:height", h: h });
+    }
+  }
+
+  if (target) {
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(sendHeight);
+      observer.observe(root);
+      observer.observe(body);
+    } else {
+      window.addEventListener("resize", sendHeight);
+    }
+    window.addEventListener("load", sendHeight);
+    sendHeight();
+  }
+
+  var summary = document.getElementById("error-summary");
+  var number = function (v) {
+    var n = parseInt(v, 10);
+    return isFinite(n) ? n : null;
+  };
+  post({
+    type: "quiz:page",
+    event: data.quizEvent || "view",
+    step: number(data.quizStep),
+    steps: number(data.quizSteps),
+    suitability: data.quizOutcome || null,
+    error: !!summary
+  });
+
+  // Screen readers and keyboards start where the change is, without scrolling the host page.
+  var focus = summary || (data.quizStep ? document.getElementById("step-heading") : null);
+  if (focus) {
+    try {
+      focus.focus({ preventScroll: true });
+    } catch (e) {
+      focus.focus();
+    }
+  }
+})();

@@ -1,0 +1,56 @@
+"""Tests for the demo host page at / and the weight of the host-page script."""
+
+from __future__ import annotations
+
+import gzip
+import html
+import re
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def test_demo_page_embeds_the_demo_clinic_with_the_snippet_it_shows(client, make_clinic):
+    make_clinic("demo", name="Demo Aesthetic Clinic")
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    tag = '<script src="http://localhost/static/embed.js" data-clinic="demo" async></script>'
+    assert tag in page
+    shown = re.search(r"<pre><code>(.*?)</code></pre>", page, re.S).group(1)
+    assert html.unescape(shown) == tag
+    assert "Demo Aesthetic Clinic" in page
+
+
+def test_demo_snippet_uses_the_public_url_when_configured(app, client, make_clinic):
+    make_clinic("demo")
+    app.config["PUBLIC_URL"] = "https://quiz.example.com"
+    page = client.get("/").get_data(as_text=True)
+    assert 'src="https://quiz.example.com/static/embed.js"' in page
+
+
+def test_demo_page_without_the_demo_clinic_explains_how_to_create_it(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "make run" in page
+    assert "embed.js" not in page
+
+
+def test_demo_page_links_the_quiz_for_visitors_without_javascript(client, make_clinic):
+    make_clinic("demo")
+    page = client.get("/").get_data(as_text=True)
+    assert '<noscript><p><a href="/embed/demo">' in page
+
+
+def test_embed_script_stays_under_three_kilobytes_gzipped():
+    size = len(gzip.compress((STATIC / "embed.js").read_bytes(), compresslevel=9))
+    assert size < 3 * 1024, f"embed.js is {size} bytes gzipped"
+
+
+def test_scripts_never_use_inner_html_storage_or_a_wildcard_target():
+    for name in ("embed.js", "js/widget.js"):
+        source = (STATIC / name).read_text()
+        for forbidden in ("innerHTML", "localStorage", "sessionStorage", "document.cookie"):
+            assert forbidden not in source, f"{name} uses {forbidden}"
+        assert not re.search(r"postMessage\([^)]*['\"]\*['\"]", source), name
