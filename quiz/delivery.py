@@ -1,0 +1,246 @@
+"""The outbox worker: claim due deliveries, send each mail or webhook, reschedule failures.
+
+Delivery is at least once. A claim marks a row as taken by pushing its next_attempt_at one
+lease into the future (and counting the attempt) and commits before any network I/O; a
+worker that dies mid-send leaves the row to come due again when the lease ends, and it is
+sent again with the same event id, so receivers can drop duplicates.
+
+On PostgreSQL the claim reads with FOR UPDATE SKIP LOCKED, so any number of workers can run
+side by side. On SQLite the claim runs under BEGIN IMMEDIATE, which serialises claims; run a
+single worker there (several would be correct but only queue on the write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from quiz import mailer, webhooks
+from quiz.database import write_transaction
+from quiz.extensions import db
+from quiz.models import Clinic, Delivery, Lead, utcnow
+from quiz.services.assessments import read_health_data
+from quiz.services.common import ServiceError, questionnaire
+from quiz.services.outbox import ensure_secret, queue_key
+
+log = logging.getLogger("quiz.delivery")
+
+# Longer than the slowest send (10 s timeouts on connect and each read), with room to spare.
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=1)
+JITTER = 0.2
+# Receivers down for a day (a weekend deploy, an expired certificate) still get their leads.
+GIVE_UP_AFTER = timedelta(hours=24)
+BATCH = 20
+
+
+@dataclass
+class Counts:
+    """What one pass did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
+
+
+class _Permanent(Exception):
+    """A delivery that can never succeed as it stands (its target was removed)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait after the `attempts`-th failed attempt: doubling from 30 s, capped, ±20 %."""
+    base = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+    # Jitter spreads retries of many deliveries to one receiver; not a security use.
+    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
+
+
+def claim(now: datetime, limit: int = BATCH) -> list[tuple[int, int]]:
+    """Take up to `limit` due deliveries for one lease; return (id, attempts) of each."""
+    query = (
+        db.select(Delivery)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    with write_transaction() as session:
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.execute(query).scalars())
+        for row in rows:
+            row.attempts += 1
+            row.next_attempt_at = now + LEASE
+        return [(row.id, row.attempts) for row in rows]
+
+
+def run_once(now: datetime | None = None, stop: threading.Event | None = None) -> Counts:
+    """Send every delivery due at `now` (default: the current time) and return the counts."""
+    now = now or utcnow()
+    counts = Counts()
+    while not (stop and stop.is_set()):
+        claimed = claim(now)
+        if not claimed:
+            break
+        for delivery_id, attempts in claimed:
+            outcome = deliver(delivery_id, attempts, now)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    return counts
+
+
+def deliver(delivery_id: int, attempts: int, now: datetime) -> str:
+    """Send one claimed delivery and record the result: "sent", "retrying" or "failed"."""
+    error: str | None = None
+    permanent = False
+    try:
+        send = _prepare(delivery_id)
+        # The read transaction of _prepare ends here: nothing is held open while we wait on
+        # a mail server or a receiver.
+        db.session.rollback()
+        if send is not None:
+            send()
+    except _Permanent as exc:
+        error, permanent = str(exc), True
+    except (mailer.MailError, webhooks.WebhookError, ServiceError) as exc:
+        error = str(exc)
+    except Exception as exc:
+        # One bad row must not stop the worker; it is retried and then marked failed.
+        error = f"unexpected error: {exc.__class__.__name__}: {exc}"
+        log.error("delivery %s: %s", delivery_id, error)
+    return _record(delivery_id, attempts, now, error, permanent)
+
+
+def _prepare(delivery_id: int):
+    """Load a delivery and return a callable that sends it (None: nothing left to send)."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None:
+        return None
+    lead = db.session.get(Lead, delivery.lead_id)
+    clinic = db.session.get(Clinic, delivery.clinic_id)
+    if lead is None or clinic is None:
+        raise _Permanent("the lead or clinic was deleted")
+    quiz = questionnaire()
+    config = current_app.config
+    if delivery.channel == "email":
+        if not clinic.email:
+            raise _Permanent("the clinic has no email address any more")
+        message = mailer.clinic_message(lead, clinic, quiz)
+        return lambda: mailer.send(message)
+    if delivery.channel == "visitor_email":
+        message = mailer.visitor_message(lead, clinic, quiz, read_health_data(lead))
+        return lambda: mailer.send(message)
+    if delivery.channel == "webhook":
+        url = clinic.webhook_url
+        if not url:
+            raise _Permanent("the clinic has no webhook URL any more")
+        body = webhooks.encode(
+            webhooks.build_payload(delivery, lead, clinic, read_health_data(lead))
+        )
+        event_id = delivery.event_id
+        secret = clinic.webhook_secret or ensure_secret(clinic.id)
+        headers = webhooks.signed_headers(secret, event_id, body)
+        allow_private = bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
+        timeout = float(config.get("WEBHOOK_TIMEOUT", 10))
+        return lambda: webhooks.post(
+            url, body, headers, allow_private=allow_private, timeout=timeout
+        )
+    raise _Permanent(f"unknown channel {delivery.channel!r}")
+
+
+def _record(
+    delivery_id: int, attempts: int, now: datetime, error: str | None, permanent: bool
+) -> str:
+    with write_transaction() as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None:
+            return "failed"
+        if error is None:
+            delivery.status = "sent"
+            delivery.sent_at = utcnow()
+            delivery.last_error = None
+            log.info("delivery %s (%s) sent", delivery_id, delivery.channel)
+            return "sent"
+        delivery.last_error = error[:500]
+        if delivery.attempts != attempts or delivery.status != "pending":
+            # Our lease ran out and another worker took the row: its schedule wins.
+            return "retrying"
+        if permanent or now - delivery.created_at >= GIVE_UP_AFTER:
+            delivery.status = "failed"
+            log.warning("delivery %s (%s) failed: %s", delivery_id, delivery.channel, error)
+            return "failed"
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        log.info(
+            "delivery %s (%s) attempt %s failed, retrying at %s: %s",
+            delivery_id,
+            delivery.channel,
+            delivery.attempts,
+            delivery.next_attempt_at.isoformat(timespec="seconds"),
+            error,
+        )
+        return "retrying"
+
+
+def run_forever(
+    poll_seconds: float,
+    stop: threading.Event | None = None,
+    idle: threading.Event | None = None,
+) -> None:
+    """Run passes until `stop` is set, waking early when a new delivery is announced.
+
+    `idle` is set while the worker only waits, so a signal handler knows it may interrupt
+    at once rather than let a send finish.
+    """
+    stop = stop or threading.Event()
+    idle = idle or threading.Event()
+    client = _redis_client()
+    while not stop.is_set():
+        try:
+            counts = run_once(stop=stop)
+        except SQLAlchemyError as exc:
+            # The database may be restarting: say so in one line and try again next poll.
+            log.error("database unavailable: %s", str(exc).splitlines()[0])
+            counts = Counts()
+        finally:
+            db.session.remove()
+        if counts.sent or counts.retrying or counts.failed:
+            log.info("pass: %s", counts)
+        if stop.is_set():
+            break
+        idle.set()
+        try:
+            client = _wait(client, poll_seconds, stop)
+        finally:
+            idle.clear()
+
+
+def _redis_client() -> redis.Redis | None:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    return redis.Redis.from_url(url, socket_connect_timeout=5)
+
+
+def _wait(client: redis.Redis | None, poll_seconds: float, stop: threading.Event):
+    """Wait for an announcement (Redis) or for the next poll; return the client to keep using."""
+    if client is None:
+        stop.wait(poll_seconds)
+        return None
+    try:
+        woken = client.blpop([queue_key()], timeout=poll_seconds)
+        if woken is not None:
+            # The pass that follows claims everything due, so the rest of the queue is only
+            # repeated wake-ups; anything announced after this point stays queued.
+            client.delete(queue_key())
+    except redis.RedisError as exc:
+        log.warning("Redis unavailable (%s); polling every %s s", exc, poll_seconds)
+        stop.wait(poll_seconds)
+    return client

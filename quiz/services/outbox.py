@@ -1,0 +1,112 @@
+"""The outbox seen from the rest of the app: wake the worker, list and retry failures, secrets."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Iterable
+
+import redis
+from flask import current_app
+
+from quiz.database import write_transaction
+from quiz.extensions import db
+from quiz.models import Clinic, Delivery, utcnow
+from quiz.services.common import ServiceError
+
+log = logging.getLogger("quiz.delivery")
+
+DEFAULT_QUEUE_KEY = "quiz:deliveries"
+
+
+def queue_key() -> str:
+    """Return the Redis list the worker blocks on (tests use a key of their own)."""
+    return current_app.config.get("DELIVERY_QUEUE_KEY") or DEFAULT_QUEUE_KEY
+
+
+def announce(delivery_ids: Iterable[int]) -> None:
+    """Wake a waiting worker for these new deliveries; call it after their transaction commits.
+
+    Without REDIS_URL there is nothing to wake: the worker finds them at its next poll.
+    A Redis failure is logged, never raised, for the same reason.
+    """
+    ids = [int(i) for i in delivery_ids]
+    url = current_app.config.get("REDIS_URL")
+    if not ids or not url:
+        return
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            client.rpush(queue_key(), *ids)
+        finally:
+            client.close()
+    except redis.RedisError as exc:
+        log.warning("could not announce deliveries %s: %s", ids, exc)
+
+
+def generate_secret() -> str:
+    """Return a new webhook signing secret: whsec_ and base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def rotate_secret(clinic: Clinic) -> str:
+    """Give the clinic a new webhook secret and return it; the old one stops working at once."""
+    secret = generate_secret()
+    with write_transaction() as session:
+        stored = session.get(Clinic, clinic.id)
+        if stored is None:
+            raise ServiceError("that clinic no longer exists")
+        stored.webhook_secret = secret
+    return secret
+
+
+def ensure_secret(clinic_id: int) -> str:
+    """Return the clinic's webhook secret, generating one if it has none yet."""
+    with write_transaction() as session:
+        clinic = session.get(Clinic, clinic_id)
+        if clinic is None:
+            raise ServiceError("that clinic no longer exists")
+        if not clinic.webhook_secret:
+            clinic.webhook_secret = generate_secret()
+        return clinic.webhook_secret
+
+
+def failed_deliveries(clinic_id: int | None = None) -> list[Delivery]:
+    """Return deliveries that gave up, newest first, optionally of one clinic."""
+    query = db.select(Delivery).filter_by(status="failed")
+    if clinic_id is not None:
+        query = query.filter_by(clinic_id=clinic_id)
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
+    return list(db.session.execute(query).scalars())
+
+
+def retry_now(delivery_id: int) -> Delivery:
+    """Make a failed or waiting delivery due now and wake the worker.
+
+    A delivery older than the retry window gets one more attempt: if that fails it is
+    marked failed again.
+    """
+    with write_transaction() as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None:
+            raise ServiceError("no such delivery")
+        if delivery.status == "sent":
+            raise ServiceError("this delivery was already sent")
+        delivery.status = "pending"
+        delivery.next_attempt_at = utcnow()
+    announce([delivery_id])
+    return delivery
+
+
+def retry_all_failed(clinic_id: int | None = None) -> int:
+    """Make every failed delivery due now (optionally of one clinic); return how many."""
+    ids = [d.id for d in failed_deliveries(clinic_id)]
+    now = utcnow()
+    with write_transaction() as session:
+        for delivery in session.scalars(db.select(Delivery).where(Delivery.id.in_(ids))):
+            if delivery.status == "failed":
+                delivery.status = "pending"
+                delivery.next_attempt_at = now
+    announce(ids)
+    return len(ids)

@@ -1,0 +1,147 @@
+"""Real servers on loopback for delivery tests: an SMTP sink and a scriptable HTTP receiver."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Collector:
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+class SMTPSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self):
+        self._collector = _Collector()
+        self.port = free_port()
+        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """The messages received so far, parsed."""
+        return self._collector.messages
+
+    def start(self) -> SMTPSink:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+@dataclass
+class Hit:
+    """One request the receiver saw."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Behaviour:
+    """How the receiver answers: fail the first N requests, redirect, or hang."""
+
+    fail_first: int = 0
+    redirect_to: str | None = None
+    hang_seconds: float = 0.0
+    status: int = 204
+    _seen: int = field(default=0, repr=False)
+
+
+class Receiver:
+    """A threaded HTTP server on 127.0.0.1 that records every POST and answers as told."""
+
+    def __init__(self):
+        self.hits: list[Hit] = []
+        self.behaviour = Behaviour()
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.hits.append(Hit(self.path, dict(self.headers.items()), body))
+                    behaviour = receiver.behaviour
+                    behaviour._seen += 1
+                    seen = behaviour._seen
+                if behaviour.hang_seconds:
+                    receiver._release.wait(behaviour.hang_seconds)
+                if behaviour.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", behaviour.redirect_to)
+                elif seen <= behaviour.fail_first:
+                    self.send_response(500)
+                else:
+                    self.send_response(behaviour.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def url(self, path: str = "/hook") -> str:
+        """Return this receiver's URL for `path`."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def hits_per_event(self) -> Counter:
+        """Count requests by their webhook-id header."""
+        with self._lock:
+            return Counter(h.headers.get("webhook-id") for h in self.hits)
+
+    def start(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Let a hanging handler finish so shutdown does not wait for it.
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def wait_for(predicate, seconds: float = 5.0) -> bool:
+    """Poll `predicate` until it is true or `seconds` pass (for cross-thread tests only)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
