@@ -1,5 +1,30 @@
 """The back office under /admin: leads, exports, analytics, clinics and users."""
 
-from flask import Blueprint
+from flask import Blueprint, g, redirect, request, url_for
+
+from quiz import auth
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Pages reachable without an account; everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+
+
+@bp.record_once
+def _bind_auth(state) -> None:
+    # Binding here keeps /admin working even where create_app does not call auth.init_app.
+    auth.init_app(state.app)
+
+
+@bp.before_request
+def _require_sign_in():
+    # Back-office pages carry personal and health data: never cached, never framed.
+    g.no_store = True
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if auth.signed_in_user() is None:
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+from quiz.admin import account, analytics, clinics, leads, users  # noqa: E402, F401

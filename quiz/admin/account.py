@@ -1,0 +1,72 @@
+"""Sign-in, sign-out and password change."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from quiz import auth
+from quiz.admin import bp
+from quiz.admin.forms import LoginForm, PasswordForm
+from quiz.extensions import limiter
+from quiz.services import ServiceError
+from quiz.services import users as user_service
+
+
+@bp.get("/")
+def index():
+    """Send signed-in users to their leads."""
+    return redirect(url_for("admin.leads"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    """Show the sign-in form; on success rotate the session and go to `next` or the leads."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        result = user_service.authenticate(
+            form.email.data, form.password.data, auth.client_address()
+        )
+        if result.user is not None:
+            target = auth.safe_next(form.next.data) or url_for("admin.leads")
+            # A fresh session on sign-in, so a session id planted before cannot be reused.
+            session.clear()
+            login_user(auth.Account(result.user))
+            return redirect(target)
+        error = result.error
+    elif request.method == "POST":
+        error = "Enter your email and password."
+    status = 200 if error is None else 401
+    return render_template("admin/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out and forget the session."""
+    logout_user()
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    """Change the signed-in user's password."""
+    form = PasswordForm()
+    user = auth.signed_in_user()
+    if form.validate_on_submit():
+        try:
+            user_service.change_password(user, form.current.data, form.new.data)
+        except ServiceError as exc:
+            form.new.errors = [str(exc)]
+        else:
+            # The session id includes a fingerprint of the hash: sign in again with the new one.
+            login_user(auth.Account(user))
+            flash("Your password is changed.")
+            return redirect(url_for("admin.leads"))
+    status = 422 if form.errors else 200
+    return render_template("admin/password.html", form=form), status

@@ -1,0 +1,30 @@
+"""The analytics page: funnel, drop-off, mixes and sources as SVG charts with tables."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from quiz import auth, queries
+from quiz.admin import bp
+from quiz.admin.forms import AnalyticsFilterForm, choices
+
+
+@bp.get("/analytics")
+def analytics():
+    """Show a clinic's (or every clinic's) figures for a date range."""
+    scope = auth.scope_of(auth.signed_in_user())
+    form = AnalyticsFilterForm(formdata=request.args)
+    form.clinic.choices = choices([("", "All clinics"), *queries.clinic_choices(scope)])
+    ignored = []
+    form.validate()
+    for name, errors in form.errors.items():
+        ignored.append(f"Ignored the {form[name].label.text.lower()} filter: {errors[0]}")
+        form[name].data = None
+        form[name].raw_data = []
+    figures = queries.analytics(
+        scope,
+        form.clinic.data or None if scope.everything else None,
+        form.date_from.data,
+        form.date_to.data,
+    )
+    return render_template("admin/analytics.html", form=form, ignored=ignored, figures=figures)

@@ -1,0 +1,98 @@
+"""Clinics for administrators: list, create, edit, with each clinic's embed snippet."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from quiz import auth, queries, services
+from quiz.admin import bp
+from quiz.admin.forms import ClinicForm, choices
+from quiz.commands.clinics import embed_snippet, public_url
+from quiz.services.clinic_admin import update_clinic
+
+
+def _clinic_form(**kwargs) -> ClinicForm:
+    form = ClinicForm(**kwargs)
+    form.language.choices = choices((lang, lang) for lang in services.questionnaire().languages)
+    return form
+
+
+@bp.get("/clinics")
+@auth.admin_required
+def clinics():
+    """List every clinic with its embed snippet."""
+    base = public_url()
+    rows = [(c, embed_snippet(c.slug, base)) for c in queries.list_clinics()]
+    return render_template("admin/clinics.html", rows=rows)
+
+
+@bp.route("/clinics/new", methods=["GET", "POST"])
+@auth.admin_required
+def clinic_new():
+    """Create a clinic."""
+    form = _clinic_form()
+    if form.validate_on_submit():
+        try:
+            clinic = services.create_clinic(
+                form.slug.data or "",
+                form.name.data,
+                origins=_lines(form.origins.data),
+                email=form.email.data or None,
+                webhook_url=form.webhook_url.data or None,
+                language=form.language.data,
+                booking_url=form.booking_url.data or None,
+                phone=form.phone.data or None,
+                contact_timing=form.contact_timing.data,
+            )
+            if form.privacy_url.data:
+                update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
+        except services.ServiceError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash(f"Clinic {clinic.slug} created.")
+            return redirect(url_for("admin.clinic_edit", slug=clinic.slug))
+    return render_template("admin/clinic_form.html", form=form, clinic=None), (
+        422 if form.errors or form.form_errors else 200
+    )
+
+
+@bp.route("/clinics/<slug>", methods=["GET", "POST"])
+@auth.admin_required
+def clinic_edit(slug: str):
+    """Edit a clinic's settings and show its embed snippet."""
+    clinic = services.get_clinic(slug)
+    if clinic is None:
+        abort(404)
+    form = _clinic_form(
+        obj=clinic, data={"origins": "\n".join(clinic.origins or []), "slug": clinic.slug}
+    )
+    if form.validate_on_submit():
+        try:
+            update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
+        except services.ServiceError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Clinic saved.")
+            return redirect(url_for("admin.clinic_edit", slug=slug))
+    snippet = embed_snippet(clinic.slug, public_url())
+    return render_template("admin/clinic_form.html", form=form, clinic=clinic, snippet=snippet), (
+        422 if form.errors or form.form_errors else 200
+    )
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _values(form: ClinicForm) -> dict:
+    return {
+        "name": form.name.data,
+        "origins": _lines(form.origins.data),
+        "email": form.email.data,
+        "booking_url": form.booking_url.data,
+        "phone": form.phone.data,
+        "privacy_url": form.privacy_url.data,
+        "language": form.language.data,
+        "contact_timing": form.contact_timing.data,
+        "webhook_url": form.webhook_url.data,
+    }

@@ -1,0 +1,185 @@
+"""The lead list with filters and export, and a lead's detail page with its timeline."""
+
+from __future__ import annotations
+
+import os
+
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+
+from quiz import auth, queries
+from quiz.admin import bp
+from quiz.admin.forms import ExportForm, LeadFilterForm, NoteForm, StatusForm, choices
+from quiz.models import utcnow
+from quiz.reporting import start_export
+from quiz.services import ServiceError, leadwork, read_health_data
+
+
+def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters, int, list[str]]:
+    """Read the filters from the query string, dropping (and reporting) any nonsense value."""
+    form = LeadFilterForm(formdata=request.args)
+    clinics = queries.clinic_choices(scope)
+    form.clinic.choices = choices([("", "All clinics"), *clinics])
+    form.outcome.choices = choices(
+        [("", "Any"), *((o, o.replace("_", " ")) for o in queries.outcome_ids())]
+    )
+    ignored = []
+    form.validate()
+    for name, errors in form.errors.items():
+        field = form[name]
+        ignored.append(f"Ignored the {field.label.text.lower()} filter: {errors[0]}")
+        field.data = field.default
+        field.raw_data = []
+    data = form.data
+
+    def text(key: str) -> str | None:
+        value = (data.get(key) or "").strip()
+        return value or None
+
+    filters = queries.LeadFilters(
+        clinic=text("clinic") if scope.everything else None,
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        suitability=text("suitability"),
+        outcome=text("outcome"),
+        status=text("status"),
+        utm_source=text("utm_source"),
+        utm_campaign=text("utm_campaign"),
+        q=text("q"),
+        sort=text("sort") or "created",
+    )
+    return form, filters, data.get("page") or 1, ignored
+
+
+@bp.get("/leads")
+def leads():
+    """List leads, newest first, filtered and paged."""
+    scope = auth.scope_of(auth.signed_in_user())
+    form, filters, page, ignored = _filter_form(scope)
+    result = queries.list_leads(scope, filters, page=page)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/leads.html",
+        form=form,
+        page=result,
+        ignored=ignored,
+        args=args,
+        export_form=ExportForm(),
+        quiz=queries.questionnaire(),
+        area_label=queries.area_label,
+        show_clinic=scope.everything,
+    )
+
+
+@bp.post("/leads/export")
+def export():
+    """Download exactly the filtered leads as CSV or XLSX, recording the export."""
+    user = auth.signed_in_user()
+    scope = auth.scope_of(user)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        flash("Choose CSV or XLSX to export.")
+        return redirect(url_for("admin.leads", **request.args))
+    _, filters, _, ignored = _filter_form(scope)
+    for message in ignored:
+        flash(message)
+    fmt = form.format.data
+    export = start_export(scope, filters, fmt=fmt, actor=user.email, user_id=user.id)
+    name = f"leads-{utcnow():%Y%m%d-%H%M%S}.{fmt}"
+    if fmt == "csv":
+        chunks = (chunk.encode("utf-8") for chunk in export.csv_chunks())
+        response = Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    path = export.xlsx_file()
+    # Open, then unlink at once: the open handle streams the file and nothing is left on disk
+    # whether the download finishes or the client goes away.
+    handle = open(path, "rb")  # noqa: SIM115  (closed by the response)
+    os.unlink(path)
+    return send_file(
+        handle,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=name,
+    )
+
+
+def _lead_or_404(public_id: str):
+    lead = queries.get_lead(auth.scope_of(auth.signed_in_user()), public_id)
+    if lead is None:
+        abort(404)
+    return lead
+
+
+@bp.get("/leads/<public_id>")
+def lead(public_id: str):
+    """Show one lead: contact, consents, answers as asked, scores, source and timeline."""
+    found = _lead_or_404(public_id)
+    return _render_lead(found, StatusForm(status=found.status), NoteForm())
+
+
+def _render_lead(found, status_form, note_form, code: int = 200):
+    health = read_health_data(found)
+    quiz = queries.questionnaire_at(found.questionnaire_version)
+    current = queries.questionnaire()
+    content = []
+    for content_id in health.get("content", []):
+        item = current.content_item(content_id) or quiz.content_item(content_id)
+        content.append(item.title.get(found.language) if item else content_id)
+    return render_template(
+        "admin/lead.html",
+        lead=found,
+        health=health,
+        answers=queries.answered(quiz, health.get("answers", {}), found.language),
+        scores=[
+            (queries.area_label(quiz, area, found.language), value)
+            for area, value in sorted(health.get("scores", {}).items(), key=lambda kv: -kv[1])
+        ],
+        content=content,
+        top_concern=queries.area_label(quiz, found.top_area, found.language),
+        timeline=queries.timeline(found),
+        status_form=status_form,
+        note_form=note_form,
+        version_known=quiz.version == found.questionnaire_version,
+    ), code
+
+
+@bp.post("/leads/<public_id>/status")
+def lead_status(public_id: str):
+    """Change a lead's status and return to it."""
+    found = _lead_or_404(public_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        return _render_lead(found, form, NoteForm(), 422)
+    try:
+        changed = leadwork.change_status(found, form.status.data, auth.signed_in_user())
+    except ServiceError as exc:
+        form.status.errors = [str(exc)]
+        return _render_lead(found, form, NoteForm(), 422)
+    flash("Status updated." if changed else "The status was already that.")
+    return redirect(url_for("admin.lead", public_id=public_id))
+
+
+@bp.post("/leads/<public_id>/notes")
+def lead_note(public_id: str):
+    """Add a note to a lead and return to it."""
+    found = _lead_or_404(public_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            leadwork.add_note(found, form.body.data, auth.signed_in_user())
+        except ServiceError as exc:
+            form.body.errors = [str(exc)]
+        else:
+            flash("Note added.")
+            return redirect(url_for("admin.lead", public_id=public_id) + "#timeline")
+    return _render_lead(found, StatusForm(status=found.status), form, 422)

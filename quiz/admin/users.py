@@ -1,0 +1,96 @@
+"""Accounts for administrators: list, create, disable or enable, reset a password."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from quiz import auth, queries
+from quiz.admin import bp
+from quiz.admin.forms import ActionForm, ResetPasswordForm, UserForm, choices
+from quiz.extensions import db
+from quiz.models import User
+from quiz.services import ServiceError
+from quiz.services import users as user_service
+
+
+def _user_form() -> UserForm:
+    form = UserForm()
+    form.clinic.choices = choices([("", "—"), *queries.clinic_choices(auth.Scope(everything=True))])
+    return form
+
+
+def _page(form: UserForm, code: int = 200):
+    return render_template(
+        "admin/users.html",
+        rows=queries.list_users(),
+        form=form,
+        action_form=ActionForm(),
+        reset_form=ResetPasswordForm(),
+        me=auth.signed_in_user(),
+    ), code
+
+
+@bp.get("/users")
+@auth.admin_required
+def users():
+    """List accounts, with the form to add one."""
+    return _page(_user_form())
+
+
+@bp.post("/users")
+@auth.admin_required
+def user_create():
+    """Create an account."""
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user_service.create_user(
+                form.email.data,
+                form.role.data,
+                form.password.data,
+                clinic=form.clinic.data or None,
+            )
+        except ServiceError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash(f"Account {form.email.data.strip().lower()} created.")
+            return redirect(url_for("admin.users"))
+    return _page(form, 422)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/active")
+@auth.admin_required
+def user_toggle(user_id: int):
+    """Disable an active account or enable a disabled one (never one's own)."""
+    user = _user_or_404(user_id)
+    me = auth.signed_in_user()
+    if ActionForm().validate_on_submit():
+        if user.id == me.id:
+            flash("You cannot disable your own account.")
+        else:
+            user_service.set_active(user, not user.active, actor=me.email)
+            flash(f"Account {user.email} {'enabled' if user.active else 'disabled'}.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@auth.admin_required
+def user_reset(user_id: int):
+    """Set a new password for an account (also lifts a lock)."""
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user_service.set_password(user, form.password.data, actor=auth.signed_in_user().email)
+        except ServiceError as exc:
+            flash(f"{user.email}: {exc}")
+        else:
+            flash(f"Password of {user.email} reset.")
+    return redirect(url_for("admin.users"))

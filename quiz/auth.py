@@ -1,0 +1,128 @@
+"""Back-office sign-in: the login manager, the signed-in account, roles and clinic scoping."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, request
+from flask_login import LoginManager, current_user
+
+from quiz.extensions import db
+from quiz.models import User
+
+login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.session_protection = "basic"
+
+
+class Account:
+    """The signed-in user as Flask-Login sees it, wrapping the stored User."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user: User):
+        self.user = user
+
+    @property
+    def is_active(self) -> bool:
+        """Tell whether the account may sign in."""
+        return bool(self.user.active)
+
+    def get_id(self) -> str:
+        """Return the session id: the user id and a fingerprint of the password hash.
+
+        A password change or reset changes the fingerprint, which signs out every other
+        session of that account.
+        """
+        return f"{self.user.id}:{_fingerprint(self.user.password_hash)}"
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@login_manager.user_loader
+def _load(session_id: str) -> Account | None:
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or fingerprint != _fingerprint(user.password_hash):
+        return None
+    return Account(user)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the login manager and decide the session cookie's Secure flag.
+
+    Flask cannot set Secure per request, so it is decided once: on unless the app runs in
+    debug or testing mode or PUBLIC_URL is plain http (a local install), where a Secure
+    cookie would never come back and nobody could sign in.
+    """
+    if getattr(app, "login_manager", None) is login_manager:
+        return
+    login_manager.init_app(app)
+    public_url = app.config.get("PUBLIC_URL") or ""
+    plain_http = public_url.startswith("http://")
+    app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or plain_http)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def signed_in_user() -> User | None:
+    """Return the signed-in User, or None."""
+    if not current_user.is_authenticated:
+        return None
+    return current_user.user
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which clinics' leads a query may touch: every clinic, or exactly one."""
+
+    everything: bool
+    clinic_id: int | None = None
+
+
+def scope_of(user: User | None) -> Scope:
+    """Return what `user` may see: admins everything, staff their clinic, others nothing."""
+    if user is not None and user.role == "admin":
+        return Scope(everything=True)
+    # A staff account without a clinic matches no lead (clinic_id IS NULL never holds).
+    return Scope(everything=False, clinic_id=user.clinic_id if user else None)
+
+
+def admin_required(view):
+    """Refuse a view to anyone but admins (404, so staff do not learn what exists)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = signed_in_user()
+        if user is None or user.role != "admin":
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` when it is a relative path on this host, else None (no open redirect)."""
+    if not target or len(target) > 2000:
+        return None
+    # Browsers treat backslashes as slashes, so "/\\evil.example" would leave the site.
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def client_address() -> str | None:
+    """Return the client's address for audit entries."""
+    return request.remote_addr

@@ -1,0 +1,81 @@
+"""`leads` commands: export (the same exporter as the back office's download)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from quiz.auth import Scope
+from quiz.commands.privacy import erase_command, purge_command
+from quiz.exports import iter_csv
+from quiz.queries import LeadFilters
+from quiz.reporting import FORMATS, start_export
+from quiz.services import get_clinic
+
+leads_cli = AppGroup("leads", help="Export and manage leads.")
+GROUPS = (leads_cli,)
+
+
+def _since(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-01-31") from None
+
+
+@leads_cli.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="File format.")
+@click.option("--clinic", help="Only this clinic's leads (slug).")
+@click.option("--since", callback=_since, help="Only leads created on or after YYYY-MM-DD (UTC).")
+@click.option("--output", required=True, help="File to write; - for standard output (csv only).")
+def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
+    """Write an export of the leads, recording it like a back-office download."""
+    if clinic is not None and get_clinic(clinic) is None:
+        raise click.BadParameter(f"no clinic with slug {clinic!r}", param_hint="--clinic")
+    if output == "-" and fmt == "xlsx":
+        raise click.BadParameter("xlsx cannot go to standard output", param_hint="--output")
+    target = None if output == "-" else Path(output)
+    if target is not None and not target.parent.is_dir():
+        raise click.BadParameter(f"folder {str(target.parent)!r} does not exist", "--output")
+    export = start_export(
+        Scope(everything=True),
+        LeadFilters(clinic=clinic),
+        fmt=fmt,
+        actor="cli",
+        user_id=None,
+        since=since,
+    )
+    if target is None:
+        stream = sys.stdout.buffer
+        for chunk in iter_csv(export.rows()):
+            stream.write(chunk.encode("utf-8"))
+        stream.flush()
+        click.echo(f"{export.record.row_count} leads exported.", err=True)
+        return
+    # Write next to the target and rename, so a failed export never leaves half a file.
+    if fmt == "xlsx":
+        temp = export.xlsx_file(directory=str(target.parent))
+    else:
+        fd, temp = tempfile.mkstemp(suffix=".csv", dir=str(target.parent))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                for chunk in export.csv_chunks():
+                    handle.write(chunk)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    os.replace(temp, target)
+    click.echo(f"{export.record.row_count} leads exported to {target}.", err=True)
+
+
+# Erasure and retention live with the privacy rules; they are `leads` subcommands.
+leads_cli.add_command(erase_command)
+leads_cli.add_command(purge_command)

@@ -1,0 +1,39 @@
+"""`user` commands: back-office accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from quiz.services import ServiceError
+from quiz.services import users as user_service
+
+user_cli = AppGroup("user", help="Manage back-office accounts.")
+GROUPS = (user_cli,)
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(user_service.ROLES), help="Access.")
+@click.option("--clinic", "clinic", help="The clinic a staff account sees (staff only).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+def user_create(email: str, role: str, clinic: str | None, password_stdin: bool):
+    """Create a back-office account; without --password-stdin, ask for the password twice."""
+    if role == "staff" and not clinic:
+        raise click.UsageError("staff accounts need --clinic SLUG")
+    if role == "admin" and clinic:
+        raise click.UsageError("admin accounts see every clinic: drop --clinic")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = user_service.create_user(email, role, password, clinic=clinic)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = f" for clinic {clinic}" if clinic else ""
+    click.echo(f"Created {user.role} account {user.email}{where}.")

@@ -1,0 +1,138 @@
+"""Lead exports, pure: rows of plain values to CSV or XLSX, with formula injection neutralised.
+
+Columns, in order (header: meaning):
+
+- lead_id: the lead's public id
+- created_at: when the lead was stored, ISO 8601 in UTC (2026-01-31T09:15:00Z)
+- clinic: the clinic's name
+- name, email, phone: the visitor's contact details
+- contact_time: when the visitor prefers to be called (any, morning, afternoon, evening)
+- language: the language the quiz was taken in
+- suitability: good, possible, consult or not_suitable
+- outcome: the outcome id
+- top_concern: the label of the highest-scoring area
+- answers: every answer, "Question: answer; Question: answer, answer"
+- health_consent: yes or no
+- health_consent_at: when health-data consent was given (ISO 8601 UTC)
+- consent_version: the version of the consent text the visitor agreed to
+- contact_consent_at: when contact consent was given (ISO 8601 UTC)
+- marketing_consent: yes or no
+- marketing_consent_at: when marketing consent was given, or empty
+- utm_source, utm_medium, utm_campaign, utm_term, utm_content: attribution
+- page_url: the page the quiz was embedded in
+- status: new, contacted, booked, won or lost
+
+Every text cell starting with =, +, -, @, tab, carriage return or line feed gets a leading
+apostrophe in both formats (OWASP CSV injection), so spreadsheets show it as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import xlsxwriter
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lead_id", "Lead ID"),
+    ("created_at", "Created (UTC)"),
+    ("clinic", "Clinic"),
+    ("name", "Name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("contact_time", "Contact time"),
+    ("language", "Language"),
+    ("suitability", "Suitability"),
+    ("outcome", "Outcome"),
+    ("top_concern", "Top concern"),
+    ("answers", "Answers"),
+    ("health_consent", "Health data consent"),
+    ("health_consent_at", "Health data consent at (UTC)"),
+    ("consent_version", "Consent text version"),
+    ("contact_consent_at", "Contact consent at (UTC)"),
+    ("marketing_consent", "Marketing consent"),
+    ("marketing_consent_at", "Marketing consent at (UTC)"),
+    ("utm_source", "UTM source"),
+    ("utm_medium", "UTM medium"),
+    ("utm_campaign", "UTM campaign"),
+    ("utm_term", "UTM term"),
+    ("utm_content", "UTM content"),
+    ("page_url", "Page URL"),
+    ("status", "Status"),
+)
+KEYS = tuple(key for key, _ in COLUMNS)
+HEADERS = tuple(header for _, header in COLUMNS)
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_BATCH = 500
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell that a spreadsheet would read as a formula with an apostrophe."""
+    return "'" + value if value.startswith(_TRIGGERS) else value
+
+
+def cell_text(value: Any) -> str:
+    """Render one value as cell text: ISO 8601 UTC times, yes/no, empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return neutralise(str(value))
+
+
+def format_answers(answers: Iterable[tuple[str, Iterable[str]]]) -> str:
+    """Join (question, answer labels) pairs as "Question: answer, answer; Question: answer"."""
+    return "; ".join(f"{question}: {', '.join(labels)}" for question, labels in answers)
+
+
+def _cells(row: Mapping[str, Any]) -> list[str]:
+    return [cell_text(row.get(key)) for key in KEYS]
+
+
+def iter_csv(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """Yield CSV text in chunks: a UTF-8 BOM and the header first, every field quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    yield "\ufeff" + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for row in rows:
+        writer.writerow(_cells(row))
+        pending += 1
+        if pending >= _BATCH:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue()
+
+
+def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str) -> int:
+    """Write the rows to an XLSX file at `path`, row by row; return how many were written."""
+    workbook = xlsxwriter.Workbook(
+        path,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    try:
+        sheet = workbook.add_worksheet("Leads")
+        bold = workbook.add_format({"bold": True})
+        for col, header in enumerate(HEADERS):
+            sheet.write_string(0, col, header, bold)
+        sheet.freeze_panes(1, 0)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            for col, text in enumerate(_cells(row)):
+                sheet.write_string(count, col, text)
+    finally:
+        workbook.close()
+    return count

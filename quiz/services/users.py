@@ -1,0 +1,254 @@
+"""Back-office accounts: creation, password rules and hashing, sign-in with lockout."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from quiz.database import write_transaction
+from quiz.extensions import db
+from quiz.models import AuditEntry, Clinic, User, utcnow
+from quiz.services.common import ServiceError, get_clinic
+from quiz.services.leadwork import add_audit
+from quiz.validation import check_contact
+
+ROLES = ("admin", "staff")
+MIN_LENGTH = 12
+MAX_LENGTH = 1024
+LOCK_AFTER = 5
+LOCK_WINDOW = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=15)
+GENERIC_ERROR = "That email and password do not match an active account."
+LOCKED_ERROR = (
+    "This account is locked for 15 minutes after repeated failed sign-ins. "
+    "Try again later, or ask an administrator to reset the password."
+)
+
+# The most common passwords that also pass the length and mix rules.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1234",
+        "password12345",
+        "password123456",
+        "passw0rd1234",
+        "p@ssword1234",
+        "qwertyuiop12",
+        "qwerty123456",
+        "qwertyuiop123",
+        "123456789abc",
+        "abc123456789",
+        "iloveyou1234",
+        "welcome12345",
+        "letmein12345",
+        "administrator1",
+        "administrator",
+        "changeme1234",
+        "1q2w3e4r5t6y",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "football1234",
+        "monkey123456",
+        "sunshine1234",
+        "mesotherapy1",
+        "mesotherapy123",
+    }
+)
+
+
+def password_problems(password: str, email: str) -> list[str]:
+    """Return what makes a password too weak (empty when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_LENGTH:
+        problems.append(f"Use at least {MIN_LENGTH} characters.")
+    if len(password) > MAX_LENGTH:
+        problems.append(f"Use at most {MAX_LENGTH} characters.")
+    classes = [
+        any(c in string.ascii_lowercase for c in password),
+        any(c in string.ascii_uppercase for c in password),
+        any(c in string.digits for c in password),
+        any(not c.isascii() or not c.isalnum() for c in password),
+    ]
+    if password and sum(classes) < 2:
+        problems.append("Mix at least two kinds of character (letters, digits, symbols).")
+    local = email.split("@", 1)[0].lower()
+    if len(local) >= 3 and local in password.lower():
+        problems.append("Do not include your email address in the password.")
+    if password.lower() in COMMON_PASSWORDS:
+        problems.append("This password is too common; choose another.")
+    return problems
+
+
+def hasher() -> PasswordHasher:
+    """Return the Argon2id hasher; ARGON2_OPTIONS in the config overrides its parameters."""
+    return PasswordHasher(**current_app.config.get("ARGON2_OPTIONS", {}))
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with Argon2id."""
+    return hasher().hash(password)
+
+
+def normalise_email(email: str) -> str:
+    """Return the email trimmed and lower-cased; raise ServiceError when it is not one."""
+    email = (email or "").strip().lower()
+    _, errors = check_contact({"name": "x", "email": email})
+    if errors:
+        raise ServiceError(f"email {email!r}: not a valid email address")
+    return email
+
+
+def create_user(
+    email: str, role: str, password: str, *, clinic: Clinic | str | None = None
+) -> User:
+    """Validate and store an account; staff need a clinic, admins must not have one."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise ServiceError(f"role {role!r}: expected admin or staff")
+    if isinstance(clinic, str):
+        found = get_clinic(clinic)
+        if found is None:
+            raise ServiceError(f"clinic {clinic!r}: no such clinic")
+        clinic = found
+    if role == "staff" and clinic is None:
+        raise ServiceError("staff accounts need a clinic")
+    if role == "admin" and clinic is not None:
+        raise ServiceError("admin accounts see every clinic: give no clinic")
+    problems = password_problems(password, email)
+    if problems:
+        raise ServiceError("password: " + " ".join(problems))
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        clinic_id=clinic.id if clinic else None,
+        active=True,
+        failed_logins=0,
+    )
+    if find_user(email) is not None:
+        raise ServiceError(f"an account for {email} already exists")
+    try:
+        with write_transaction() as session:
+            session.add(user)
+            add_audit(session, "system", "user.create", {"email": email, "role": role})
+    except IntegrityError:
+        raise ServiceError(f"an account for {email} already exists") from None
+    return user
+
+
+def find_user(email: str) -> User | None:
+    """Return the account with that email, or None."""
+    email = (email or "").strip().lower()
+    return db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or the message to show."""
+
+    user: User | None
+    error: str | None = None
+
+
+def authenticate(email: str, password: str, address: str | None) -> SignIn:
+    """Check credentials, counting failures and locking the account after repeated ones.
+
+    Unknown accounts and wrong passwords get the same message and take the same time, so
+    the form does not reveal which addresses have accounts.
+    """
+    email = (email or "").strip().lower()[:254]
+    password = (password or "")[:MAX_LENGTH]
+    now = utcnow()
+    with write_transaction() as session:
+        user = session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is None or not user.active:
+            _verify(_dummy_hash(), password)
+            add_audit(session, email or "-", "login.failed", {"address": address})
+            return SignIn(None, GENERIC_ERROR)
+        if user.locked_until is not None and user.locked_until > now:
+            add_audit(session, email, "login.locked", {"address": address})
+            return SignIn(None, LOCKED_ERROR)
+        if not _verify(user.password_hash, password):
+            last = session.execute(
+                db.select(db.func.max(AuditEntry.created_at)).where(
+                    AuditEntry.action == "login.failed", AuditEntry.actor == email
+                )
+            ).scalar_one()
+            # Failures count within a window: an old typo does not bring a lock closer.
+            recent = last is not None and _aware(last) > now - LOCK_WINDOW
+            user.failed_logins = (user.failed_logins or 0) + 1 if recent else 1
+            add_audit(session, email, "login.failed", {"address": address})
+            if user.failed_logins >= LOCK_AFTER:
+                user.locked_until = now + LOCK_TIME
+                user.failed_logins = 0
+                add_audit(session, email, "login.lockout", {"address": address})
+                return SignIn(None, LOCKED_ERROR)
+            return SignIn(None, GENERIC_ERROR)
+        if hasher().check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        add_audit(session, email, "login", {"address": address})
+    return SignIn(user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a user's own password after checking the current one."""
+    if not _verify(user.password_hash, current or ""):
+        raise ServiceError("current password: that is not your current password")
+    set_password(user, new, actor=user.email)
+
+
+def set_password(user: User, new: str, *, actor: str) -> None:
+    """Set a new password (also unlocks the account); raise ServiceError when weak."""
+    problems = password_problems(new or "", user.email)
+    if problems:
+        raise ServiceError("password: " + " ".join(problems))
+    user_id = user.id
+    new_hash = hash_password(new)
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        user.password_hash = new_hash
+        user.failed_logins = 0
+        user.locked_until = None
+        add_audit(session, actor, "user.password", {"email": user.email})
+
+
+def set_active(user: User, active: bool, *, actor: str) -> None:
+    """Enable or disable an account; a disabled account cannot sign in."""
+    user_id = user.id
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        user.active = active
+        add_audit(
+            session, actor, "user.enable" if active else "user.disable", {"email": user.email}
+        )
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher().verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    # Hashed once per parameter set, so an unknown account costs as much as a wrong password.
+    key = repr(sorted(current_app.config.get("ARGON2_OPTIONS", {}).items()))
+    if key not in _dummy:
+        _dummy[key] = hash_password("not-a-real-password-0")
+    return _dummy[key]
+
+
+def _aware(value: datetime) -> datetime:
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
