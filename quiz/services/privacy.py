@@ -207,18 +207,20 @@ def erase_by_token(token: str) -> int:
         raise ErasureTokenError("This link could not be verified.")
     with write_transaction() as session:
         lead = session.execute(db.select(Lead).filter_by(public_id=public_id)).scalar_one_or_none()
-        if lead is None:
-            return 0
-        clinic_id = lead.clinic_id
-        ids = list(
-            session.execute(
-                db.select(Lead.id)
-                .where(Lead.clinic_id == clinic_id, func.lower(Lead.email) == lead.email.lower())
-                .order_by(Lead.id)
-            ).scalars()
-        )
-        _delete_leads(session, ids)
-        _audit(session, "visitor", "erasure", {"count": len(ids), "clinic_id": clinic_id})
+        ids = []
+        if lead is not None:
+            ids = list(
+                session.execute(
+                    db.select(Lead.id)
+                    .where(
+                        Lead.clinic_id == lead.clinic_id,
+                        func.lower(Lead.email) == lead.email.lower(),
+                    )
+                    .order_by(Lead.id)
+                ).scalars()
+            )
+            _delete_leads(session, ids)
+        _audit(session, "visitor", "erasure", {"count": len(ids), "via": "link"})
     return len(ids)
 
 
