@@ -1,0 +1,89 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Environment: BIND (default 127.0.0.1:8000) and WEB_CONCURRENCY (workers). Reload the code
+without dropping requests with `kill -HUP <master pid>`; stop gracefully with TERM.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+
+from gunicorn.glogging import Logger
+
+
+def _workers() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        # gunicorn's own advice, capped: sync workers on a big box mostly wait on the database.
+        return min(2 * multiprocessing.cpu_count() + 1, 9)
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        sys.exit(f"WEB_CONCURRENCY: expected a whole number from 1 to 64, got {raw!r}")
+    return int(raw)
+
+
+bind = os.environ.get("BIND", "127.0.0.1:8000").split(",")
+workers = _workers()
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 30
+# Behind nginx or a load balancer that keeps connections open to us.
+keepalive = 5
+# Each worker builds its own app, database pool and Redis connections after the fork.
+preload_app = False
+# Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
+# from all restarting at the same moment.
+max_requests = 2000
+max_requests_jitter = 200
+# A tmpfs heartbeat file: a container's overlay disk can stall the workers' heartbeats.
+if os.path.isdir("/dev/shm"):  # noqa: S108  (a fixed system tmpfs, not a temp file name)
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+# The app writes its own JSON access line per request (quiz/observability.py). gunicorn's
+# access log is off unless asked for (`--access-logfile -`); when on, it is JSON too.
+accesslog = None
+errorlog = "-"
+access_log_format = json.dumps(
+    {
+        "time": "%(t)s",
+        "logger": "gunicorn.access",
+        "method": "%(m)s",
+        "path": "%(U)s",
+        "status": "%(s)s",
+        "bytes": "%(B)s",
+        "duration_ms": "%(M)s",
+        "request_id": "%({x-request-id}o)s",
+    }
+)
+
+
+class JsonSafeLogger(Logger):
+    """gunicorn's logger with every access-log value escaped for a JSON string."""
+
+    def atoms(self, resp, req, environ, request_time):
+        """Return gunicorn's atoms, escaped so a quote in a path cannot break the line."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            key: json.dumps(str(value))[1:-1] if value is not None else "-"
+            for key, value in atoms.items()
+        }
+
+
+logger_class = JsonSafeLogger
+
+
+def post_fork(server, worker):
+    """Drop database connections inherited from the master when the app was preloaded."""
+    if not server.cfg.preload_app:
+        return
+    wsgi = sys.modules.get("wsgi")
+    if wsgi is None:
+        return
+    from quiz.extensions import db
+
+    with wsgi.app.app_context():
+        for engine in db.engines.values():
+            # close=False: the parent's sockets belong to the parent; just forget them here.
+            engine.dispose(close=False)
