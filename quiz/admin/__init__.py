@@ -20,6 +20,9 @@ def _bind_auth(state) -> None:
 def _require_sign_in():
     # Back-office pages carry personal and health data: never cached, never framed.
     g.no_store = True
+    # g lives as long as the app context, which can span several requests (an app context
+    # pushed around them, as tests do): load the signed-in user afresh for every request.
+    g.pop("_login_user", None)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if auth.signed_in_user() is None:
