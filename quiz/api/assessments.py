@@ -195,7 +195,8 @@ def _submission_id(idempotency_key: str | None) -> str:
     # same key store one lead; hashed because the column holds 64 characters.
     if idempotency_key is None:
         return f"api:{uuid.uuid4().hex}"
-    return "api:" + hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"api:{digest[:60]}"
 
 
 def _recorded(clinic: Clinic, key: str) -> tuple[int, dict] | None:
