@@ -33,6 +33,15 @@
     return allowed.indexOf(claimed) >= 0 ? claimed : "";
   }
 
+  function referrerPath() {
+    try {
+      var r = new URL(document.referrer);
+      return r.origin === location.origin ? r.pathname : "";
+    } catch (e) {
+      return "";
+    }
+  }
+
   var target = parentOrigin();
 
   function post(message) {
@@ -67,9 +76,15 @@
     var n = parseInt(v, 10);
     return isFinite(n) ? n : null;
   };
+  var event = data.quizEvent || "view";
+  // The first step reached from the intro page is the start, even on a page that only says
+  // "step"; a Back to step 1 comes from a step page and is not a new start.
+  if (event === "step" && data.quizStep === "1" && /^\/embed\/[^/]+\/?$/.test(referrerPath())) {
+    event = "start";
+  }
   post({
     type: "quiz:page",
-    event: data.quizEvent || "view",
+    event: event,
     step: number(data.quizStep),
     steps: number(data.quizSteps),
     suitability: data.quizOutcome || null,

@@ -1,0 +1,1 @@
+"""Real-browser tests: the quiz embedded cross-site in headless Chromium."""

@@ -1,0 +1,300 @@
+"""Browser harness: the quiz on http://localhost:P2, a clinic's site on http://127.0.0.1:P1.
+
+An IP address and `localhost` are different sites, so the quiz is embedded cross-site, as on a
+real clinic's website. Chromium runs from a fresh profile that blocks third-party cookies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from quiz import create_app
+from quiz.crypto import new_key
+from quiz.extensions import db
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+HOST_CLINIC = "alpha"
+SECOND_CLINIC = "beta"
+FOREIGN_CLINIC = "foreign"
+
+
+def pytest_collection_modifyitems(items):
+    """Mark everything in this folder as a browser test."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(item.fspath).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium; its absence skips locally and fails in CI."""
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI is set: browser tests must run")
+        pytest.skip("chromium is not installed (apt install chromium); browser tests skipped")
+    return path
+
+
+def _probe_app(environ, start_response):
+    """Test-only pages on the quiz's origin: a cross-site cookie probe and a message spoofer."""
+    request = Request(environ)
+    if request.path == "/_probe/set":
+        response = Response(
+            '<meta http-equiv="refresh" content="0;url=/_probe/check">', mimetype="text/html"
+        )
+        response.set_cookie("probe", "1", secure=True, samesite="None", httponly=True)
+    elif request.path == "/_probe/check":
+        seen = "yes" if request.cookies.get("probe") else "no"
+        response = Response(f'<p id="result">{seen}</p>', mimetype="text/html")
+    elif request.path == "/_probe/spoof":
+        # Same origin as the quiz, but not the quiz's iframe: embed.js must ignore it.
+        response = Response(
+            "<script>parent.postMessage({type: 'quiz:height', h: 9999}, '*');"
+            "parent.postMessage({type: 'quiz:page', event: 'lead'}, '*');"
+            "document.title = 'sent';</script>",
+            mimetype="text/html",
+        )
+    else:
+        response = Response("not found", status=404)
+    return response(environ, start_response)
+
+
+@dataclass
+class QuizServer:
+    """The quiz app served on localhost in a thread."""
+
+    app: object
+    origin: str
+    set_cookie_responses: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def ports() -> tuple[int, int]:
+    """(host page port, quiz port)."""
+    return _free_port(), _free_port()
+
+
+@pytest.fixture(scope="session")
+def host_origin(ports) -> str:
+    """The clinic website's origin."""
+    return f"http://127.0.0.1:{ports[0]}"
+
+
+@pytest.fixture(scope="session")
+def quiz_server(chromium_path, ports, host_origin, tmp_path_factory) -> Iterator[QuizServer]:
+    """Serve the real app (fresh SQLite database, three clinics) on http://localhost:P2."""
+    folder = tmp_path_factory.mktemp("quiz-server")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'quiz.db'}",
+            "SECRET_KEY": "browser-test-secret",
+            "DATA_ENCRYPTION_KEYS": [new_key()],
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PUBLIC_URL": None,
+            # The anti-bot minimum fill time would only slow the browser down here.
+            "QUIZ_MIN_FILL_SECONDS": 0,
+        },
+        instance_path=str(folder / "instance"),
+    )
+    from quiz import services
+
+    with app.app_context():
+        db.create_all()
+        services.create_clinic(HOST_CLINIC, "Alpha Skin Clinic", origins=[host_origin])
+        services.create_clinic(SECOND_CLINIC, "Beta Clinic", origins=[host_origin])
+        services.create_clinic(
+            FOREIGN_CLINIC, "Elsewhere Clinic", origins=["https://elsewhere.example"]
+        )
+
+    server_state = QuizServer(app=app, origin=f"http://localhost:{ports[1]}")
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_probe/"):
+            return _probe_app(environ, start_response)
+
+        def recording_start(status, headers, *args):
+            # Any cookie the quiz itself tries to set is recorded, whatever the browser keeps.
+            for name, value in headers:
+                if name.lower() == "set-cookie":
+                    server_state.set_cookie_responses.append(f"{environ.get('PATH_INFO')}: {value}")
+            return start_response(status, headers, *args)
+
+        return app(environ, recording_start)
+
+    server = make_server("127.0.0.1", ports[1], wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server_state
+    server.shutdown()
+    thread.join()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def host_pages(quiz_origin: str) -> dict[str, str]:
+    """The clinic website's pages, by path."""
+    script = f"{quiz_origin}/static/embed.js"
+    recorder = """<script>
+window.dataLayer = [];
+window.quizEvents = [];
+["quiz:start", "quiz:step", "quiz:complete", "quiz:lead"].forEach(function (name) {
+  document.addEventListener(name, function (e) {
+    window.quizEvents.push({type: e.type, detail: e.detail, bubbles: e.bubbles,
+      slot: e.target.parentElement && e.target.parentElement.id});
+  });
+});
+</script>"""
+    head = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<link rel="icon" href="data:,"><title>Clinic</title></head><body>'
+    )
+    return {
+        "/host.html": head
+        + recorder
+        + "<h1>Alpha Skin Clinic</h1><p>Our treatments.</p>"
+        + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
+        + "</div><footer style='height:1500px'>Footer</footer></body></html>",
+        "/two.html": head
+        + recorder
+        + '<div id="slot-a"></div>'
+        + f'<script src="{script}" data-clinic="{HOST_CLINIC}" data-target="#slot-a" async>'
+        + "</script>"
+        + f'<div id="slot-b"><script src="{script}" data-clinic="{SECOND_CLINIC}" async>'
+        + "</script></div></body></html>",
+        "/foreign.html": head
+        + f'<div id="slot"><script src="{script}" data-clinic="{FOREIGN_CLINIC}" async>'
+        + "</script></div></body></html>",
+        "/probe.html": head
+        + f'<iframe id="probe" src="{quiz_origin}/_probe/set"></iframe></body></html>',
+        "/spoof.html": head
+        + recorder
+        + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
+        + f'</div><iframe id="spoof" src="{quiz_origin}/_probe/spoof"></iframe>'
+        + "<script>window.postMessage({type: 'quiz:height', h: 5000}, '*');</script>"
+        + "</body></html>",
+    }
+
+
+@pytest.fixture(scope="session")
+def host_server(quiz_server, ports, host_origin) -> Iterator[str]:
+    """Serve the clinic website's static pages on http://127.0.0.1:P1; yield its origin."""
+    pages = host_pages(quiz_server.origin)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path.split("?")[0])
+            status = 200 if body is not None else 404
+            data = (body or "not found").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", ports[0]), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield host_origin
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _write_profile(folder: Path, block_third_party: bool) -> Path:
+    (folder / "Default").mkdir(parents=True)
+    mode = 1 if block_third_party else 0
+    prefs = {"profile": {"cookie_controls_mode": mode, "block_third_party_cookies": bool(mode)}}
+    (folder / "Default" / "Preferences").write_text(json.dumps(prefs))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """One Playwright driver for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch(playwright, chromium_path: str, profile: Path, *, block_third_party: bool):
+    """Start Chromium on a fresh profile blocking (or, as a control, allowing) 3rd-party cookies."""
+    return playwright.chromium.launch_persistent_context(
+        str(_write_profile(profile, block_third_party)),
+        executable_path=chromium_path,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1000, "height": 700},
+    )
+
+
+@pytest.fixture(scope="session")
+def blocking_context(playwright_instance, chromium_path, host_server, tmp_path_factory):
+    """A browser whose profile blocks third-party cookies, as Safari and Firefox do."""
+    context = launch(
+        playwright_instance,
+        chromium_path,
+        tmp_path_factory.mktemp("profile-block"),
+        block_third_party=True,
+    )
+    yield context
+    context.close()
+
+
+@dataclass
+class Watched:
+    """A page and what it did: uncaught errors, console messages, request URLs."""
+
+    page: object
+    errors: list[str]
+    console: list[str]
+    requests: list[str]
+
+
+def watch(page) -> Watched:
+    """Record a page's uncaught errors, console output and every request it makes."""
+    watched = Watched(page, [], [], [])
+    page.on("pageerror", lambda exc: watched.errors.append(str(exc)))
+    page.on("console", lambda msg: watched.console.append(msg.text))
+    page.on("request", lambda req: watched.requests.append(req.url))
+    return watched
+
+
+@pytest.fixture
+def browser_page(blocking_context) -> Iterator[Watched]:
+    """A fresh page in the cookie-blocking browser, closed after the test."""
+    page = blocking_context.new_page()
+    yield watch(page)
+    page.close()

@@ -1,0 +1,277 @@
+"""The quiz embedded on a clinic's site with one script tag, in Chromium with third-party
+cookies blocked: it finishes, sizes itself, reports events, and leaks nothing."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from quiz.extensions import db
+from quiz.models import Lead
+from tests.browser.conftest import HOST_CLINIC, launch, watch
+from tests.conftest import answer_everything
+
+NAME = "Grace Hopper"
+EMAIL = "grace.hopper@example.org"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def quiz_frame(page, selector: str = "#slot iframe"):
+    """The quiz iframe's Frame, once embed.js has inserted it and its first page has loaded."""
+    page.wait_for_selector(selector, state="attached")
+    frame = page.locator(selector).element_handle().content_frame()
+    frame.wait_for_load_state("load")
+    return frame
+
+
+# scrollHeight never drops below the window's height, so an iframe that is too tall would
+# still match it; the root element's own box is the content's height.
+MEASURE = """() => ({scroll: document.documentElement.scrollHeight,
+  content: document.documentElement.getBoundingClientRect().height})"""
+
+
+def settled_heights(page, frame, selector: str = "#slot iframe") -> tuple[float, dict]:
+    """Poll until the iframe's height matches its document (messages are asynchronous)."""
+    outer, inner = 0.0, {}
+    for _ in range(100):
+        inner = frame.evaluate(MEASURE)
+        outer = page.locator(selector).bounding_box()["height"]
+        if abs(outer - inner["scroll"]) <= 2 and abs(outer - inner["content"]) <= 2:
+            break
+        page.wait_for_timeout(50)
+    return outer, inner
+
+
+def assert_height_fits(page, frame, selector: str = "#slot iframe") -> None:
+    outer, inner = settled_heights(page, frame, selector)
+    assert abs(outer - inner["scroll"]) <= 2, f"iframe is {outer}px for a {inner}px document"
+    assert abs(outer - inner["content"]) <= 2, f"iframe is {outer}px for {inner}px of content"
+
+
+def submit(frame, button) -> None:
+    """Click a submit button in the frame and wait for the next page to load."""
+    with frame.expect_navigation(wait_until="load"):
+        button.click()
+
+
+def finish_quiz(page, frame, answers: dict[str, list[str]], *, heights: list) -> None:
+    """Start, answer every step (after one empty submit), and send the contact form."""
+    submit(frame, frame.get_by_role("button", name="Start"))
+    assert_height_fits(page, frame)
+    heights.append(("step 1", settled_heights(page, frame)))
+
+    # An empty first step shows the error state, sized and focused like any page.
+    submit(frame, frame.locator("button[value=next]"))
+    assert frame.locator("#error-summary").count() == 1
+    assert frame.evaluate("document.activeElement.id") == "error-summary"
+    assert_height_fits(page, frame)
+    heights.append(("error", settled_heights(page, frame)))
+
+    for _ in range(40):
+        if frame.locator("input[name=email]").count():
+            break
+        for qid, values in answers.items():
+            for value in values:
+                # Fields may be named by question id, with or without the form's prefix.
+                box = frame.locator(
+                    f'input[name="{qid}"][value="{value}"], input[name="q-{qid}"][value="{value}"]'
+                )
+                if box.count():
+                    box.check()
+        submit(frame, frame.locator("button[value=next]"))
+        assert frame.locator("#error-summary").count() == 0, frame.inner_text("#error-summary")
+        assert_height_fits(page, frame)
+        heights.append((frame.evaluate("document.body.dataset.quizStep"), None))
+    else:
+        pytest.fail("never reached the contact form")
+
+    frame.fill("input[name=name]", NAME)
+    frame.fill("input[name=email]", EMAIL)
+    frame.check("input[name=consent_contact]")
+    frame.check("input[name=consent_health]")
+    submit(frame, frame.locator("button[value=send]"))
+    assert frame.evaluate("document.body.dataset.quizEvent") == "lead"
+    assert_height_fits(page, frame)
+
+
+@pytest.fixture(scope="module")
+def finished(blocking_context, quiz_server, host_server):
+    """Complete the quiz once on the clinic's page (cookies blocked); keep what happened."""
+    app = quiz_server.app
+    answers = answer_everything(app.extensions["questionnaire"])
+    page = blocking_context.new_page()
+    watched = watch(page)
+    responses: list = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(f"{host_server}/host.html?utm_source=news&utm_campaign=spring#top")
+    frame = quiz_frame(page)
+    assert_height_fits(page, frame)
+    heights: list = []
+    finish_quiz(page, frame, answers, heights=heights)
+    page.wait_for_function("window.quizEvents.some(e => e.type === 'quiz:lead')")
+    result = {
+        "watched": watched,
+        "events": page.evaluate("window.quizEvents"),
+        "data_layer": page.evaluate("window.dataLayer"),
+        "frame_url": frame.url,
+        "iframe_src": page.locator("#slot iframe").get_attribute("src"),
+        "cookies": blocking_context.cookies(),
+        "set_cookie_headers": [
+            r.url for r in responses if r.all_headers().get("set-cookie") is not None
+        ],
+        "answers": answers,
+    }
+    page.close()
+    return result
+
+
+def test_quiz_finishes_cross_site_with_third_party_cookies_blocked_and_keeps_utm(
+    finished, quiz_server, host_server
+):
+    with quiz_server.app.app_context():
+        lead = db.session.execute(select(Lead).filter_by(email=EMAIL)).scalar_one()
+        assert lead.utm_source == "news"
+        assert lead.utm_campaign == "spring"
+        assert lead.page_url == f"{host_server}/host.html?utm_source=news&utm_campaign=spring"
+        db.session.remove()
+
+
+def test_iframe_src_forwards_utm_and_page_url_without_the_fragment(finished, host_server):
+    src = finished["iframe_src"]
+    assert src.startswith(f"http://localhost:{urlsplit(src).port}/embed/{HOST_CLINIC}?")
+    assert "utm_source=news" in src and "utm_campaign=spring" in src
+    assert "page_url=" in src and "%23top" not in src and "#top" not in src
+
+
+def test_host_receives_each_event_once_per_page_with_no_personal_data(finished):
+    events = finished["events"]
+    types = [e["type"] for e in events]
+    assert types.count("quiz:start") == 1
+    assert types.count("quiz:complete") == 1
+    assert types.count("quiz:lead") == 1
+    assert types.count("quiz:step") >= 2
+    assert all(e["bubbles"] and e["slot"] == "slot" for e in events)
+    for event in events:
+        assert set(event["detail"]) == {"clinic", "step", "steps", "suitability"}
+        assert event["detail"]["clinic"] == HOST_CLINIC
+    steps = [e["detail"]["step"] for e in events if e["type"] == "quiz:step"]
+    assert steps == sorted(set(steps)), "the error state must not repeat a step event"
+    lead = next(e for e in events if e["type"] == "quiz:lead")
+    assert lead["detail"]["suitability"] in {"good", "possible", "consult", "not_suitable"}
+    text = json.dumps(events)
+    assert EMAIL not in text and NAME not in text
+
+
+def test_data_layer_gets_the_same_events_without_personal_data_or_answers(finished):
+    pushed = finished["data_layer"]
+    names = [p["event"] for p in pushed]
+    assert names[0] == "quiz_start"
+    assert names.count("quiz_complete") == 1
+    assert names[-1] == "quiz_lead"
+    assert names.count("quiz_step") == len(
+        [e for e in finished["events"] if e["type"] == "quiz:step"]
+    )
+    allowed = {"event", "quiz_clinic", "quiz_step", "quiz_steps", "quiz_suitability"}
+    assert all(set(p) == allowed for p in pushed)
+    text = json.dumps(pushed)
+    assert EMAIL not in text and NAME not in text
+    for qid in finished["answers"]:
+        assert qid not in text
+
+
+def test_no_page_errors_and_no_cookies_from_the_quiz(finished, quiz_server):
+    assert finished["watched"].errors == []
+    assert finished["cookies"] == []
+    assert finished["set_cookie_headers"] == []
+    assert [c for c in quiz_server.set_cookie_responses if "/_probe/" not in c] == []
+
+
+def test_every_request_goes_to_the_host_or_the_quiz(finished, quiz_server, host_server):
+    origins = {origin_of(url) for url in finished["watched"].requests}
+    assert origins <= {host_server, quiz_server.origin}, origins
+
+
+def test_third_party_cookie_probe_tells_blocked_from_allowed(
+    playwright_instance, chromium_path, host_server, tmp_path, blocking_context
+):
+    # The harness must be able to tell: the same cross-site cookie comes back only when allowed.
+    seen = {}
+    allowing = launch(
+        playwright_instance, chromium_path, tmp_path / "allow", block_third_party=False
+    )
+    try:
+        for label, context in (("allow", allowing), ("block", blocking_context)):
+            page = context.new_page()
+            page.goto(f"{host_server}/probe.html")
+            probe = page.frame_locator("#probe").locator("#result")
+            probe.wait_for()
+            seen[label] = probe.inner_text()
+            page.close()
+    finally:
+        allowing.close()
+    assert seen == {"allow": "yes", "block": "no"}
+
+
+def test_a_site_not_in_the_clinics_origins_cannot_frame_the_quiz(browser_page, host_server):
+    page = browser_page.page
+    page.goto(f"{host_server}/foreign.html")
+    page.wait_for_selector("#slot iframe", state="attached")
+    frame = page.locator("#slot iframe").element_handle().content_frame()
+    for _ in range(100):
+        if frame.url.startswith("chrome-error://") or any(
+            "frame-ancestors" in line for line in browser_page.console
+        ):
+            break
+        page.wait_for_timeout(50)
+    assert frame.url.startswith("chrome-error://") or any(
+        "frame-ancestors" in line for line in browser_page.console
+    )
+    assert frame.locator("#step-heading").count() == 0
+
+
+def test_two_widgets_on_one_page_work_independently(browser_page, host_server):
+    page = browser_page.page
+    page.goto(f"{host_server}/two.html")
+    assert page.locator("iframe").count() == 2
+    first = quiz_frame(page, "#slot-a iframe")
+    second = quiz_frame(page, "#slot-b iframe")
+    assert "/embed/alpha?" in page.locator("#slot-a iframe").get_attribute("src")
+    assert "/embed/beta?" in page.locator("#slot-b iframe").get_attribute("src")
+    assert_height_fits(page, second, "#slot-b iframe")
+    second_height = page.locator("#slot-b iframe").bounding_box()["height"]
+
+    submit(first, first.get_by_role("button", name="Start"))
+    assert_height_fits(page, first, "#slot-a iframe")
+    page.wait_for_function("window.quizEvents.length >= 2")
+    events = page.evaluate("window.quizEvents")
+    assert {e["slot"] for e in events} == {"slot-a"}
+    assert {e["detail"]["clinic"] for e in events} == {"alpha"}
+    assert second.evaluate("document.body.dataset.quizEvent") == "view"
+    assert page.locator("#slot-b iframe").bounding_box()["height"] == second_height
+    assert browser_page.errors == []
+
+
+def test_messages_from_other_windows_are_ignored(browser_page, host_server):
+    page = browser_page.page
+    page.goto(f"{host_server}/spoof.html")
+    frame = quiz_frame(page)
+    spoof = page.locator("#spoof").element_handle().content_frame()
+    spoof.wait_for_load_state("load")
+    assert spoof.title() == "sent"
+    assert_height_fits(page, frame)
+    height = page.locator("#slot iframe").bounding_box()["height"]
+    assert height < 5000
+    # A message with no sender check would also have been re-emitted as an event.
+    page.evaluate("window.postMessage({type: 'quiz:height', h: 'tall'}, '*')")
+    page.evaluate("window.postMessage('quiz:height', '*')")
+    page.wait_for_timeout(100)
+    assert page.locator("#slot iframe").bounding_box()["height"] == height
+    assert page.evaluate("window.quizEvents") == []
+    assert browser_page.errors == []
