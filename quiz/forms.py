@@ -16,6 +16,11 @@ from wtforms import (
     TelField,
 )
 from wtforms.form import BaseForm
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label) tuples
+    SelectChoice = None  # type: ignore[assignment,misc]
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
@@ -46,6 +51,10 @@ CONTACT_TIME_LABELS = {
 }
 
 Answers = dict[str, list[str]]
+
+
+def _choice(value: str, label: str):
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -205,7 +214,7 @@ def step_form(
     """
     fields = []
     for question in visible_questions(questionnaire, step, answers):
-        choices = [(o.id, o.label.get(language)) for o in question.options]
+        choices = [_choice(o.id, o.label.get(language)) for o in question.options]
         label = question.text.get(language)
         if question.type == "single":
             fields.append((question.id, RadioField(label, choices=choices)))
@@ -256,7 +265,7 @@ class ContactForm(Form):
     phone = TelField("Phone number (optional)", render_kw={"autocomplete": "tel", "maxlength": 40})
     contact_time = RadioField(
         "When do you prefer to be contacted?",
-        choices=[(t, CONTACT_TIME_LABELS[t]) for t in CONTACT_TIMES],
+        choices=[_choice(t, CONTACT_TIME_LABELS[t]) for t in CONTACT_TIMES],
         default="any",
     )
     consent_contact = BooleanField("I agree to be contacted about my enquiry.")
