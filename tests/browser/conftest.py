@@ -134,6 +134,8 @@ def quiz_server(chromium_path, ports, host_origin, tmp_path_factory) -> Iterator
         services.create_clinic(
             FOREIGN_CLINIC, "Elsewhere Clinic", origins=["https://elsewhere.example"]
         )
+        # The demo clinic lists no origin of this server: only 'self' lets / frame it.
+        services.create_clinic("demo", "Demo Aesthetic Clinic", origins=["https://demo.example"])
 
     server_state = QuizServer(app=app, origin=f"http://localhost:{ports[1]}")
 
