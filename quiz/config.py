@@ -118,6 +118,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
 
     # The visitor's state token: how long a started quiz stays resumable.
     config["QUIZ_TOKEN_MAX_AGE"] = 4 * 3600
+    # Humans need more than this between starting the quiz and sending contact details.
+    config["QUIZ_MIN_FILL_SECONDS"] = 3
     config["MAX_CONTENT_LENGTH"] = 64 * 1024
     # Back-office session cookie; the visitor's path never sets one.
     config["SESSION_COOKIE_HTTPONLY"] = True
