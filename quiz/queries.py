@@ -68,7 +68,8 @@ def scoped(stmt: Select, scope: Scope) -> Select:
 def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
     """Apply the scope and every set filter to a statement over leads."""
     stmt = scoped(stmt, scope)
-    if filters.clinic:
+    # A clinic filter only narrows an admin's view; staff always see their own clinic.
+    if filters.clinic and scope.everything:
         stmt = stmt.where(
             Lead.clinic_id.in_(db.select(Clinic.id).where(Clinic.slug == filters.clinic))
         )
@@ -356,7 +357,7 @@ def analytics(scope: Scope, clinic: str | None, date_from: date | None, date_to:
     def events(stmt: Select) -> Select:
         if not scope.everything:
             stmt = stmt.where(Event.clinic_id == scope.clinic_id)
-        if clinic:
+        if clinic and scope.everything:
             stmt = stmt.where(
                 Event.clinic_id.in_(db.select(Clinic.id).where(Clinic.slug == clinic))
             )
