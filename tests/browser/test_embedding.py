@@ -275,3 +275,23 @@ def test_messages_from_other_windows_are_ignored(browser_page, host_server):
     assert page.locator("#slot iframe").bounding_box()["height"] == height
     assert page.evaluate("window.quizEvents") == []
     assert browser_page.errors == []
+
+
+def test_host_scrolls_back_to_the_widget_top_after_a_step_when_it_is_off_screen(
+    browser_page, host_server
+):
+    page = browser_page.page
+    page.emulate_media(reduced_motion="reduce")  # reduced motion: the jump is instant
+    page.goto(f"{host_server}/host.html")
+    frame = quiz_frame(page)
+    submit(frame, frame.get_by_role("button", name="Start"))
+    assert_height_fits(page, frame)
+    top = "document.querySelector('#slot iframe').getBoundingClientRect().top"
+    # The visitor scrolled down the page: the widget's top is above the viewport.
+    page.evaluate(f"window.scrollBy(0, {top} + 150)")
+    assert page.evaluate(top) < 0
+    with frame.expect_navigation(wait_until="load"):
+        frame.evaluate("document.querySelector('button[value=next]').click()")
+    page.wait_for_function(f"{top} >= -1 && {top} < window.innerHeight")
+    assert abs(page.evaluate(top)) <= 1
+    assert browser_page.errors == []
