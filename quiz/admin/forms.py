@@ -147,7 +147,8 @@ class UserForm(FlaskForm):
 
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=choices([("staff", "staff"), ("admin", "admin")]))
-    clinic = SelectField("Clinic (staff only)", choices=choices([("", "—")]))
+    # The service names an unknown clinic; an admin account may leave it out.
+    clinic = SelectField("Clinic (staff only)", choices=choices([("", "—")]), validate_choice=False)
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
     submit = SubmitField("Create account")
 
