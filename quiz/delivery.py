@@ -201,7 +201,7 @@ def run_forever(
     """
     stop = stop or threading.Event()
     idle = idle or threading.Event()
-    client = _redis_client()
+    client = _redis_client(poll_seconds)
     while not stop.is_set():
         try:
             counts = run_once(stop=stop)
@@ -222,11 +222,12 @@ def run_forever(
             idle.clear()
 
 
-def _redis_client() -> redis.Redis | None:
+def _redis_client(poll_seconds: float) -> redis.Redis | None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    return redis.Redis.from_url(url, socket_connect_timeout=5)
+    # BLPOP holds the socket for up to poll_seconds; the read timeout must outlast it.
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=poll_seconds + 5)
 
 
 def _wait(client: redis.Redis | None, poll_seconds: float, stop: threading.Event):

@@ -125,12 +125,22 @@ def _sender_domain() -> str:
     return sender.rpartition("@")[2].strip(" >") or "localhost"
 
 
+def readable(message: EmailMessage) -> str:
+    """Return the whole message as a person reads it: headers, then each part decoded."""
+    lines = [f"{name}: {value}" for name, value in message.items() if name != "Content-Type"]
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        lines += ["", f"--- {part.get_content_type()} ---", part.get_content().rstrip()]
+    return "\n".join(lines)
+
+
 def send(message: EmailMessage) -> None:
     """Hand a message to MAIL_SERVER, or write it to the log when no server is configured."""
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
-        log.info("mail not sent (MAIL_SERVER unset):\n%s", message.as_string())
+        log.info("mail not sent (MAIL_SERVER unset):\n%s", readable(message))
         return
     try:
         with smtplib.SMTP(server, config["MAIL_PORT"], timeout=TIMEOUT_SECONDS) as smtp:
