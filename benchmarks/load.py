@@ -1,0 +1,532 @@
+"""Load benchmark: the quiz under gunicorn against a bare Flask "hello", on loopback only.
+
+Measures, in one bounded run:
+  * throughput of the hello app, the quiz's start page, a quiz step POST and a lead POST,
+    with the ratio of each to hello (goals: start page >= 0.5, lead >= 0.3);
+  * request and whole-visit latency (p50/p95/p99) with 50 visitors at once, each going intro
+    -> every step -> result, then sending a lead through the API;
+  * "no lead lost": 200 visitors sending a lead at the same moment to 4 workers on SQLite,
+    and on PostgreSQL too when --database-url is given.
+
+    .venv/bin/python benchmarks/load.py [--seconds 5] [--database-url postgresql+psycopg://...]
+
+Both servers run with gunicorn.conf.py (2 workers unless said otherwise). The load generator
+runs on the same machine, so on a small box it takes CPU from the servers: compare ratios,
+not absolute figures, between machines. Everything stops by itself; servers are always killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+LEAD_TEMPLATE = "__N__"
+GOALS = {"start page": 0.5, "lead POST": 0.3}
+COUNT_LEADS = (
+    "SELECT count(*) FROM leads JOIN clinics ON clinics.id = leads.clinic_id"
+    " WHERE clinics.slug = :slug"
+)
+
+
+# --- servers -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(database_url: str) -> dict[str, str]:
+    """The environment of a production-like quiz server on that database."""
+    from quiz.crypto import new_key
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"QUESTIONS_FILE", "REDIS_URL", "PUBLIC_URL", "BIND", "WEB_CONCURRENCY"}
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="benchmark-" + uuid.uuid4().hex,
+        DATA_ENCRYPTION_KEY=new_key(),
+        RATELIMIT_ENABLED="false",
+        LOG_FORMAT="json",
+    )
+    return env
+
+
+def flask(env: dict[str, str], *args: str) -> None:
+    """Run one `flask --app wsgi` command, stopping the benchmark with its output if it fails."""
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path = ROOT):
+    """Serve `app` with gunicorn.conf.py on a free loopback port; yield the port."""
+    port = free_port()
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "-w",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                str(chdir),
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for _ in range(600):
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn {app} exited:\n{log.read_text()[-3000:]}")
+            try:
+                if request(port, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit(f"gunicorn {app} never answered:\n{log.read_text()[-3000:]}")
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# --- the client --------------------------------------------------------------------------
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """Send one request on a fresh connection (sync workers close it anyway)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Tally:
+    """What one phase measured: completed requests, failures and latencies in seconds."""
+
+    done: int = 0
+    failed: int = 0
+    statuses: dict = field(default_factory=dict)
+    latencies: list = field(default_factory=list)
+    visits: list = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.done += other.done
+        self.failed += other.failed
+        for key, value in other.statuses.items():
+            self.statuses[key] = self.statuses.get(key, 0) + value
+        self.latencies += other.latencies
+        self.visits += other.visits
+
+
+def _hammer(port, spec, seconds, threads, ok) -> Tally:
+    """In one process: `threads` loops sending `spec` until the time is up."""
+    method, path, body, headers = spec
+    tally, lock = Tally(), threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def loop():
+        mine = Tally()
+        while time.perf_counter() < deadline:
+            payload = body.replace(LEAD_TEMPLATE, uuid.uuid4().hex) if body else None
+            started = time.perf_counter()
+            try:
+                status, _ = request(
+                    port, method, path, payload.encode() if payload else None, headers
+                )
+            except OSError:
+                status = 0
+            mine.latencies.append(time.perf_counter() - started)
+            mine.statuses[status] = mine.statuses.get(status, 0) + 1
+            if status in ok:
+                mine.done += 1
+            else:
+                mine.failed += 1
+        with lock:
+            tally.add(mine)
+
+    _run_threads(loop, threads)
+    return tally
+
+
+def _run_threads(target, count: int) -> None:
+    workers = [threading.Thread(target=target) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def throughput(port, spec, seconds, processes, threads, ok=(200,)) -> tuple[float, Tally]:
+    """Requests per second that answered with an `ok` status, over `processes` x `threads`."""
+    total = Tally()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(processes) as pool:
+        futures = [pool.submit(_hammer, port, spec, seconds, threads, ok) for _ in range(processes)]
+        for future in futures:
+            total.add(future.result())
+    return total.done / (time.perf_counter() - started), total
+
+
+# --- the visitor's path ------------------------------------------------------------------
+
+_STATE = re.compile(r'name="state" value="([^"]+)"')
+_FIELD = re.compile(r'name="q-([A-Za-z0-9_\-]+)"')
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
+
+
+def _timed(tally: Tally, port, method, path, body=None, headers=None):
+    started = time.perf_counter()
+    status, data = request(port, method, path, body, headers)
+    tally.latencies.append(time.perf_counter() - started)
+    tally.statuses[status] = tally.statuses.get(status, 0) + 1
+    if status >= 400:
+        tally.failed += 1
+        raise RuntimeError(f"{method} {path}: {status}")
+    tally.done += 1
+    return data.decode()
+
+
+def visit(port: int, clinic: str, answers: dict, tally: Tally) -> None:
+    """One visitor: intro, start, every step with `answers`, the result, then a lead."""
+    from urllib.parse import urlencode
+
+    started = time.perf_counter()
+    page = _timed(tally, port, "GET", f"/embed/{clinic}")
+    token = _STATE.search(page).group(1)
+    page = _timed(
+        tally,
+        port,
+        "POST",
+        f"/embed/{clinic}/step",
+        urlencode({"state": token, "action": "start"}),
+        FORM,
+    )
+    for _ in range(50):  # a bound: no questionnaire has that many steps
+        names = dict.fromkeys(_FIELD.findall(page))
+        if not names:
+            break
+        form = [("state", _STATE.search(page).group(1)), ("action", "next")]
+        for name in names:
+            form += [(f"q-{name}", value) for value in answers.get(name, [])]
+        page = _timed(tally, port, "POST", f"/embed/{clinic}/step", urlencode(form), FORM)
+    _timed(
+        tally,
+        port,
+        "POST",
+        "/api/v1/assessments",
+        lead_body(clinic, answers).replace(LEAD_TEMPLATE, uuid.uuid4().hex).encode(),
+        JSON,
+    )
+    tally.visits.append(time.perf_counter() - started)
+
+
+def _visitors(port, clinic, answers, seconds, threads) -> Tally:
+    """In one process: `threads` visitors going through the path again and again."""
+    tally, lock = Tally(), threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def loop():
+        mine = Tally()
+        while time.perf_counter() < deadline:
+            # A failed visit is counted in the tally; the visitor starts again.
+            with suppress(OSError, RuntimeError, AttributeError):
+                visit(port, clinic, answers, mine)
+        with lock:
+            tally.add(mine)
+
+    _run_threads(loop, threads)
+    return tally
+
+
+def lead_body(clinic: str, answers: dict) -> str:
+    """A lead submission whose email carries a placeholder made unique per request."""
+    return json.dumps(
+        {
+            "clinic": clinic,
+            "language": "en",
+            "answers": answers,
+            "contact": {"name": "Bench Visitor", "email": f"v{LEAD_TEMPLATE}@example.com"},
+            "consent": {"contact": True, "health_data": True},
+            "source": {"utm_source": "benchmark"},
+        }
+    )
+
+
+# --- no lead lost ------------------------------------------------------------------------
+
+
+def burst(port: int, clinic: str, answers: dict, visitors: int) -> Tally:
+    """`visitors` threads each send one lead at the same moment."""
+    tally, lock = Tally(), threading.Lock()
+    gate = threading.Barrier(visitors)
+    body = lead_body(clinic, answers)
+
+    def one():
+        gate.wait()
+        started = time.perf_counter()
+        try:
+            status, _ = request(
+                port,
+                "POST",
+                "/api/v1/assessments",
+                body.replace(LEAD_TEMPLATE, uuid.uuid4().hex).encode(),
+                JSON,
+            )
+        except OSError:
+            status = 0
+        with lock:
+            tally.latencies.append(time.perf_counter() - started)
+            tally.statuses[status] = tally.statuses.get(status, 0) + 1
+            if status == 201:
+                tally.done += 1
+            else:
+                tally.failed += 1
+
+    _run_threads(one, visitors)
+    return tally
+
+
+def count_leads(database_url: str, clinic: str) -> int:
+    """Count the clinic's stored leads straight from the database."""
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(database_url.split("///", 1)[1]) as conn:
+            sql = COUNT_LEADS.replace(":slug", "?")
+            return conn.execute(sql, (clinic,)).fetchone()[0]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(COUNT_LEADS), {"slug": clinic}).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def no_lead_lost(database_url: str, visitors: int, workdir: Path, label: str) -> dict:
+    """Serve a fresh clinic with 4 workers and send `visitors` leads at once; count them."""
+    env = base_env(database_url)
+    clinic = "bench-" + uuid.uuid4().hex[:8]
+    flask(env, "db", "upgrade")
+    flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
+    log = workdir / f"burst-{label}.log"
+    with gunicorn("wsgi:app", env, 4, log) as port:
+        tally = burst(port, clinic, default_answers(), visitors)
+    text = log.read_text()
+    return {
+        "database": label,
+        "sent": visitors,
+        "201": tally.done,
+        "errors": tally.failed,
+        "statuses": tally.statuses,
+        "stored": count_leads(database_url, clinic),
+        "locked": text.count("database is locked"),
+        "p95": percentile(tally.latencies, 95),
+    }
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def default_answers() -> dict:
+    """A complete valid answer set for the shipped questionnaire."""
+    from quiz.questions import load
+    from tests.conftest import answer_everything
+
+    return answer_everything(load(ROOT / "questions.json"))
+
+
+def percentile(values: list[float], pct: int) -> float:
+    """The pct-th percentile in milliseconds (nearest rank)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))
+    return ordered[rank] * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every measurement and print the tables; exit 1 when a lead went missing."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--threads", type=int, default=8, help="client threads per process")
+    parser.add_argument("--visitors", type=int, default=50, help="visitors for the latency phase")
+    parser.add_argument(
+        "--burst", type=int, default=200, help='leads sent at once ("no lead lost")'
+    )
+    parser.add_argument("--database-url", help="also run the burst on this PostgreSQL database")
+    args = parser.parse_args(argv)
+    if not 1 <= args.seconds <= 60 or not 1 <= args.burst <= 1000 or not 1 <= args.visitors <= 500:
+        parser.error("keep --seconds within 1-60, --burst within 1-1000, --visitors within 1-500")
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url: expected postgresql+psycopg://...")
+
+    answers = default_answers()
+    with tempfile.TemporaryDirectory(prefix="quiz-bench-") as tmp:
+        workdir = Path(tmp)
+        env = base_env(f"sqlite:///{workdir / 'quiz.db'}")
+        clinic = "bench"
+        flask(env, "db", "upgrade")
+        flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
+        print(
+            f"cpus={os.cpu_count()} workers={args.workers} client={args.processes}x{args.threads}"
+            f" phase={args.seconds:g}s database=sqlite",
+            flush=True,
+        )
+
+        rows = []
+        with gunicorn(
+            "hello_app:app", env, args.workers, workdir / "hello.log", ROOT / "benchmarks"
+        ) as port:
+            rate, tally = throughput(
+                port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
+            )
+            rows.append(("hello", rate, tally))
+        with gunicorn("wsgi:app", env, args.workers, workdir / "quiz.log") as port:
+            intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
+            token = _STATE.search(intro).group(1)
+            from urllib.parse import urlencode
+
+            started = request(
+                port,
+                "POST",
+                f"/embed/{clinic}/step",
+                urlencode({"state": token, "action": "start"}).encode(),
+                FORM,
+            )[1].decode()
+            step_token = _STATE.search(started).group(1)
+            first = _FIELD.findall(started)
+            step_form = [("state", step_token), ("action", "next")] + [
+                (f"q-{name}", value) for name in dict.fromkeys(first) for value in answers[name]
+            ]
+            specs = [
+                ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
+                (
+                    "step POST",
+                    ("POST", f"/embed/{clinic}/step", urlencode(step_form), FORM),
+                    (200,),
+                ),
+                (
+                    "lead POST",
+                    ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
+                    (201,),
+                ),
+            ]
+            for name, spec, ok in specs:
+                rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, ok)
+                rows.append((name, rate, tally))
+
+            per_process = max(1, args.visitors // args.processes)
+            visits = Tally()
+            with ProcessPoolExecutor(args.processes) as pool:
+                futures = [
+                    pool.submit(_visitors, port, clinic, answers, args.seconds * 2, per_process)
+                    for _ in range(args.processes)
+                ]
+                for future in futures:
+                    visits.add(future.result())
+        quiz_log = (workdir / "quiz.log").read_text()
+
+        hello = rows[0][1]
+        print("\nThroughput (requests/s that got the expected status)")
+        print(
+            f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'goal':>5} {'ok':>7} {'failed':>6}",
+            end="",
+        )
+        print("  p50/p95/p99 ms")
+        for name, rate, tally in rows:
+            goal = GOALS.get(name)
+            ratio = rate / hello if hello else float("nan")
+            mark = "" if goal is None else ("  met" if ratio >= goal else "  MISSED")
+            print(
+                f"{name:<12} {rate:>8.0f} {ratio:>6.2f} {goal or '':>5}"
+                f" {tally.done:>7} {tally.failed:>6}"
+                f"  {percentile(tally.latencies, 50):.0f}/{percentile(tally.latencies, 95):.0f}"
+                f"/{percentile(tally.latencies, 99):.0f}{mark}"
+            )
+
+        crowd = per_process * args.processes
+        print(f"\nLatency with {crowd} visitors at once ({args.seconds * 2:g}s)")
+        print(f"{'':<22} {'p50':>7} {'p95':>7} {'p99':>7}   count")
+        print(
+            f"{'each request (ms)':<22} {percentile(visits.latencies, 50):>7.0f}"
+            f" {percentile(visits.latencies, 95):>7.0f} {percentile(visits.latencies, 99):>7.0f}"
+            f"   {len(visits.latencies)} ({visits.failed} failed)"
+        )
+        print(
+            f"{'whole visit (ms)':<22} {percentile(visits.visits, 50):>7.0f}"
+            f" {percentile(visits.visits, 95):>7.0f} {percentile(visits.visits, 99):>7.0f}"
+            f"   {len(visits.visits)} visits"
+        )
+
+        bursts = [no_lead_lost(f"sqlite:///{workdir / 'burst.db'}", args.burst, workdir, "sqlite")]
+        if args.database_url:
+            bursts.append(no_lead_lost(args.database_url, args.burst, workdir, "postgresql"))
+        print(f"\nNo lead lost: {args.burst} leads sent at the same moment, gunicorn -w 4")
+        print(f"{'database':<11} {'sent':>5} {'201':>5} {'errors':>6}", end="")
+        print(f" {'stored':>6} {'locked':>6} {'p95 ms':>7}")
+        lost = False
+        for b in bursts:
+            print(
+                f"{b['database']:<11} {b['sent']:>5} {b['201']:>5} {b['errors']:>6}"
+                f" {b['stored']:>6} {b['locked']:>6} {b['p95']:>7.0f}"
+            )
+            lost |= b["stored"] != b["sent"] or b["errors"] > 0 or b["locked"] > 0
+        print(f"\n'database is locked' in the quiz log: {quiz_log.count('database is locked')}")
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
