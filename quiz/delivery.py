@@ -62,7 +62,7 @@ def backoff(attempts: int) -> timedelta:
     """Return the wait after the `attempts`-th failed attempt: doubling from 30 s, capped, ±20 %."""
     base = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
     # Jitter spreads retries of many deliveries to one receiver; not a security use.
-    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311
+    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311  # nosec B311
 
 
 def claim(now: datetime, limit: int = BATCH) -> list[tuple[int, int]]:
