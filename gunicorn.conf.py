@@ -45,17 +45,13 @@ if os.path.isdir("/dev/shm"):  # noqa: S108  (a fixed system tmpfs, not a temp f
 # access log is off unless asked for (`--access-logfile -`); when on, it is JSON too.
 accesslog = None
 errorlog = "-"
-access_log_format = json.dumps(
-    {
-        "time": "%(t)s",
-        "logger": "gunicorn.access",
-        "method": "%(m)s",
-        "path": "%(U)s",
-        "status": "%(s)s",
-        "bytes": "%(B)s",
-        "duration_ms": "%(M)s",
-        "request_id": "%({x-request-id}o)s",
-    }
+# No gunicornc control socket: signals (HUP, TERM) are enough, and several servers on one
+# host would otherwise fight over the same socket path.
+control_socket_disable = True
+access_log_format = (
+    '{"time": "%(t)s", "logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", '
+    '"status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s, '
+    '"request_id": "%({x-request-id}o)s"}'
 )
 
 
@@ -65,8 +61,10 @@ class JsonSafeLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         """Return gunicorn's atoms, escaped so a quote in a path cannot break the line."""
         atoms = super().atoms(resp, req, environ, request_time)
+        # gunicorn itself escapes double quotes when it fills the format; escape the rest
+        # (backslashes, control characters) and leave the quotes to it.
         return {
-            key: json.dumps(str(value))[1:-1] if value is not None else "-"
+            key: json.dumps(str(value))[1:-1].replace('\\"', '"') if value is not None else "-"
             for key, value in atoms.items()
         }
 
