@@ -622,13 +622,18 @@ def test_every_flag_is_covered_by_a_persona():
     assert flagged - exercised == set()
 
 
+# How a reason opens in each language: it always points back to what the visitor said.
+REASON_OPENINGS = {"en": "Because you", "de": "Da Sie", "es": "Como "}
+
+
 def test_every_reason_names_the_visitors_answer():
     for question in Q.questions:
         for option in question.options:
             if option.reason is None:
                 continue
-            for text in option.reason.all():
-                assert text.startswith("Because you"), f"{question.id}:{option.id}: {text}"
+            for language, text in option.reason.values:
+                opening = REASON_OPENINGS[language]
+                assert text.startswith(opening), f"{question.id}:{option.id}:{language}: {text}"
                 assert "stop taking" not in text.lower()
 
 
