@@ -190,8 +190,8 @@ window.quizEvents = [];
         + '<div id="slot-a"></div>'
         + f'<script src="{script}" data-clinic="{HOST_CLINIC}" data-target="#slot-a" async>'
         + "</script>"
-        + f'<div id="slot-b"><script src="{script}" data-clinic="{SECOND_CLINIC}" async>'
-        + "</script></div></body></html>",
+        + f'<div id="slot-b"><script src="{script}" data-clinic="{SECOND_CLINIC}"'
+        + ' data-lang="en" async></script></div></body></html>',
         "/foreign.html": head
         + f'<div id="slot"><script src="{script}" data-clinic="{FOREIGN_CLINIC}" async>'
         + "</script></div></body></html>",
