@@ -44,7 +44,9 @@ def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
         raise click.BadParameter("xlsx cannot go to standard output", param_hint="--output")
     target = None if output == "-" else Path(output)
     if target is not None and not target.parent.is_dir():
-        raise click.BadParameter(f"folder {str(target.parent)!r} does not exist", "--output")
+        raise click.BadParameter(
+            f"folder {str(target.parent)!r} does not exist", param_hint="--output"
+        )
     export = start_export(
         Scope(everything=True),
         LeadFilters(clinic=clinic),
