@@ -12,6 +12,7 @@ from quiz.extensions import csrf, limiter
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
+from quiz.services import privacy
 from quiz.state import QuizState, StateError, StateSigner
 from quiz.validation import check_origin
 
@@ -135,7 +136,7 @@ def contact(clinic: str):
         if found.contact_timing == "before":
             return _contact_page(found, state, form), 422
         return _result_page(found, state, result, form=form, record=False), 422
-    services.record_assessment(
+    lead = services.record_assessment(
         found,
         result,
         contact=person,
@@ -144,7 +145,28 @@ def contact(clinic: str):
         language=state.language,
         submission_id=state.run_id,
     )
-    return _thanks_page(found, state, result)
+    return _thanks_page(found, state, result, forget_token=privacy.erasure_token(lead))
+
+
+@bp.route("/<clinic>/forget/<token>", methods=["GET", "POST"])
+def forget(clinic: str, token: str):
+    """Let a visitor delete the details they left: a confirmation page, then the erasure.
+
+    The link only asks on GET (mail scanners and link previews follow links); the POST erases.
+    """
+    found = _clinic(clinic)
+    g.no_store = True
+    language = forms.pick_language(
+        services.questionnaire(), request.args.get("lang"), found.language
+    )
+    context = _context(found, None, language, event="")
+    if request.method == "GET":
+        return render_template("embed/forget.html", erase_token=token, done=None, **context)
+    try:
+        count = privacy.erase_by_token(token)
+    except privacy.ErasureTokenError as exc:
+        return render_template("embed/forget.html", error=str(exc), **context), 400
+    return render_template("embed/forget.html", done=count, **context)
 
 
 @bp.get("/<clinic>/content/<content_id>")
@@ -263,7 +285,14 @@ def _result_page(
     )
 
 
-def _thanks_page(clinic: Clinic, state: QuizState, result: Result, *, record: bool = True):
+def _thanks_page(
+    clinic: Clinic,
+    state: QuizState,
+    result: Result,
+    *,
+    record: bool = True,
+    forget_token: str | None = None,
+):
     show_result = clinic.contact_timing == "before"
     if show_result and record:
         services.record_event(clinic, "complete", result=result, source=state.source)
@@ -273,5 +302,6 @@ def _thanks_page(clinic: Clinic, state: QuizState, result: Result, *, record: bo
         words=forms.SUITABILITY_WORDS[result.suitability],
         thanks=(clinic.settings or {}).get("thanks"),
         show_result=show_result,
+        forget_token=forget_token,
         **_context(clinic, state, state.language, event="lead", outcome=result.suitability),
     )

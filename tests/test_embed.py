@@ -552,3 +552,30 @@ def test_contact_post_is_rate_limited(app_config, request):
     last = visitor.client.post("/embed/acme/contact", data={"state": token, **CONTACT})
     assert "Too many requests" in last.get_data(as_text=True)
     assert len(leads()) == 1
+
+
+def test_thanks_page_link_lets_the_visitor_delete_what_they_sent(
+    visitor, make_clinic, questionnaire
+):
+    make_clinic("acme")
+    make_clinic("other")
+    _at_result(visitor, questionnaire)
+    visitor.contact("acme")
+    assert len(leads()) == 1
+    link = html.unescape(re.search(r'href="(/embed/acme/forget/[^"]+)"', visitor.text).group(1))
+    confirm = visitor.client.get(link)
+    assert confirm.status_code == 200
+    assert len(leads()) == 1  # a GET (a link preview, a mail scanner) never erases
+    erased = visitor.client.post(link.split("?")[0])
+    assert erased.status_code == 200
+    assert "have been deleted" in erased.get_data(as_text=True)
+    assert leads() == []
+    again = visitor.client.post(link.split("?")[0])
+    assert "nothing left to delete" in again.get_data(as_text=True)
+
+
+def test_tampered_erasure_link_is_refused_with_a_message(visitor, make_clinic):
+    make_clinic("acme")
+    response = visitor.client.post("/embed/acme/forget/not-a-real-token")
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
