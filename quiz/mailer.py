@@ -11,6 +11,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 
+from quiz.mail_texts import phrases
 from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire
 
@@ -20,19 +21,6 @@ TIMEOUT_SECONDS = 10
 # Used when PUBLIC_URL is unset: the worker has no request to learn the origin from, and this
 # is where `make run` serves the app.
 FALLBACK_PUBLIC_URL = "http://127.0.0.1:5000"
-
-SUITABILITY_LABELS = {
-    "good": "Good candidate",
-    "possible": "Possibly suitable",
-    "consult": "Needs a consultation first",
-    "not_suitable": "Not suitable for mesotherapy",
-}
-CONTACT_TIME_LABELS = {
-    "any": "Any time",
-    "morning": "Morning",
-    "afternoon": "Afternoon",
-    "evening": "Evening",
-}
 
 
 class MailError(Exception):
@@ -46,18 +34,20 @@ def public_url() -> str:
 
 def clinic_message(lead: Lead, clinic: Clinic, quiz: Questionnaire) -> EmailMessage:
     """Build the notice of a new lead for the clinic: who and how to reach them, no answers."""
+    t = _phrases(lead, clinic)
     area = next((a for a in quiz.areas if a.id == lead.top_area), None)
     context = {
+        "t": t,
         "clinic": clinic,
         "lead": lead,
-        "suitability": SUITABILITY_LABELS.get(lead.suitability, lead.suitability),
+        "suitability": t.get(lead.suitability, lead.suitability),
         "top_concern": area.label.get(lead.language) if area else None,
-        "contact_time": CONTACT_TIME_LABELS.get(lead.contact_time or "", lead.contact_time),
+        "contact_time": t.get(lead.contact_time, lead.contact_time) if lead.contact_time else None,
         "lead_url": f"{public_url()}/admin/leads/{lead.public_id}",
     }
     message = _message(
         to=clinic.email or "",
-        subject=f"New enquiry from the skin assessment: {lead.name}",
+        subject=t["clinic_subject"],
         template="mail/new_lead",
         context=context,
     )
@@ -86,7 +76,9 @@ def visitor_message(
                 }
             )
     reasons = [r["text"] for r in health.get("reasons", []) if r.get("text")]
+    t = _phrases(lead, clinic)
     context = {
+        "t": t,
         "clinic": clinic,
         "lead": lead,
         "outcome_title": title,
@@ -96,13 +88,20 @@ def visitor_message(
     }
     message = _message(
         to=lead.email,
-        subject=f"Your skin assessment result from {clinic.name}",
+        subject=t["visitor_subject"],
         template="mail/visitor_copy",
         context=context,
     )
     if clinic.email:
         message["Reply-To"] = clinic.email
     return message
+
+
+def _phrases(lead: Lead, clinic: Clinic) -> dict[str, str]:
+    return {
+        key: text.format(name=lead.name, clinic=clinic.name)
+        for key, text in phrases(lead.language).items()
+    }
 
 
 def _message(*, to: str, subject: str, template: str, context: dict) -> EmailMessage:

@@ -176,3 +176,41 @@ def test_clinic_mail_is_failed_when_the_clinic_removed_its_address(make_clinic, 
     assert counts.failed == 1
     row = db.session.execute(db.select(Delivery)).scalar_one()
     assert (row.status, row.last_error) == ("failed", "the clinic has no email address any more")
+
+
+def test_mails_follow_the_leads_language(make_clinic, questionnaire, smtp):
+    language = next((lang for lang in questionnaire.languages if lang != "en"), None)
+    if language is None:
+        pytest.skip("the questionnaire offers only one language")
+    from quiz.mail_texts import phrases
+
+    clinic = make_clinic(email="desk@clinic.example")
+    _, result = _answers_with_content(questionnaire)
+    services.record_assessment(
+        clinic,
+        result,
+        contact=Contact("Ada Lovelace", "ada@example.com"),
+        consent=Consent(True, True, False, True),
+        source={},
+        language=language,
+        submission_id="run-translated",
+    )
+    assert delivery.run_once().sent == 2
+    t = phrases(language)
+    notice = next(m for m in smtp.messages if m["To"] == "desk@clinic.example")
+    copy = next(m for m in smtp.messages if m["To"] == "ada@example.com")
+    assert t["clinic_intro"] in _parts(notice)[0]
+    text, html = _parts(copy)
+    assert result.content
+    assert t["read_next"] in text
+    assert result.outcome.title.get(language) in text
+    assert f"?lang={language}" in html
+    for item in result.content:
+        assert item.title.get(language) in text
+
+
+def test_every_language_has_every_mail_phrase(questionnaire):
+    from quiz.mail_texts import PHRASES
+
+    for language in questionnaire.languages:
+        assert set(PHRASES.get(language, {})) == set(PHRASES["en"]), language

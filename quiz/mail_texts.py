@@ -1,0 +1,118 @@
+"""The fixed wording of mails in each language the questionnaire offers (English fallback)."""
+
+from __future__ import annotations
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "clinic_subject": "New enquiry from the skin assessment: {name}",
+        "clinic_intro": "A new enquiry came in through the skin assessment on your website.",
+        "name": "Name",
+        "email": "Email",
+        "phone": "Phone",
+        "contact_time": "Best time to call",
+        "assessment": "Assessment",
+        "top_concern": "Main concern",
+        "open_lead": "See the full assessment in the back office",
+        "no_answers": (
+            "The visitor's health answers are kept in the back office only "
+            "and are not sent by email."
+        ),
+        "marketing": "They also agreed to receive marketing messages.",
+        "visitor_subject": "Your skin assessment result from {clinic}",
+        "hello": "Hello {name},",
+        "visitor_intro": (
+            "Thank you for taking the skin assessment with {clinic}. Here is a copy of your result."
+        ),
+        "why": "Why",
+        "read_next": "To read next",
+        "disclaimer": (
+            "This assessment is general information, not a diagnosis. "
+            "{clinic} will contact you as you asked."
+        ),
+        "good": "Good candidate",
+        "possible": "Possibly suitable",
+        "consult": "Needs a consultation first",
+        "not_suitable": "Not suitable for mesotherapy",
+        "any": "Any time",
+        "morning": "Morning",
+        "afternoon": "Afternoon",
+        "evening": "Evening",
+    },
+    "de": {
+        "clinic_subject": "Neue Anfrage aus der Hautanalyse: {name}",
+        "clinic_intro": "Über die Hautanalyse auf Ihrer Website ist eine neue Anfrage eingegangen.",
+        "name": "Name",
+        "email": "E-Mail",
+        "phone": "Telefon",
+        "contact_time": "Beste Zeit für einen Anruf",
+        "assessment": "Einschätzung",
+        "top_concern": "Hauptanliegen",
+        "open_lead": "Die vollständige Einschätzung im Backoffice ansehen",
+        "no_answers": (
+            "Die Gesundheitsangaben der Person bleiben im Backoffice "
+            "und werden nicht per E-Mail verschickt."
+        ),
+        "marketing": "Die Person hat auch Marketing-Nachrichten zugestimmt.",
+        "visitor_subject": "Ihr Ergebnis der Hautanalyse von {clinic}",
+        "hello": "Hallo {name},",
+        "visitor_intro": (
+            "vielen Dank, dass Sie die Hautanalyse von {clinic} gemacht haben. "
+            "Hier ist eine Kopie Ihres Ergebnisses."
+        ),
+        "why": "Warum",
+        "read_next": "Zum Weiterlesen",
+        "disclaimer": (
+            "Diese Einschätzung ist eine allgemeine Information, keine Diagnose. "
+            "{clinic} meldet sich bei Ihnen wie gewünscht."
+        ),
+        "good": "Gut geeignet",
+        "possible": "Möglicherweise geeignet",
+        "consult": "Zuerst ein Beratungsgespräch",
+        "not_suitable": "Für Mesotherapie nicht geeignet",
+        "any": "Jederzeit",
+        "morning": "Vormittags",
+        "afternoon": "Nachmittags",
+        "evening": "Abends",
+    },
+    "es": {
+        "clinic_subject": "Nueva consulta desde la evaluación de la piel: {name}",
+        "clinic_intro": "Ha llegado una nueva consulta a través de la evaluación de su sitio web.",
+        "name": "Nombre",
+        "email": "Correo electrónico",
+        "phone": "Teléfono",
+        "contact_time": "Mejor momento para llamar",
+        "assessment": "Evaluación",
+        "top_concern": "Preocupación principal",
+        "open_lead": "Ver la evaluación completa en el back office",
+        "no_answers": (
+            "Las respuestas de salud de la persona se guardan solo en el back office "
+            "y no se envían por correo."
+        ),
+        "marketing": "También aceptó recibir comunicaciones comerciales.",
+        "visitor_subject": "Su resultado de la evaluación de la piel de {clinic}",
+        "hello": "Hola, {name}:",
+        "visitor_intro": (
+            "Gracias por hacer la evaluación de la piel con {clinic}. "
+            "Aquí tiene una copia de su resultado."
+        ),
+        "why": "Por qué",
+        "read_next": "Para leer a continuación",
+        "disclaimer": (
+            "Esta evaluación es información general, no un diagnóstico. "
+            "{clinic} se pondrá en contacto con usted como pidió."
+        ),
+        "good": "Buena candidata o buen candidato",
+        "possible": "Posiblemente adecuado",
+        "consult": "Primero, una consulta",
+        "not_suitable": "No adecuado para mesoterapia",
+        "any": "En cualquier momento",
+        "morning": "Por la mañana",
+        "afternoon": "Por la tarde",
+        "evening": "Por la noche",
+    },
+}
+
+
+def phrases(language: str) -> dict[str, str]:
+    """Return the mail wording in `language`, English for any missing phrase or language."""
+    return {**PHRASES["en"], **PHRASES.get(language, {})}
