@@ -341,7 +341,12 @@ def build_document() -> dict:
                             "name": "since",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string"},
+                            "schema": {
+                                "anyOf": [
+                                    {"type": "string", "format": "date-time"},
+                                    {"type": "string", "format": "date"},
+                                ]
+                            },
                             "description": "ISO 8601 date or time; leads created at or after "
                             "it (UTC when no offset is given).",
                         },
