@@ -14,6 +14,7 @@ from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
 from quiz.services import privacy
 from quiz.state import QuizState, StateError, StateSigner
+from quiz.theme import theme_url
 from quiz.validation import check_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -79,7 +80,8 @@ def step(clinic: str):
     move = forms.advance(
         quiz, state.answers, state.step, request.form.get("action", "next"), request.form
     )
-    if state.step < 0:
+    starting = state.step < 0
+    if starting:
         services.record_event(found, "start", source=state.source)
     state = state.with_answers(move.answers, move.step)
     if move.finished:
@@ -107,7 +109,15 @@ def step(clinic: str):
         number=number,
         total=total,
         first=number == 1,
-        **_context(found, state, state.language, event="step", step=number, steps=total),
+        # The first step reached from the intro is the "start" the host page's analytics count.
+        **_context(
+            found,
+            state,
+            state.language,
+            event="start" if starting and not move.errors else "step",
+            step=number,
+            steps=total,
+        ),
     )
     return body, 422 if move.errors else 200
 
@@ -239,7 +249,7 @@ def _context(
         "clinic": clinic,
         "lang": language,
         "token": _signer().dumps(state) if state is not None else None,
-        "has_theme": "theme.stylesheet" in current_app.view_functions,
+        "theme_url": theme_url(clinic) if clinic.branding else None,
         "quiz_event": event,
         "quiz_step": step,
         "quiz_steps": steps,

@@ -83,7 +83,7 @@ class Visitor:
     def finish_steps(self, slug: str, answers: dict, limit: int = 20) -> list[str]:
         """Answer every step shown; return the step headings seen."""
         headings = []
-        while self.event() == "step" and self.fields() and limit:
+        while self.event() in ("start", "step") and self.fields() and limit:
             headings.append(re.search(r'id="step-heading"[^>]*>([^<]+)<', self.text).group(1))
             response = self.answer(slug, answers)
             assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
