@@ -106,6 +106,11 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # logging.config.fileConfig (Alembic's env.py runs it) disables every logger it does not
+    # name; an app built later in the same process must get its own loggers back.
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and (name == "quiz" or name.startswith("quiz.")):
+            logger.disabled = False
 
 
 class RequestLogMiddleware:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import os
 import re
 
@@ -159,6 +160,33 @@ def test_logging_setup_is_not_duplicated_by_several_apps(observed_app, capsys):
     capsys.readouterr()
     logging.getLogger("quiz.test").warning("once")
     assert capsys.readouterr().err.count('"once"') == 1
+
+
+@pytest.fixture
+def restore_loggers():
+    """Put every logger's disabled flag and the root handlers back after the test."""
+    loggers = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    disabled = {logger: logger.disabled for logger in loggers}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for logger, flag in disabled.items():
+        logger.disabled = flag
+    logging.getLogger().handlers[:] = handlers
+
+
+def test_an_app_built_after_a_logging_file_config_logs_again(app, capsys, restore_loggers):
+    observability.init_app(app)
+    # What Alembic's env.py does when migrations run in the same process.
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
+    assert logging.getLogger("quiz.access").disabled
+    observability.configure_logging("json")
+    capsys.readouterr()
+    app.test_client().get("/healthz", buffered=True)
+    assert len(access_lines(capsys.readouterr().err)) == 1
 
 
 @pytest.mark.parametrize("proxies", [0, 1])
