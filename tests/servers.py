@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -37,10 +38,36 @@ class _Collector:
 class SMTPSink:
     """An aiosmtpd server on 127.0.0.1 that keeps every message it receives."""
 
-    def __init__(self):
+    def __init__(self, login: tuple[str, str] | None = None):
         self._collector = _Collector()
         self.port = free_port()
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+        options = {}
+        if login is not None:
+            # Plain-text AUTH without TLS is fine on loopback in tests only.
+            options = {
+                "authenticator": self._authenticator(login),
+                "auth_require_tls": False,
+            }
+        self._controller = Controller(
+            self._collector, hostname="127.0.0.1", port=self.port, **options
+        )
+
+    def _authenticator(self, login: tuple[str, str]):
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and (
+                    auth_data.login.decode(),
+                    auth_data.password.decode(),
+                )
+                == login
+            )
+            if ok:
+                self.logins.append(auth_data.login.decode())
+            return AuthResult(success=ok, handled=False)
+
+        return check
 
     @property
     def messages(self) -> list[EmailMessage]:

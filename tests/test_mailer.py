@@ -214,3 +214,30 @@ def test_every_language_has_every_mail_phrase(questionnaire):
 
     for language in questionnaire.languages:
         assert set(PHRASES.get(language, {})) == set(PHRASES["en"]), language
+
+
+def test_mail_logs_in_when_a_username_is_configured(app, make_clinic, questionnaire):
+    sink = SMTPSink(login=("quiz", "s3cret")).start()
+    try:
+        app.config.update(MAIL_PORT=sink.port, MAIL_USERNAME="quiz", MAIL_PASSWORD="s3cret")
+        clinic = make_clinic(email="desk@clinic.example")
+        _lead(clinic, questionnaire)
+        assert delivery.run_once().sent == 1
+        assert sink.logins == ["quiz"]
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()
+
+
+def test_a_wrong_mail_password_leaves_the_mail_to_retry(app, make_clinic, questionnaire):
+    sink = SMTPSink(login=("quiz", "s3cret")).start()
+    try:
+        app.config.update(MAIL_PORT=sink.port, MAIL_USERNAME="quiz", MAIL_PASSWORD="wrong")
+        clinic = make_clinic(email="desk@clinic.example")
+        _lead(clinic, questionnaire)
+        assert delivery.run_once().retrying == 1
+        assert sink.messages == []
+        row = db.session.execute(db.select(Delivery)).scalar_one()
+        assert "SMTPAuthenticationError" in row.last_error
+    finally:
+        sink.stop()
