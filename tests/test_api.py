@@ -484,3 +484,19 @@ def test_a_concurrent_duplicate_key_gets_the_first_answer(app, post, clinic, que
         status, body = _remember(clinic, "race", 201, {"lead_id": "late"}, None)
     assert (status, body) == (200, first.get_json())
     assert count(IdempotencyRecord) == 1
+
+
+def test_the_replay_body_is_kept_sealed(post, clinic, questionnaire):
+    response = post(
+        {
+            "clinic": "demo",
+            "answers": answer_everything(questionnaire),
+            "contact": CONTACT,
+            "consent": CONSENT,
+        },
+        **{"Idempotency-Key": "sealed"},
+    )
+    record = db.session.execute(db.select(IdempotencyRecord)).scalar_one()
+    stored = json.dumps(record.body)
+    assert list(record.body) == ["sealed"]
+    assert "scores" not in stored and response.get_json()["outcome"]["title"] not in stored

@@ -203,7 +203,14 @@ def _recorded(clinic: Clinic, key: str) -> tuple[int, dict] | None:
     record = db.session.execute(
         db.select(IdempotencyRecord).filter_by(clinic_id=clinic.id, key=key)
     ).scalar_one_or_none()
-    return (record.status_code, record.body) if record is not None else None
+    if record is None:
+        return None
+    try:
+        return record.status_code, services.vault().decrypt(record.body["sealed"])
+    except (KeyError, TypeError, ValueError):
+        # Sealed under a key no longer configured: score again; the lead's own duplicate
+        # guard still keeps it to one lead.
+        return None
 
 
 def _remember(
@@ -213,13 +220,16 @@ def _remember(
         with write_transaction() as session:
             session.add(
                 IdempotencyRecord(
-                    clinic_id=clinic.id, key=key, status_code=status, body=body, lead_id=lead_id
+                    clinic_id=clinic.id,
+                    key=key,
+                    status_code=status,
+                    # Scores and reasons are health data: sealed like the lead's own copy.
+                    body={"sealed": services.vault().encrypt(body)},
+                    lead_id=lead_id,
                 )
             )
     except IntegrityError:
         # A concurrent request with the same key answered first: everyone gets its answer.
         replay = _recorded(clinic, key)
-        if replay is None:
-            raise
-        return replay
+        return replay if replay is not None else (status, body)
     return status, body
