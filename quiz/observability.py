@@ -75,8 +75,10 @@ class TextFormatter(logging.Formatter):
 def _request_fields(record: logging.LogRecord) -> dict:
     """Collect the request fields of a record: its own `extra`, else the current request's."""
     fields = {key: getattr(record, key) for key in _FIELDS if hasattr(record, key)}
-    if "request_id" not in fields and has_request_context():
-        fields["request_id"] = request.environ.get(ENVIRON_KEY)
+    # Only requests that came through the middleware: a test_request_context (url_for in a
+    # CLI command or worker) is not a request anyone made.
+    if "request_id" not in fields and has_request_context() and ENVIRON_KEY in request.environ:
+        fields["request_id"] = request.environ[ENVIRON_KEY]
         fields["method"] = request.method
         fields["path"] = request.path
     return {key: value for key, value in fields.items() if value is not None}

@@ -139,8 +139,9 @@ def test_an_unhandled_error_is_logged_as_json_with_its_request_id(observed_app, 
     assert access_lines("\n".join(json.dumps(e) for e in entries))[0]["status"] == 500
 
 
-def test_text_format_writes_readable_lines_with_request_fields(app_config, app, capsys):
-    app.config["LOG_FORMAT"] = "text"
+def test_text_format_writes_readable_lines_with_request_fields(app_config, request, capsys):
+    app_config["LOG_FORMAT"] = "text"
+    app = request.getfixturevalue("app")
     observability.init_app(app)
     capsys.readouterr()
     response = app.test_client().get("/healthz", buffered=True)
@@ -301,3 +302,13 @@ def test_healthz_is_503_json_when_postgresql_is_unreachable(tmp_path, monkeypatc
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.get_json() == {"status": "unavailable"}
+
+
+def test_logs_outside_a_real_request_carry_no_request_fields(observed_app, capsys):
+    capsys.readouterr()
+    # CLI commands and workers build URLs in a test_request_context; that is no request.
+    with observed_app.test_request_context("/"):
+        logging.getLogger("quiz.test").warning("from a worker")
+    entry = next(e for e in json_lines(capsys.readouterr().err) if e["logger"] == "quiz.test")
+    assert entry["message"] == "from a worker"
+    assert not {"request_id", "method", "path"} & entry.keys()
