@@ -258,8 +258,8 @@ def build_document() -> dict:
             "title": "Mesotherapy self-assessment quiz API",
             "version": "1",
             "description": "The questionnaire, scoring of assessments (and storing leads with "
-            "consent) and the pull API of a clinic's leads. Every error answers "
-            '`{"errors": {field: [message, ...]}}`.',
+            "consent) and the pull API of a clinic's leads. Every error of these operations "
+            '"answers `{"errors": {field: [message, ...]}}`.',
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
