@@ -259,7 +259,7 @@ def build_document() -> dict:
             "version": "1",
             "description": "The questionnaire, scoring of assessments (and storing leads with "
             "consent) and the pull API of a clinic's leads. Every error of these operations "
-            '"answers `{"errors": {field: [message, ...]}}`.',
+            'answers `{"errors": {field: [message, ...]}}`.',
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
