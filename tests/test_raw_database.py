@@ -199,11 +199,6 @@ def test_raw_sqlite_file_and_wal_hold_no_health_data(app, stored):
         assert needle.encode() in raw
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the API keeps its idempotent replay body (scores, reasons) in clear in "
-    "idempotency_records.body",
-)
 def test_an_api_submission_with_an_idempotency_key_stores_no_health_data_in_clear(
     app, client, questionnaire, make_clinic
 ):
