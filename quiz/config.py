@@ -105,6 +105,14 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     config["MAIL_PASSWORD"] = get("MAIL_PASSWORD") or None
     config["MAIL_DEFAULT_SENDER"] = get("MAIL_DEFAULT_SENDER") or "quiz@localhost"
 
+    # Webhooks: private, loopback and plain-http targets are refused unless a developer
+    # allows them for a receiver on their own machine.
+    config["WEBHOOK_ALLOW_PRIVATE"] = _bool(
+        "WEBHOOK_ALLOW_PRIVATE", get("WEBHOOK_ALLOW_PRIVATE") or "false"
+    )
+    config["WEBHOOK_TIMEOUT"] = 10
+    config["DELIVERY_QUEUE_KEY"] = "quiz:deliveries"
+
     log_format = (get("LOG_FORMAT") or "json").strip().lower()
     if log_format not in {"json", "text"}:
         raise ConfigError(f"LOG_FORMAT: expected json or text, got {log_format!r}")

@@ -65,6 +65,8 @@ def app_config(database_url) -> dict:
         "DATA_ENCRYPTION_KEYS": [new_key()],
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Redis-backed paths opt in per test (see test_delivery's Redis test).
+        "REDIS_URL": None,
         "SERVER_NAME": None,
     }
 

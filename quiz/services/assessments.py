@@ -13,6 +13,7 @@ from quiz.models import Clinic, Delivery, Event, Lead, QuestionnaireSnapshot, ut
 from quiz.questions import Questionnaire
 from quiz.scoring import Result
 from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.services.outbox import announce
 from quiz.validation import Consent, Contact
 
 EVENT_KINDS = ("view", "start", "step", "complete", "lead")
@@ -114,14 +115,21 @@ def record_assessment(
                     utm_campaign=source.get("utm_campaign"),
                 )
             )
-            for channel in _channels(clinic, consent):
-                session.add(Delivery(lead_id=lead.id, clinic_id=clinic.id, channel=channel))
+            deliveries = [
+                Delivery(lead_id=lead.id, clinic_id=clinic.id, channel=channel)
+                for channel in _channels(clinic, consent)
+            ]
+            session.add_all(deliveries)
+            session.flush()
+            delivery_ids = [d.id for d in deliveries]
     except IntegrityError:
         # Another request stored the same submission first: answer with that lead.
         existing = find_submission(clinic, submission_id)
         if existing is None:
             raise
         return existing
+    # Only after the commit: a worker woken now must find the rows.
+    announce(delivery_ids)
     return lead
 
 
