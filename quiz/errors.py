@@ -49,6 +49,9 @@ def wants_json() -> bool:
 def error_response(code: int, message: str | None = None):
     """Return an error page or JSON body for a status code."""
     message = message or MESSAGES.get(code, "Error.")
+    if request.path.startswith("/api/"):
+        # The API has one error shape everywhere (CONTRACT.md).
+        return jsonify(errors={"request": [message]}), code
     if wants_json():
         return jsonify(error=message), code
     return render_template("errors/error.html", code=code, message=message), code
