@@ -382,7 +382,9 @@ class _Parser:
             title = self.text(item.get("title"), f"{where}.title")
             summary = self.text(item.get("summary"), f"{where}.summary")
             file = item.get("file")
-            if not isinstance(file, str) or not re.fullmatch(r"(?:[a-z0-9_-]+/)*[a-z0-9_-]+\.md", file or ""):
+            if not isinstance(file, str) or not re.fullmatch(
+                r"(?:[a-z0-9_-]+/)*[a-z0-9_-]+\.md", file or ""
+            ):
                 self.fail(f"{where}.file", "must be a relative path to a .md file")
                 file = ""
             elif self.base_dir:
