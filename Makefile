@@ -26,9 +26,15 @@ db: setup
 demo: db
 	$(FLASK) clinic ensure-demo
 
+# The delivery worker runs beside the server so new leads' mails show up in the log.
 run: demo
-	@echo "Serving the demo on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "Serving the demo on http://$(HOST):$(PORT)/ with the delivery worker (Ctrl-C stops both)"
+	@$(FLASK) deliver --poll 5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: setup
+	$(FLASK) deliver
 
 lint: setup
 	$(BIN)/ruff check .
