@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, abort, current_app, g, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import forms, services
 from quiz.content import render_item
-from quiz.extensions import csrf, limiter
+from quiz.extensions import csrf, db, limiter
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
@@ -146,15 +147,24 @@ def contact(clinic: str):
         if found.contact_timing == "before":
             return _contact_page(found, state, form), 422
         return _result_page(found, state, result, form=form, record=False), 422
-    lead = services.record_assessment(
-        found,
-        result,
-        contact=person,
-        consent=consent,
-        source=state.source,
-        language=state.language,
-        submission_id=state.run_id,
-    )
+    try:
+        lead = services.record_assessment(
+            found,
+            result,
+            contact=person,
+            consent=consent,
+            source=state.source,
+            language=state.language,
+            submission_id=state.run_id,
+        )
+    except SQLAlchemyError:
+        # The database is briefly unreachable: show the same form, everything typed kept, so
+        # sending again is one click. The run id makes a retry after a lost reply harmless.
+        db.session.rollback()
+        current_app.logger.warning("lead not stored: database unavailable")
+        if found.contact_timing == "before":
+            return _contact_page(found, state, form, save_failed=True), 503
+        return _result_page(found, state, result, form=form, record=False, save_failed=True), 503
     return _thanks_page(found, state, result, forget_token=privacy.erasure_token(lead))
 
 
@@ -266,10 +276,13 @@ def _finish(clinic: Clinic, quiz: Questionnaire, state: QuizState):
     return _result_page(clinic, state, result, form=form)
 
 
-def _contact_page(clinic: Clinic, state: QuizState, form: forms.ContactForm):
+def _contact_page(
+    clinic: Clinic, state: QuizState, form: forms.ContactForm, *, save_failed: bool = False
+):
     return render_template(
         "embed/contact.html",
         form=form,
+        save_failed=save_failed,
         summary=forms.error_summary(form),
         **_context(clinic, state, state.language, event="step"),
     )
@@ -282,6 +295,7 @@ def _result_page(
     *,
     form: forms.ContactForm | None,
     record: bool = True,
+    save_failed: bool = False,
 ):
     if record:
         services.record_event(clinic, "complete", result=result, source=state.source)
@@ -290,6 +304,7 @@ def _result_page(
         result=result,
         words=forms.SUITABILITY_WORDS[result.suitability],
         form=form,
+        save_failed=save_failed,
         summary=forms.error_summary(form) if form is not None else [],
         **_context(clinic, state, state.language, event="complete", outcome=result.suitability),
     )

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 from itsdangerous import TimestampSigner
+from sqlalchemy import text
 
 from quiz.extensions import db
 from quiz.models import Event, Lead
@@ -579,3 +580,27 @@ def test_tampered_erasure_link_is_refused_with_a_message(visitor, make_clinic):
     response = visitor.client.post("/embed/acme/forget/not-a-real-token")
     assert response.status_code == 400
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_failed_save_keeps_everything_typed_and_a_retry_stores_the_lead(
+    visitor, make_clinic, questionnaire
+):
+    make_clinic("acme")
+    _at_result(visitor, questionnaire)
+    # The leads table going away stands in for a database that refuses the write.
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE leads RENAME TO leads_away"))
+    try:
+        response = visitor.contact("acme")
+    finally:
+        db.session.rollback()
+        with db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE leads_away RENAME TO leads"))
+    assert response.status_code == 503
+    page = visitor.text
+    assert "We could not save your details just now" in page
+    assert 'value="Ada Lovelace"' in page and 'value="ada@example.com"' in page
+    assert "Traceback" not in page
+    visitor.contact("acme")
+    assert visitor.page.status_code == 200
+    assert [lead.email for lead in leads()] == ["ada@example.com"]
