@@ -45,8 +45,19 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# axe-core for the accessibility tests. Without npm the suite still runs: those tests skip
+# locally with a reason, and fail when CI is set.
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "warning: npm not found: the axe accessibility tests will skip (and fail in CI)" >&2; \
+	elif [ -f package-lock.json ]; then \
+		npm ci --no-audit --no-fund && touch $@; \
+	else \
+		npm install --no-audit --no-fund && touch $@; \
+	fi
+
+test: lint node_modules/.installed
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis node_modules
