@@ -26,6 +26,7 @@ from quiz import mailer, webhooks
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, Lead, utcnow
+from quiz.services import privacy
 from quiz.services.assessments import read_health_data
 from quiz.services.common import ServiceError, questionnaire
 from quiz.services.outbox import ensure_secret, queue_key
@@ -202,8 +203,10 @@ def run_forever(
     stop = stop or threading.Event()
     idle = idle or threading.Event()
     client = _redis_client(poll_seconds)
+    last_purge: datetime | None = None
     while not stop.is_set():
         try:
+            last_purge = purge_if_due(last_purge)
             counts = run_once(stop=stop)
         except SQLAlchemyError as exc:
             # The database may be restarting: say so in one line and try again next poll.
@@ -220,6 +223,27 @@ def run_forever(
             client = _wait(client, poll_seconds, stop)
         finally:
             idle.clear()
+
+
+PURGE_EVERY = timedelta(days=1)
+
+
+def purge_if_due(last_run: datetime | None, now: datetime | None = None) -> datetime | None:
+    """Delete leads past the retention period once a day; return when the purge last ran.
+
+    Several workers may each purge: deleting what is already gone is harmless.
+    """
+    now = now or utcnow()
+    if last_run is not None and now - last_run < PURGE_EVERY:
+        return last_run
+    count = privacy.purge_expired(now=now, actor="worker")
+    if count:
+        log.info("retention purge: %d leads older than %d days deleted", count, _retention_days())
+    return now
+
+
+def _retention_days() -> int:
+    return current_app.config["LEAD_RETENTION_DAYS"]
 
 
 def _redis_client(poll_seconds: float) -> redis.Redis | None:

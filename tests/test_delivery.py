@@ -262,3 +262,28 @@ def test_deliver_rejects_a_bad_poll_without_a_traceback(app):
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "--poll" in result.output
+
+
+def test_worker_purges_expired_leads_once_a_day(app, make_clinic, make_lead):
+    from datetime import timedelta
+
+    from quiz.delivery import purge_if_due
+    from quiz.models import Lead
+
+    clinic = make_clinic()
+    old, fresh = make_lead(clinic), make_lead(clinic)
+    days = app.config["LEAD_RETENTION_DAYS"]
+    old.created_at = utcnow() - timedelta(days=days + 1)
+    db.session.commit()
+    fresh_id = fresh.id
+    now = utcnow()
+    assert purge_if_due(None, now) == now
+    assert [lead.id for lead in db.session.execute(db.select(Lead)).scalars()] == [fresh_id]
+    db.session.get(Lead, fresh_id).created_at = utcnow() - timedelta(days=days + 1)
+    db.session.commit()
+    # Within the day nothing more runs; a day later the purge runs again.
+    assert purge_if_due(now, now + timedelta(hours=23)) == now
+    assert db.session.execute(db.select(Lead)).scalars().all() != []
+    later = now + timedelta(days=1)
+    assert purge_if_due(now, later) == later
+    assert db.session.execute(db.select(Lead)).scalars().all() == []
