@@ -38,8 +38,9 @@ preload_app = False
 max_requests = 2000
 max_requests_jitter = 200
 # A tmpfs heartbeat file: a container's overlay disk can stall the workers' heartbeats.
-if os.path.isdir("/dev/shm"):  # noqa: S108  (a fixed system tmpfs, not a temp file name)
-    worker_tmp_dir = "/dev/shm"  # noqa: S108
+# /dev/shm is a fixed system tmpfs, not a guessable temp file name.
+if os.path.isdir("/dev/shm"):  # noqa: S108  # nosec B108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108  # nosec B108
 
 # The app writes its own JSON access line per request (quiz/observability.py). gunicorn's
 # access log is off unless asked for (`--access-logfile -`); when on, it is JSON too.
