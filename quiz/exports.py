@@ -76,6 +76,8 @@ def neutralise(value: str) -> str:
 
 def cell_text(value: Any) -> str:
     """Render one value as cell text: ISO 8601 UTC times, yes/no, empty for None."""
+    if value.__class__ is str:
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -83,7 +85,11 @@ def cell_text(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.astimezone(UTC)
+        return (
+            f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+        )
     return neutralise(str(value))
 
 
@@ -93,7 +99,11 @@ def format_answers(answers: Iterable[tuple[str, Iterable[str]]]) -> str:
 
 
 def _cells(row: Mapping[str, Any]) -> list[str]:
-    return [cell_text(row.get(key)) for key in KEYS]
+    # Most cells are text: neutralise those directly, hand the rest to cell_text.
+    return [
+        ("'" + v if v.startswith(_TRIGGERS) else v) if v.__class__ is str else cell_text(v)
+        for v in map(row.get, KEYS)
+    ]
 
 
 def iter_csv(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:

@@ -278,10 +278,64 @@ def export_ids(scope: Scope, filters: LeadFilters, since: date | None = None) ->
     return stmt
 
 
+_EXPORT_COLUMNS = (
+    Lead.public_id,
+    Lead.created_at,
+    Lead.name,
+    Lead.email,
+    Lead.phone,
+    Lead.contact_time,
+    Lead.language,
+    Lead.suitability,
+    Lead.outcome_id,
+    Lead.top_area,
+    Lead.questionnaire_version,
+    Lead.health_data,
+    Lead.consent_health_at,
+    Lead.consent_version,
+    Lead.consent_contact_at,
+    Lead.consent_marketing_at,
+    Lead.utm_source,
+    Lead.utm_medium,
+    Lead.utm_campaign,
+    Lead.utm_term,
+    Lead.utm_content,
+    Lead.page_url,
+    Lead.status,
+)
+
+
+class _Wording:
+    """Question texts, option labels and area labels of one questionnaire in one language."""
+
+    def __init__(self, quiz: Questionnaire, language: str):
+        self.order = [q.id for q in quiz.questions]
+        self.texts = {q.id: q.text.get(language) for q in quiz.questions}
+        self.labels = {
+            q.id: {o.id: o.label.get(language) for o in q.options} for q in quiz.questions
+        }
+        self.areas = {a.id: a.label.get(language) for a in quiz.areas}
+
+    def answers(self, answers: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+        pairs = []
+        for qid in self.order:
+            if qid in answers:
+                labels = self.labels[qid]
+                pairs.append((self.texts[qid], [labels.get(o, o) for o in answers[qid]]))
+        pairs.extend((qid, list(v)) for qid, v in answers.items() if qid not in self.texts)
+        return pairs
+
+
 def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
-    """Yield one plain row per lead recorded in an export, oldest first, in batches."""
+    """Yield one plain row per lead recorded in an export, oldest first, in batches.
+
+    Plain columns, not Lead objects: nothing accumulates in the session, so memory stays
+    flat however many leads the export holds.
+    """
+    from quiz.exports import format_answers
+
     stmt = (
-        db.select(Lead, Clinic.name)
+        db.select(*_EXPORT_COLUMNS, Clinic.name.label("clinic_name"))
         .join(ExportedLead, ExportedLead.lead_id == Lead.id)
         .join(Clinic, Clinic.id == Lead.clinic_id)
         .where(ExportedLead.export_id == export_id)
@@ -289,14 +343,19 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
         .execution_options(yield_per=EXPORT_BATCH)
     )
     versions: dict[str, Questionnaire] = {}
+    wordings: dict[tuple[str, str], _Wording] = {}
     box = vault()
-    for lead, clinic_name in db.session.execute(stmt):
-        quiz = questionnaire_at(lead.questionnaire_version, versions)
+    for lead in db.session.execute(stmt):
+        key = (lead.questionnaire_version, lead.language)
+        wording = wordings.get(key)
+        if wording is None:
+            quiz = questionnaire_at(lead.questionnaire_version, versions)
+            wording = wordings[key] = _Wording(quiz, lead.language)
         health = box.decrypt(lead.health_data)
         yield {
             "lead_id": lead.public_id,
             "created_at": lead.created_at,
-            "clinic": clinic_name,
+            "clinic": lead.clinic_name,
             "name": lead.name,
             "email": lead.email,
             "phone": lead.phone,
@@ -304,8 +363,8 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
             "language": lead.language,
             "suitability": lead.suitability,
             "outcome": lead.outcome_id,
-            "top_concern": area_label(quiz, lead.top_area, lead.language),
-            "answers": _answers_text(quiz, health.get("answers", {}), lead.language),
+            "top_concern": wording.areas.get(lead.top_area, lead.top_area),
+            "answers": format_answers(wording.answers(health.get("answers", {}))),
             "health_consent": lead.consent_health_at is not None,
             "health_consent_at": lead.consent_health_at,
             "consent_version": lead.consent_version,
@@ -320,14 +379,6 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
             "page_url": lead.page_url,
             "status": lead.status,
         }
-        # The identity map would otherwise keep every lead of a 100,000-row export alive.
-        db.session.expunge(lead)
-
-
-def _answers_text(quiz: Questionnaire, answers: dict[str, list[str]], language: str) -> str:
-    from quiz.exports import format_answers
-
-    return format_answers(answered(quiz, answers, language))
 
 
 # --------------------------------------------------------------------------- analytics
