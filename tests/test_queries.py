@@ -158,6 +158,7 @@ def test_the_analytics_page_shows_charts_with_their_data_tables(admin_client, kn
     assert "<td>Starts</td><td>40</td><td>40.0%</td>" in funnel_table
     assert "4.0 hours" in page
     assert "<script" not in page.split("</head>")[1]
+    assert "Ignored" not in page
 
 
 def test_the_analytics_page_ignores_a_bad_date_with_a_message(admin_client, known):

@@ -67,17 +67,21 @@ def _any(label: str, values) -> list:
 
 
 class LeadFilterForm(FlaskForm):
-    """The lead list's filters, read from the query string (a GET form, no CSRF token)."""
+    """The lead list's filters, read from the query string (a GET form, no CSRF token).
+
+    Every select defaults to "" (any), so a filter left out of the URL is valid, not a
+    choice the form refuses.
+    """
 
     class Meta:
         csrf = False
 
-    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]))
+    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]), default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
-    suitability = SelectField("Suitability", choices=_any("Any", SUITABILITY_ORDER))
-    outcome = SelectField("Outcome", choices=choices([("", "Any")]))
-    status = SelectField("Status", choices=_any("Any", LEAD_STATUSES))
+    suitability = SelectField("Suitability", choices=_any("Any", SUITABILITY_ORDER), default="")
+    outcome = SelectField("Outcome", choices=choices([("", "Any")]), default="")
+    status = SelectField("Status", choices=_any("Any", LEAD_STATUSES), default="")
     utm_source = StringField("UTM source", validators=[Optional(), Length(max=200)])
     utm_campaign = StringField("UTM campaign", validators=[Optional(), Length(max=200)])
     q = SearchField("Search name, email, phone", validators=[Optional(), Length(max=200)])
@@ -97,7 +101,7 @@ class AnalyticsFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]))
+    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]), default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
