@@ -300,3 +300,90 @@ def browser_page(blocking_context) -> Iterator[Watched]:
     page = blocking_context.new_page()
     yield watch(page)
     page.close()
+
+
+# Accessibility harness: axe-core from node_modules, a plain browser with one context per
+# test, clinics whose journeys reach every screen, and a back-office account.
+
+AXE_PATH = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+A11Y_BEFORE = "a11y-before"
+A11Y_BRANDED = "a11y-branded"
+DARK_BRANDING = {"primary": "#5a2d82", "on_primary": "#ffffff"}
+A11Y_ADMIN = ("a11y-admin@clinic.example", "Accessible-admin-2024")
+
+
+@pytest.fixture(scope="session")
+def axe_path() -> str:
+    """axe-core's browser build from npm; its absence skips locally and fails in CI."""
+    if not AXE_PATH.is_file():
+        reason = "axe-core is not installed (run `npm ci` or `make test`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, and CI is set: accessibility tests must run")
+        pytest.skip(f"{reason}; axe accessibility tests skipped")
+    return str(AXE_PATH)
+
+
+@pytest.fixture(scope="session")
+def a11y_browser(playwright_instance, chromium_path):
+    """One Chromium for the accessibility tests; each test gets its own context."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def a11y_context(a11y_browser, a11y_setup):
+    """A fresh browser context (1000x700) closed after the test. It bypasses the page's CSP
+    only so that axe can be injected as an inline script; keyboard tests use their own."""
+    context = a11y_browser.new_context(viewport={"width": 1000, "height": 700}, bypass_csp=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def a11y_setup(quiz_server, host_origin) -> QuizServer:
+    """Add a plain clinic asking for contact before the result (with booking and privacy
+    links), a darkly branded clinic asking after it, and an admin account."""
+    from quiz import services
+    from quiz.database import write_transaction
+    from quiz.services.users import create_user
+
+    app = quiz_server.app
+    with app.app_context():
+        if services.get_clinic(A11Y_BEFORE) is None:
+            services.create_clinic(
+                A11Y_BEFORE,
+                "Clear Skin Clinic",
+                origins=[host_origin],
+                contact_timing="before",
+                booking_url="https://clear.example/book",
+            )
+            services.create_clinic(A11Y_BRANDED, "Violet Clinic", origins=[host_origin])
+            with write_transaction():
+                services.get_clinic(A11Y_BEFORE).privacy_url = "https://clear.example/privacy"
+                services.get_clinic(A11Y_BRANDED).branding = dict(DARK_BRANDING)
+            create_user(A11Y_ADMIN[0], "admin", A11Y_ADMIN[1])
+            _store_lead(app, services.get_clinic(A11Y_BEFORE))
+    return quiz_server
+
+
+def _store_lead(app, clinic) -> None:
+    """Store one lead through the quiz's own service, so the back office has a lead to show."""
+    from quiz import services
+    from quiz.scoring import score
+    from quiz.validation import Consent, Contact
+    from tests.conftest import answer_everything
+
+    questionnaire = app.extensions["questionnaire"]
+    answers = answer_everything(questionnaire, concerns=["cellulite", "pigmentation"])
+    services.record_assessment(
+        clinic,
+        score(questionnaire, answers),
+        contact=Contact("Ada Lovelace", "ada@example.org", "+44 20 7946 0000"),
+        consent=Consent(True, True, False),
+        source={"utm_source": "news"},
+        language="en",
+        submission_id="a11y-lead-1",
+    )
