@@ -317,11 +317,12 @@ class _Wording:
         self.areas = {a.id: a.label.get(language) for a in quiz.areas}
 
     def answers(self, answers: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
-        pairs = []
-        for qid in self.order:
-            if qid in answers:
-                labels = self.labels[qid]
-                pairs.append((self.texts[qid], [labels.get(o, o) for o in answers[qid]]))
+        """Return (question text, answer labels) pairs in questionnaire order."""
+        pairs = [
+            (self.texts[qid], [self.labels[qid].get(o, o) for o in answers[qid]])
+            for qid in self.order
+            if qid in answers
+        ]
         pairs.extend((qid, list(v)) for qid, v in answers.items() if qid not in self.texts)
         return pairs
 
