@@ -30,13 +30,17 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     except QuestionnaireError as exc:
         _exit(*(f"{Path(app.config['QUESTIONS_FILE']).name}: {p}" for p in exc.problems))
 
+    from quiz import observability
+
+    observability.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
-    from quiz import errors, headers
+    from quiz import errors, headers, static_files
 
     errors.init_app(app)
     headers.init_app(app)
+    static_files.init_app(app)
 
     from quiz.commands import register_commands
 

@@ -238,7 +238,7 @@ def test_deliver_once_prints_a_summary(app, hook_clinic, make_lead, receiver):
     lead = make_lead(hook_clinic)
     result = app.test_cli_runner().invoke(args=["deliver", "--once"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "sent 1, retrying 0, failed 0"
+    assert result.stdout.strip() == "sent 1, retrying 0, failed 0"
     hit = receiver.hits[0]
     assert webhooks.verify(SECRET, hit.headers, hit.body)
     assert _row(lead).status == "sent"
@@ -251,7 +251,7 @@ def test_deliver_retry_failed_makes_failed_rows_due(app, hook_clinic, make_lead,
     assert _row(lead).status == "failed"
     result = app.test_cli_runner().invoke(args=["deliver", "--retry-failed", "--once"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.stdout.splitlines() == [
         "1 failed deliveries made due again",
         "sent 1, retrying 0, failed 0",
     ]

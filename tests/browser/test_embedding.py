@@ -186,7 +186,9 @@ def test_no_page_errors_and_no_cookies_from_the_quiz(finished, quiz_server):
     assert finished["watched"].errors == []
     assert finished["cookies"] == []
     assert finished["set_cookie_headers"] == []
-    assert [c for c in quiz_server.set_cookie_responses if "/_probe/" not in c] == []
+    # The back office (signed in by other browser tests on this server) may set its session.
+    visitor_path = [c for c in quiz_server.set_cookie_responses if not c.startswith("/admin")]
+    assert [c for c in visitor_path if "/_probe/" not in c] == []
 
 
 def test_every_request_goes_to_the_host_or_the_quiz(finished, quiz_server, host_server):
