@@ -104,9 +104,9 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     quiz = services.questionnaire()
     checked = _check_fields(quiz, clinic, body)
     result = score(quiz, checked["answers"], hidden_content=services.hidden_content(clinic))
-    services.record_event(clinic, "complete", result=result, source=checked["source"])
     lead = None
     if checked["contact"] is not None and result.store_lead:
+        # One transaction stores the lead with its "complete" and "lead" events.
         lead = services.record_assessment(
             clinic,
             result,
@@ -115,7 +115,10 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
             source=checked["source"],
             language=checked["language"],
             submission_id=_submission_id(idempotency_key),
+            complete_event=True,
         )
+    else:
+        services.record_event(clinic, "complete", result=result, source=checked["source"])
     status = 201 if lead is not None else 200
     answer = result_body(clinic, result, checked["language"], lead.public_id if lead else None)
     if idempotency_key is None:

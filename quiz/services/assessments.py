@@ -53,11 +53,13 @@ def record_assessment(
     source: dict[str, str],
     language: str,
     submission_id: str,
+    complete_event: bool = False,
 ) -> Lead:
     """Store a lead with its encrypted health data, its funnel event and its deliveries.
 
     One transaction: the lead, the snapshot of the questionnaire it answered, the "lead"
-    event and one outbox row per channel. The same `submission_id` twice returns the first
+    event (and the "complete" event, when the caller scores and stores in one request) and
+    one outbox row per channel. The same `submission_id` twice returns the first
     lead and stores nothing new (double clicks, reloads, retried requests).
     """
     if not result.store_lead:
@@ -105,16 +107,17 @@ def record_assessment(
             _snapshot(session, quiz)
             session.add(lead)
             session.flush()
-            session.add(
-                Event(
-                    clinic_id=clinic.id,
-                    kind="lead",
-                    outcome_id=result.outcome.id,
-                    suitability=result.suitability,
-                    utm_source=source.get("utm_source"),
-                    utm_campaign=source.get("utm_campaign"),
+            for kind in ("complete", "lead") if complete_event else ("lead",):
+                session.add(
+                    Event(
+                        clinic_id=clinic.id,
+                        kind=kind,
+                        outcome_id=result.outcome.id,
+                        suitability=result.suitability,
+                        utm_source=source.get("utm_source"),
+                        utm_campaign=source.get("utm_campaign"),
+                    )
                 )
-            )
             deliveries = [
                 Delivery(lead_id=lead.id, clinic_id=clinic.id, channel=channel)
                 for channel in _channels(clinic, consent)
@@ -129,6 +132,7 @@ def record_assessment(
             raise
         return existing
     # Only after the commit: a worker woken now must find the rows.
+    _snapshotted().add(questionnaire().version)
     announce(delivery_ids)
     return lead
 
@@ -160,10 +164,17 @@ def _channels(clinic: Clinic, consent: Consent) -> Iterable[str]:
 
 
 def _snapshot(session, quiz: Questionnaire) -> None:
+    if quiz.version in _snapshotted():
+        return
     if session.get(QuestionnaireSnapshot, quiz.version) is None:
         path = current_app.config["QUESTIONS_FILE"]
         with open(path, encoding="utf-8") as handle:
             session.add(QuestionnaireSnapshot(version=quiz.version, document=handle.read()))
+
+
+def _snapshotted() -> set[str]:
+    """Versions this app has seen stored: skips a read on every lead after the first."""
+    return current_app.extensions.setdefault("snapshotted_versions", set())
 
 
 def read_health_data(lead: Lead) -> dict:
