@@ -96,29 +96,34 @@ def answers(quiz_server):
     return answer_everything(quiz_server.app.extensions["questionnaire"], concerns=CONCERNS)
 
 
+def quiz_journey(page, checker, origin: str, answers) -> None:
+    """Walk the contact-first clinic from intro to thanks, then open a content page and the
+    erasure page, checking each screen on the way."""
+    page.goto(f"{origin}/embed/{A11Y_BEFORE}")
+    checker.check(page, "intro")
+    go(page, page.get_by_role("button", name="Start"))
+    steps = walk_steps(page, checker, answers, "default")
+    assert steps >= 8, f"the walk reached only {steps} steps"
+    send_contact(page, checker, "default")
+
+    content = page.locator(".content-links a").first.get_attribute("href")
+    forget = page.locator("a[href*='/forget/']").get_attribute("href")
+    page.goto(origin + content if content.startswith("/") else content)
+    checker.check(page, "content page")
+    page.goto(origin + forget)
+    checker.check(page, "erasure confirmation")
+    go(page, page.get_by_role("button", name="Delete my details"))
+    checker.check(page, "erasure done")
+
+
 def test_every_quiz_screen_passes_axe_with_the_default_colours(
     a11y_context, quiz_server, axe_path, answers
 ):
     page = a11y_context.new_page()
     axe = Axe(axe_path)
-    base = f"{quiz_server.origin}/embed/{A11Y_BEFORE}"
-    page.goto(base)
-    axe.check(page, "intro")
-    go(page, page.get_by_role("button", name="Start"))
-    steps = walk_steps(page, axe, answers, "default")
-    assert steps >= 8, f"the walk reached only {steps} steps"
-    send_contact(page, axe, "default")
+    quiz_journey(page, axe, quiz_server.origin, answers)
 
-    content = page.locator(".content-links a").first.get_attribute("href")
-    forget = page.locator("a[href*='/forget/']").get_attribute("href")
-    page.goto(quiz_server.origin + content if content.startswith("/") else content)
-    axe.check(page, "content page")
-    page.goto(quiz_server.origin + forget)
-    axe.check(page, "erasure confirmation")
-    go(page, page.get_by_role("button", name="Delete my details"))
-    axe.check(page, "erasure done")
-
-    page.goto(base)
+    page.goto(f"{quiz_server.origin}/embed/{A11Y_BEFORE}")
     go(page, page.get_by_role("button", name="Start"))
     page.locator("input[name=state]").evaluate("el => { el.value = el.value + 'x'; }")
     go(page, page.locator("button[value=next]"))
@@ -187,3 +192,63 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
     go(page, page.locator("main form [type=submit]").last)
     axe.check(page, "new clinic with errors")
     axe.assert_clean()
+
+
+# Controls people press: inputs, buttons and button-styled links (inline text links are
+# exempt from the target size rule, and axe's target-size rule checks their spacing).
+TARGETS = """() => [...document.querySelectorAll(
+    "main input:not([type=hidden]), main button, main select, main textarea, main a.button")]
+  .filter(el => !el.closest(".hp") && el.getClientRects().length)
+  .map(el => { const r = el.getBoundingClientRect();
+    return {what: el.outerHTML.slice(0, 80), width: r.width, height: r.height}; })"""
+# Durations of every transition and animation on the page, in seconds.
+MOTION = """() => [...document.querySelectorAll("*")].flatMap(el => {
+  const s = getComputedStyle(el);
+  return [s.transitionDuration, s.animationDuration].flatMap(v => v.split(","))
+    .map(v => ({what: el.tagName + "." + el.className,
+      seconds: v.trim().endsWith("ms") ? parseFloat(v) / 1000 : parseFloat(v)}));
+})"""
+
+
+class Layout:
+    """At 320 CSS px wide with reduced motion: no sideways scrolling, targets of at least
+    24x24 px, and no motion longer than 0.01 s, screen after screen."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.screens: list[str] = []
+        self.measured = 0
+
+    def check(self, page, screen: str) -> None:
+        self.screens.append(screen)
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if widths[0] > widths[1]:
+            self.problems.append(f"{screen}: scrolls sideways ({widths[0]} > {widths[1]} px)")
+        targets = page.evaluate(TARGETS)
+        self.measured += len(targets)
+        for target in targets:
+            if target["width"] < 24 or target["height"] < 24:
+                self.problems.append(f"{screen}: {target} is smaller than 24x24 px")
+        for motion in page.evaluate(MOTION):
+            if motion["seconds"] > 0.01:
+                self.problems.append(f"{screen}: {motion} moves with reduced motion asked")
+
+
+def test_quiz_reflows_at_320_px_keeps_24_px_targets_and_respects_reduced_motion(
+    a11y_browser, a11y_setup, quiz_server, answers
+):
+    # 320 CSS px is what a 1280 px wide window shows at 400% zoom, or 640 px at 200%.
+    context = a11y_browser.new_context(
+        viewport={"width": 320, "height": 640}, reduced_motion="reduce"
+    )
+    try:
+        page = context.new_page()
+        layout = Layout()
+        quiz_journey(page, layout, quiz_server.origin, answers)
+        assert page.evaluate("matchMedia('(prefers-reduced-motion: reduce)').matches")
+    finally:
+        context.close()
+    assert len(layout.screens) > 12 and layout.measured > 50
+    assert not layout.problems, "\n".join(layout.problems)
