@@ -42,6 +42,37 @@ class Axe:
         assert not self.found, f"axe found violations:\n{report}"
 
 
+# Each form field's border colour and the background behind it (WCAG 1.4.11 wants 3:1).
+FIELD_EDGES = """() => [...document.querySelectorAll(["text", "email", "tel", "password", "date",
+    "search"].map(t => `main input[type=${t}]`).concat(["main select", "main textarea"]).join())]
+  .filter(el => el.getClientRects().length && !el.closest(".hp"))
+  .map(el => {
+    let back = el.parentElement, colour = "rgba(0, 0, 0, 0)";
+    while (back && (colour = getComputedStyle(back).backgroundColor) === "rgba(0, 0, 0, 0)") {
+      back = back.parentElement;
+    }
+    return {what: el.name || el.id, border: getComputedStyle(el).borderTopColor,
+      behind: back ? colour : "rgb(255, 255, 255)"};
+  })"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def weak_field_edges(page, screen: str) -> list[str]:
+    """Fields whose border has less than 3:1 contrast with what is behind them."""
+    weak = []
+    for edge in page.evaluate(FIELD_EDGES):
+        light, dark = sorted((_luminance(edge["border"]), _luminance(edge["behind"])))[::-1]
+        ratio = (light + 0.05) / (dark + 0.05)
+        if ratio < 3:
+            weak.append(f"{screen}: field {edge['what']} border {edge} is {ratio:.2f}:1")
+    return weak
+
+
 def go(page, button) -> None:
     """Press a submit button and wait for the next page."""
     with page.expect_navigation(wait_until="load"):
@@ -194,6 +225,21 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
     axe.assert_clean()
 
 
+def test_back_office_form_fields_have_edges_of_at_least_3_to_1(a11y_context, quiz_server):
+    page = a11y_context.new_page()
+    page.goto(f"{quiz_server.origin}/admin/login")
+    weak = weak_field_edges(page, "sign in")
+    page.locator("input[name=email]").fill(A11Y_ADMIN[0])
+    page.locator("input[name=password]").fill(A11Y_ADMIN[1])
+    go(page, page.get_by_role("button", name="Sign in"))
+    for path in ["/leads", f"/clinics/{A11Y_BEFORE}", "/users", "/password"]:
+        page.goto(f"{quiz_server.origin}/admin{path}")
+        weak += weak_field_edges(page, path)
+    page.goto(f"{quiz_server.origin}/admin/leads")
+    assert page.evaluate(FIELD_EDGES), "no field measured on the leads filters"
+    assert not weak, "\n".join(weak)
+
+
 # Controls people press: inputs, buttons and button-styled links (inline text links are
 # exempt from the target size rule, and axe's target-size rule checks their spacing).
 TARGETS = """() => [...document.querySelectorAll(
@@ -212,7 +258,7 @@ MOTION = """() => [...document.querySelectorAll("*")].flatMap(el => {
 
 class Layout:
     """At 320 CSS px wide with reduced motion: no sideways scrolling, targets of at least
-    24x24 px, and no motion longer than 0.01 s, screen after screen."""
+    24x24 px, field edges of 3:1, and no motion longer than 0.01 s, screen after screen."""
 
     def __init__(self):
         self.problems: list[str] = []
@@ -231,6 +277,7 @@ class Layout:
         for target in targets:
             if target["width"] < 24 or target["height"] < 24:
                 self.problems.append(f"{screen}: {target} is smaller than 24x24 px")
+        self.problems += weak_field_edges(page, screen)
         for motion in page.evaluate(MOTION):
             if motion["seconds"] > 0.01:
                 self.problems.append(f"{screen}: {motion} moves with reduced motion asked")
