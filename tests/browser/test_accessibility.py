@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED
+from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED, HOST_CLINIC
 from tests.conftest import answer_everything
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Concerns that make every follow-up question apply, so the walk reaches every step.
 CONCERNS = ["cellulite", "hair_thinning", "pigmentation", "fine_lines"]
 
+# Frames are checked on their own (axe is injected into each), so axe does not reach into them.
 AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, iframes: false});
   return result.violations.map(v =>
     `${v.id} (${v.impact}): ${v.help}\\n      ` +
     v.nodes.map(n => n.target.join(" ")).join("\\n      "));
@@ -182,6 +183,28 @@ def test_every_quiz_screen_passes_axe_with_a_dark_branding(
     assert page.locator("#result-heading").count() == 1
     axe.check(page, "branded result")
     send_contact(page, axe, "branded result and")
+    axe.assert_clean()
+
+
+def test_the_embedded_quiz_and_its_iframe_pass_axe_on_a_clinics_page(
+    a11y_context, host_server, axe_path
+):
+    page = a11y_context.new_page()
+    axe = Axe(axe_path)
+    page.goto(f"{host_server}/host.html")
+    page.wait_for_selector("#slot iframe", state="attached")
+    iframe = page.locator("#slot iframe")
+    assert iframe.get_attribute("title"), "the quiz's iframe has no title"
+    frame = iframe.element_handle().content_frame()
+    frame.wait_for_load_state("load")
+    assert f"/embed/{HOST_CLINIC}" in frame.url
+    axe.check(page, "clinic page around the iframe")
+    axe.check(frame, "intro in the iframe")
+    go(frame, frame.get_by_role("button", name="Start"))
+    axe.check(frame, "step 1 in the iframe")
+    go(frame, frame.locator("button[value=next]"))
+    assert frame.locator("#error-summary").count() == 1
+    axe.check(frame, "step 1 with errors in the iframe")
     axe.assert_clean()
 
 
