@@ -42,11 +42,15 @@ def configure_engine(engine: Engine) -> None:
 def write_transaction():
     """Run a block as one write transaction on the session: commit on success, roll back on error.
 
-    On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE). Whatever the
-    session had open is ended first, so the block sees fresh data.
+    On SQLite the transaction takes the write lock first (BEGIN IMMEDIATE). A read
+    transaction left open is ended first; objects already loaded keep their state, so a
+    block that must decide on current rows queries them inside the block.
     """
     session = db.session
-    session.rollback()
+    if session.new or session.dirty or session.deleted:
+        session.rollback()  # never let half-made changes ride along with this write
+    else:
+        session.commit()  # ends the read transaction without expiring what was loaded
     session.connection(execution_options={_IMMEDIATE: True})
     try:
         yield session

@@ -12,7 +12,9 @@ class Base(DeclarativeBase):
     """Declarative base for every model."""
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after a commit: views read the clinic they wrote an event for, and
+# reloading it would cost a query per attribute set.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
