@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from quiz import auth, queries, services
 from quiz.admin import bp
 from quiz.admin.forms import ClinicForm, choices
-from quiz.commands.clinics import embed_snippet, public_url
+from quiz.commands.clinics import embed_snippet
 from quiz.services.clinic_admin import update_clinic
+
+
+def _public_url() -> str:
+    # Without PUBLIC_URL, the address the administrator reached us on is the best guess.
+    return current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
 
 
 def _clinic_form(**kwargs) -> ClinicForm:
@@ -21,7 +26,7 @@ def _clinic_form(**kwargs) -> ClinicForm:
 @auth.admin_required
 def clinics():
     """List every clinic with its embed snippet."""
-    base = public_url()
+    base = _public_url()
     rows = [(c, embed_snippet(c.slug, base)) for c in queries.list_clinics()]
     return render_template("admin/clinics.html", rows=rows)
 
@@ -74,7 +79,7 @@ def clinic_edit(slug: str):
         else:
             flash("Clinic saved.")
             return redirect(url_for("admin.clinic_edit", slug=slug))
-    snippet = embed_snippet(clinic.slug, public_url())
+    snippet = embed_snippet(clinic.slug, _public_url())
     return render_template("admin/clinic_form.html", form=form, clinic=clinic, snippet=snippet), (
         422 if form.errors or form.form_errors else 200
     )
