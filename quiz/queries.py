@@ -32,6 +32,7 @@ SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")
 PER_PAGE = 50
 COUNT_CAP = 10_000
 EXPORT_BATCH = 1000
+UNREADABLE = "(answers cannot be decrypted with the configured keys)"
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,11 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
         if wording is None:
             quiz = questionnaire_at(lead.questionnaire_version, versions)
             wording = wordings[key] = _Wording(quiz, lead.language)
-        health = box.decrypt(lead.health_data)
+        try:
+            answers_text = format_answers(wording.answers(box.decrypt(lead.health_data)["answers"]))
+        except (ValueError, KeyError, TypeError):
+            # A lead encrypted under a key no longer configured still exports its contact row.
+            answers_text = UNREADABLE
         yield {
             "lead_id": lead.public_id,
             "created_at": lead.created_at,
@@ -365,7 +370,7 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
             "suitability": lead.suitability,
             "outcome": lead.outcome_id,
             "top_concern": wording.areas.get(lead.top_area, lead.top_area),
-            "answers": format_answers(wording.answers(health.get("answers", {}))),
+            "answers": answers_text,
             "health_consent": lead.consent_health_at is not None,
             "health_consent_at": lead.consent_health_at,
             "consent_version": lead.consent_version,

@@ -393,3 +393,16 @@ def test_export_answers_read_as_question_and_answer(
     assert rows[0]["Lead ID"] == lead.public_id
     assert rows[0]["Health data consent"] == "yes"
     assert rows[0]["Created (UTC)"].endswith("Z")
+
+
+def test_a_lead_under_a_retired_key_still_opens_and_exports(admin_client, make_clinic, make_lead):
+    from quiz.crypto import Vault, new_key
+
+    lead = make_lead(make_clinic("alpha"), name="Old Key")
+    update(lead, health_data=Vault([new_key()]).encrypt({"answers": {}}))
+    page = admin_client.get(f"/admin/leads/{lead.public_id}")
+    assert page.status_code == 200
+    assert "Answers cannot be decrypted" in page.get_data(as_text=True)
+    rows = csv_rows(admin_client.post("/admin/leads/export", data={"format": "csv"}))
+    assert rows[0]["Name"] == "Old Key"
+    assert "cannot be decrypted" in rows[0]["Answers"]

@@ -128,7 +128,12 @@ def lead(public_id: str):
 
 
 def _render_lead(found, status_form, note_form, code: int = 200):
-    health = read_health_data(found)
+    try:
+        health = read_health_data(found)
+    except ValueError:
+        # Encrypted under a key that is no longer configured: show everything else.
+        health = {"answers": {}, "scores": {}, "reasons": [], "content": []}
+        flash(queries.UNREADABLE.strip("()").capitalize() + ".")
     quiz = queries.questionnaire_at(found.questionnaire_version)
     current = queries.questionnaire()
     content = []
