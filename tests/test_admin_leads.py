@@ -355,6 +355,7 @@ def test_exports_neutralise_formulas_in_csv_and_xlsx(admin_client, make_clinic, 
     data = response.data
     response.close()
     assert response.headers["Content-Disposition"].endswith(".xlsx")
+    assert response.headers["Cache-Control"] == "no-store"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
