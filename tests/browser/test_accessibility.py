@@ -186,8 +186,8 @@ def test_every_quiz_screen_passes_axe_with_a_dark_branding(
     axe.assert_clean()
 
 
-def test_the_embedded_quiz_and_its_iframe_pass_axe_on_a_clinics_page(
-    a11y_context, host_server, axe_path
+def test_the_embedded_quiz_and_its_iframe_pass_axe_on_a_clinics_page_and_the_demo(
+    a11y_context, host_server, quiz_server, axe_path
 ):
     page = a11y_context.new_page()
     axe = Axe(axe_path)
@@ -205,6 +205,14 @@ def test_the_embedded_quiz_and_its_iframe_pass_axe_on_a_clinics_page(
     go(frame, frame.locator("button[value=next]"))
     assert frame.locator("#error-summary").count() == 1
     axe.check(frame, "step 1 with errors in the iframe")
+
+    # The demo clinic's website, served by the quiz itself at /.
+    page.goto(f"{quiz_server.origin}/")
+    page.wait_for_selector(".quiz-slot iframe", state="attached")
+    frame = page.locator(".quiz-slot iframe").element_handle().content_frame()
+    frame.wait_for_load_state("load")
+    axe.check(page, "demo page")
+    axe.check(frame, "intro in the demo page's iframe")
     axe.assert_clean()
 
 
