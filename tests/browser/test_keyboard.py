@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import A11Y_BEFORE, HOST_CLINIC
+from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, HOST_CLINIC
 from tests.browser.test_accessibility import CONCERNS
 from tests.conftest import answer_everything
 
@@ -203,3 +203,22 @@ def test_focus_moves_to_the_heading_and_error_summary_inside_the_iframe(
     keys.activate("Enter")
     assert keys.focused()["id"] == "error-summary"
     assert keys.frame.locator(".progress-text").inner_text().startswith("Step 1 of ")
+
+
+def test_back_office_signs_in_and_skips_to_content_with_the_keyboard(keyboard_context, quiz_server):
+    page = keyboard_context.new_page()
+    page.goto(f"{quiz_server.origin}/admin/login")
+    keys = Keyboard(page)
+    type_into(keys, "email", A11Y_ADMIN[0])
+    type_into(keys, "password", A11Y_ADMIN[1])
+    keys.tab_to(lambda el: el["tag"] in ("button", "input") and el["type"] == "submit")
+    keys.activate("Enter")
+    assert page.url.startswith(f"{quiz_server.origin}/admin/leads"), page.url
+
+    # The first Tab shows the skip link; following it puts the next Tab inside <main>.
+    skip = keys.press("Tab")
+    assert skip["tag"] == "a" and skip["text"] == "Skip to content"
+    page.keyboard.press("Enter")
+    now = keys.press("Tab")
+    inside = page.evaluate("document.querySelector('main').contains(document.activeElement)")
+    assert inside, f"Tab after the skip link went to {now}"
