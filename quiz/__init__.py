@@ -58,6 +58,9 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    from quiz import auth
+
+    auth.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

@@ -8,6 +8,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 
 from quiz.extensions import db
@@ -57,19 +58,24 @@ def _load(session_id: str) -> Account | None:
     return Account(user)
 
 
-def init_app(app: Flask) -> None:
-    """Bind the login manager and decide the session cookie's Secure flag.
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS."""
 
-    Flask cannot set Secure per request, so it is decided once: on unless the app runs in
-    debug or testing mode or PUBLIC_URL is plain http (a local install), where a Secure
-    cookie would never come back and nobody could sign in.
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # Behind a TLS proxy, ProxyFix (TRUSTED_PROXIES) makes request.is_secure true.
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the login manager and the back office's session cookie policy.
+
+    The cookie is HttpOnly and SameSite=Lax always, and Secure on every HTTPS request (or
+    always, with SESSION_COOKIE_SECURE), so a local install over plain http still signs in.
     """
     if getattr(app, "login_manager", None) is login_manager:
         return
     login_manager.init_app(app)
-    public_url = app.config.get("PUBLIC_URL") or ""
-    plain_http = public_url.startswith("http://")
-    app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing or plain_http)
+    app.session_interface = _SessionInterface()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 

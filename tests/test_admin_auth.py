@@ -173,20 +173,16 @@ def test_session_cookie_is_httponly_and_samesite_lax(app, make_user):
     assert "SameSite=Lax" in cookie
 
 
-def test_session_cookie_is_secure_outside_testing_unless_public_url_is_plain_http(tmp_path):
-    from quiz import auth, create_app
-
-    def secure(**config):
-        application = create_app(
-            {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", **config},
-            instance_path=str(tmp_path / "instance"),
-        )
-        auth.init_app(application)
-        return application.config["SESSION_COOKIE_SECURE"]
-
-    assert secure(PUBLIC_URL="https://quiz.example") is True
-    assert secure(PUBLIC_URL="http://127.0.0.1:5000") is False
-    assert secure(TESTING=True) is False
+def test_session_cookie_is_secure_over_https_and_not_over_plain_http(app, make_user):
+    make_user("ops@clinic.example")
+    over_https = app.test_client().post(
+        "/admin/login",
+        data={"email": "ops@clinic.example", "password": STRONG},
+        base_url="https://quiz.example",
+    )
+    assert "Secure" in over_https.headers["Set-Cookie"]
+    over_http = post_login(app.test_client(), "ops@clinic.example", STRONG)
+    assert "Secure" not in over_http.headers["Set-Cookie"]
 
 
 def test_sign_out_ends_the_session(admin_client):
