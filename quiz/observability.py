@@ -108,6 +108,8 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO on every command; only its warnings matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # logging.config.fileConfig (Alembic's env.py runs it) disables every logger it does not
     # name; an app built later in the same process must get its own loggers back.
     for name, logger in list(logging.Logger.manager.loggerDict.items()):

@@ -92,7 +92,9 @@
   });
 
   // Screen readers and keyboards start where the change is, without scrolling the host page.
-  var focus = summary || (data.quizStep ? document.getElementById("step-heading") : null);
+  // Every page after the intro moves focus to its heading (the intro leaves the host's focus
+  // alone: the visitor has not touched the quiz yet).
+  var focus = summary || (event !== "view" ? document.getElementById("step-heading") : null);
   if (focus) {
     try {
       focus.focus({ preventScroll: true });
