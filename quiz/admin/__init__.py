@@ -30,4 +30,12 @@ def _require_sign_in():
     return None
 
 
-from quiz.admin import account, analytics, clinics, leads, users  # noqa: E402, F401
+from quiz.admin import (  # noqa: E402, F401
+    account,
+    analytics,
+    clinics,
+    deliveries,
+    leads,
+    people,
+    users,
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -168,3 +169,12 @@ class ActionForm(FlaskForm):
     """A button that posts with only a CSRF token (enable, disable)."""
 
     submit = SubmitField("Go")
+
+
+class PersonForm(FlaskForm):
+    """Find one person's data by address: export it (access) or erase it."""
+
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    confirm = BooleanField("Yes, delete every lead of this address. This cannot be undone.")
+    export = SubmitField("Download their data (JSON)")
+    erase = SubmitField("Delete every lead of this address")

@@ -243,6 +243,8 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
         (f"/clinics/{A11Y_BEFORE}", "clinic edit"),
         ("/clinics/new", "new clinic"),
         ("/users", "users"),
+        ("/deliveries", "failed deliveries"),
+        ("/people", "data requests"),
         ("/password", "change password"),
     ]:
         response = page.goto(admin + path)

@@ -1,0 +1,37 @@
+"""Deliveries that gave up (mail or webhook), with a button to try again now."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from quiz import auth
+from quiz.admin import bp
+from quiz.admin.forms import ActionForm
+from quiz.extensions import db
+from quiz.models import Delivery
+from quiz.services import ServiceError, outbox
+
+
+@bp.get("/deliveries")
+def deliveries():
+    """List the failed deliveries the signed-in user may see."""
+    scope = auth.scope_of(auth.signed_in_user())
+    rows = outbox.failed_deliveries(None if scope.everything else scope.clinic_id or -1)
+    return render_template("admin/deliveries.html", rows=rows, action_form=ActionForm())
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+def delivery_retry(delivery_id: int):
+    """Make a failed delivery due now (another clinic's is a 404)."""
+    delivery = db.session.get(Delivery, delivery_id)
+    scope = auth.scope_of(auth.signed_in_user())
+    if delivery is None or not (scope.everything or delivery.clinic_id == scope.clinic_id):
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            outbox.retry_now(delivery_id)
+        except ServiceError as exc:
+            flash(str(exc).capitalize() + ".")
+        else:
+            flash("The delivery will be tried again within a minute.")
+    return redirect(url_for("admin.deliveries"))
