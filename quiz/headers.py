@@ -12,8 +12,16 @@ _BASE_CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Register the after-request hook that sets the header policy."""
+    """Register the hooks that reset and then apply the header policy of each request."""
+    app.before_request(_reset)
     app.after_request(_set_headers)
+
+
+def _reset() -> None:
+    # g belongs to the app context, which can outlive one request (a CLI or test context
+    # wrapping several): a page's framing or caching choice must never leak into the next.
+    g.pop("frame_ancestors", None)
+    g.pop("no_store", None)
 
 
 def _set_headers(response: Response) -> Response:

@@ -1,0 +1,173 @@
+"""Security properties across route classes: headers, framing, caching, junk and script input."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quiz.extensions import db
+from quiz.models import Lead
+from tests.conftest import answer_everything
+
+_TOKEN = re.compile(r'name="state" value="([^"]+)"')
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _check_common(response, *, https: bool) -> str:
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+    assert "'unsafe-inline'" not in script_src and "*" not in script_src
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] in {"strict-origin-when-cross-origin", "no-referrer"}
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert ("Strict-Transport-Security" in headers) is https
+    return csp
+
+
+@pytest.mark.parametrize("https", [False, True])
+def test_every_route_class_sends_the_header_baseline(app, client, make_clinic, https):
+    make_clinic("acme", origins=["https://acme.example"])
+    base = "https://quiz.example" if https else "http://localhost"
+    quiz = app.extensions["questionnaire"]
+    framed = {
+        "/embed/acme": 200,
+        f"/embed/acme/content/{quiz.content[0].id}": 200,
+    }
+    unframed = {
+        "/admin/login": 200,
+        "/api/v1/quiz?clinic=acme": 200,
+        "/api/v1/openapi.json": 200,
+        "/healthz": 200,
+        "/static/css/quiz.css": 200,
+        "/no-such-page": 404,
+    }
+    for path, status in {**framed, **unframed}.items():
+        response = client.get(path, base_url=base)
+        assert response.status_code == status, path
+        csp = _check_common(response, https=https)
+        if path in framed:
+            assert "frame-ancestors 'self' https://acme.example" in csp, path
+            assert "X-Frame-Options" not in response.headers, path
+        else:
+            assert "frame-ancestors 'none'" in csp, path
+            assert response.headers["X-Frame-Options"] == "DENY", path
+        response.close()
+
+
+def test_pages_with_personal_data_are_never_stored_by_caches(client, make_clinic, questionnaire):
+    make_clinic("acme")
+    intro = client.get("/embed/acme")
+    token = html.unescape(_TOKEN.search(intro.get_data(as_text=True)).group(1))
+    step = client.post("/embed/acme/step", data={"state": token, "action": "start"})
+    assert step.headers["Cache-Control"] == "no-store"
+    assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
+
+
+def test_the_visitor_path_sets_no_cookie(client, make_clinic):
+    make_clinic("acme")
+    intro = client.get("/embed/acme")
+    token = html.unescape(_TOKEN.search(intro.get_data(as_text=True)).group(1))
+    step = client.post("/embed/acme/step", data={"state": token, "action": "start"})
+    for response in (intro, step, client.get("/api/v1/quiz?clinic=acme")):
+        assert "Set-Cookie" not in response.headers
+
+
+def _state_at_result(client, questionnaire, slug: str) -> str:
+    answers = answer_everything(questionnaire)
+    page = client.get(f"/embed/{slug}").get_data(as_text=True)
+    response = client.post(
+        f"/embed/{slug}/step",
+        data={"state": html.unescape(_TOKEN.search(page).group(1)), "action": "start"},
+    )
+    for _ in range(20):
+        page = response.get_data(as_text=True)
+        fields = dict.fromkeys(re.findall(r'name="q-([a-z0-9_-]+)"', page))
+        if not fields:
+            break
+        data = {f"q-{qid}": answers[qid] for qid in fields if qid in answers}
+        token = html.unescape(_TOKEN.search(page).group(1))
+        response = client.post(f"/embed/{slug}/step", data={"state": token, **data})
+    return html.unescape(_TOKEN.search(response.get_data(as_text=True)).group(1))
+
+
+@pytest.mark.parametrize("field", ["name", "email", "phone"])
+def test_script_in_any_contact_field_comes_back_as_text(
+    app, client, make_clinic, questionnaire, field
+):
+    app.config["QUIZ_MIN_FILL_SECONDS"] = 0
+    make_clinic("acme")
+    token = _state_at_result(client, questionnaire, "acme")
+    data = {
+        "state": token,
+        "name": "Ada",
+        "email": "not an address",  # keeps the form coming back, with every value shown
+        "consent_contact": "y",
+        "consent_health": "y",
+        field: XSS,
+    }
+    page = client.post("/embed/acme/contact", data=data).get_data(as_text=True)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page
+    assert db.session.execute(db.select(Lead)).first() is None
+
+
+_junk_text = st.text(max_size=300)
+_junk_form = st.dictionaries(
+    st.sampled_from(
+        [
+            "action",
+            "name",
+            "email",
+            "phone",
+            "contact_time",
+            "consent_contact",
+            "consent_health",
+            "marketing",
+            "send_copy",
+            "website",
+            "q-age",
+            "q-concerns",
+            "q-goal",
+            "q-unknown",
+        ]
+    ),
+    st.one_of(_junk_text, st.lists(_junk_text, max_size=4)),
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(form=_junk_form, path=st.sampled_from(["step", "contact"]))
+def test_junk_in_every_form_field_never_gives_a_server_error(
+    app, client, make_clinic, questionnaire, form, path
+):
+    if db.session.execute(db.select(db.text("1")).select_from(db.text("clinics"))).first() is None:
+        make_clinic("acme")
+    token = _state_at_result(client, questionnaire, "acme") if path == "contact" else None
+    if token is None:
+        page = client.get("/embed/acme").get_data(as_text=True)
+        token = html.unescape(_TOKEN.search(page).group(1))
+    response = client.post(f"/embed/acme/{path}", data={"state": token, **form})
+    assert response.status_code < 500, response.get_data(as_text=True)[-500:]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(token=st.text(max_size=500))
+def test_any_state_token_is_refused_cleanly(client, make_clinic, token):
+    if db.session.execute(db.select(db.text("1")).select_from(db.text("clinics"))).first() is None:
+        make_clinic("acme")
+    response = client.post("/embed/acme/step", data={"state": token, "action": "next"})
+    assert response.status_code == 400
