@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from quiz.models import Clinic, Delivery, Lead
+from quiz.serialize import iso, lead_record
 
 # Bodies of receivers' answers are never used; reading a bounded amount lets the
 # connection close cleanly without letting a hostile receiver make us buffer megabytes.
@@ -31,38 +32,13 @@ def build_payload(
     delivery: Delivery, lead: Lead, clinic: Clinic, health: Mapping | None = None
 ) -> dict:
     """Return the JSON-ready lead.created event; `answers` only when the clinic opted in."""
-    lead_data: dict = {
-        "id": lead.public_id,
-        "created_at": _iso(lead.created_at),
-        "clinic": clinic.slug,
-        "name": lead.name,
-        "email": lead.email,
-        "phone": lead.phone,
-        "contact_time": lead.contact_time,
-        "language": lead.language,
-        "consents": {
-            "contact_at": _iso(lead.consent_contact_at),
-            "health_data_at": _iso(lead.consent_health_at),
-            "marketing_at": _iso(lead.consent_marketing_at),
-            "version": lead.consent_version,
-        },
-        "suitability": lead.suitability,
-        "outcome": lead.outcome_id,
-        "top_area": lead.top_area,
-        "scores": dict((health or {}).get("scores", {})),
-        "utm_source": lead.utm_source,
-        "utm_medium": lead.utm_medium,
-        "utm_campaign": lead.utm_campaign,
-        "utm_term": lead.utm_term,
-        "utm_content": lead.utm_content,
-        "page_url": lead.page_url,
-    }
+    lead_data: dict = {**lead_record(lead, health), "clinic": clinic.slug}
     if clinic.webhook_include_answers:
         lead_data["answers"] = dict((health or {}).get("answers", {}))
     return {
         "id": delivery.event_id,
         "type": delivery.event_type,
-        "created_at": _iso(delivery.created_at),
+        "created_at": iso(delivery.created_at),
         "data": {"lead": lead_data},
     }
 
@@ -201,7 +177,3 @@ def _pinned(addresses: list[str]):
         raise error or OSError("no address to connect to")
 
     return create_connection
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -12,8 +12,8 @@ from quiz import services
 from quiz.api import ApiError
 from quiz.extensions import db
 from quiz.models import Clinic, Lead
+from quiz.serialize import lead_record
 from quiz.services import tokens
-from quiz.validation import UTM_FIELDS
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -102,33 +102,7 @@ def leads_page(clinic: Clinic, args) -> dict:
     }
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
 def lead_json(lead: Lead) -> dict:
     """Return a lead as the pull API shows it: contact, consents, result, attribution; no
     answers."""
-    health = services.read_health_data(lead)
-    return {
-        "id": lead.public_id,
-        "created_at": _iso(lead.created_at),
-        "name": lead.name,
-        "email": lead.email,
-        "phone": lead.phone,
-        "contact_time": lead.contact_time,
-        "language": lead.language,
-        "consents": {
-            "contact_at": _iso(lead.consent_contact_at),
-            "health_data_at": _iso(lead.consent_health_at),
-            "marketing_at": _iso(lead.consent_marketing_at),
-            "version": lead.consent_version,
-        },
-        "suitability": lead.suitability,
-        "outcome": lead.outcome_id,
-        "top_area": lead.top_area,
-        "scores": health.get("scores", {}),
-        **{field: getattr(lead, field) for field in UTM_FIELDS},
-        "page_url": lead.page_url,
-        "status": lead.status,
-    }
+    return lead_record(lead, services.read_health_data(lead))

@@ -29,6 +29,7 @@ from quiz.models import (
     LeadStatusChange,
     utcnow,
 )
+from quiz.serialize import iso
 from quiz.services.common import ServiceError, questionnaire, vault
 from quiz.validation import check_contact
 
@@ -273,7 +274,7 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
     return {
         "id": lead.public_id,
         "clinic": {"slug": lead.clinic.slug, "name": lead.clinic.name},
-        "created_at": _iso(lead.created_at),
+        "created_at": iso(lead.created_at),
         "language": language,
         "contact": {
             "name": lead.name,
@@ -282,9 +283,9 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
             "contact_time": lead.contact_time,
         },
         "consents": {
-            "contact_at": _iso(lead.consent_contact_at),
-            "health_data_at": _iso(lead.consent_health_at),
-            "marketing_at": _iso(lead.consent_marketing_at),
+            "contact_at": iso(lead.consent_contact_at),
+            "health_data_at": iso(lead.consent_health_at),
+            "marketing_at": iso(lead.consent_marketing_at),
             "version": lead.consent_version,
             "wants_copy": lead.wants_copy,
         },
@@ -309,11 +310,7 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
         },
         "status": lead.status,
         "status_history": [
-            {"from": c.old_status, "to": c.new_status, "at": _iso(c.created_at)} for c in changes
+            {"from": c.old_status, "to": c.new_status, "at": iso(c.created_at)} for c in changes
         ],
-        "notes": [{"at": _iso(n.created_at), "text": n.body} for n in notes],
+        "notes": [{"at": iso(n.created_at), "text": n.body} for n in notes],
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
