@@ -47,7 +47,7 @@ _MD = _parser()
 
 def render_markdown(text: str) -> Markup:
     """Render Markdown to HTML with raw HTML escaped and unsafe links left as text."""
-    return Markup(_MD.render(text))  # noqa: S704  (markdown-it escapes; html is off)
+    return Markup(_MD.render(text))  # noqa: S704 (markdown-it escapes; html is off) # nosec B704
 
 
 @lru_cache(maxsize=256)

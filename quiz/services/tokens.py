@@ -12,7 +12,7 @@ from quiz.models import ApiToken, Clinic, utcnow
 from quiz.services.common import ServiceError
 
 # A recognisable prefix lets secret scanners (and people) tell what a leaked string is.
-TOKEN_PREFIX = "mq_"  # noqa: S105  (a public prefix, not a secret)
+TOKEN_PREFIX = "mq_"  # noqa: S105 (a public prefix, not a secret) # nosec B105
 # Writing last_used_at on every request would turn each read into a write; once a minute is
 # precise enough to tell whether a token is still in use.
 _TOUCH_EVERY = timedelta(minutes=1)
