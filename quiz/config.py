@@ -88,6 +88,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     )
     config["RATELIMIT_ENABLED"] = _bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED") or "true")
     config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    # Several deployments may share one Redis: each keeps its counters under its own prefix.
+    config["RATELIMIT_KEY_PREFIX"] = get("RATELIMIT_KEY_PREFIX") or "quiz"
     config["RATELIMIT_HEADERS_ENABLED"] = True
     config["ASSESSMENT_RATE_LIMIT"] = "20 per minute"
 
