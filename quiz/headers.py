@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, g, request
 
-# Views that may be framed put their allowed ancestors in g.frame_ancestors.
-_BASE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+from quiz.branding import check_branding
+
+# Views that may be framed put their allowed ancestors in g.frame_ancestors; a framed page
+# showing a clinic's logo from another host adds that host to img-src (g.img_sources).
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
     "object-src 'none'; base-uri 'none'; form-action 'self'"
 )
+_BASE_CSP = _CSP.format(images="")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 
 
 def init_app(app: Flask) -> None:
     """Register the hooks that reset and then apply the header policy of each request."""
     app.before_request(_reset)
     app.after_request(_set_headers)
+    app.add_template_global(clinic_logo)
+
+
+def clinic_logo(clinic) -> str:
+    """Return the clinic's checked logo URL ("" when none) and allow its host in this page's CSP.
+
+    Templates call it where they draw the logo, so only pages that show it widen img-src.
+    """
+    clean, _ = check_branding(getattr(clinic, "branding", None) or {})
+    url = clean.get("logo_url", "")
+    if not url.startswith("https://"):
+        return url  # "" or a path under /static/, which 'self' already allows
+    origin = _image_origin(url)
+    if origin is None:
+        return ""  # a host CSP cannot name safely would be blocked anyway
+    g.img_sources = [*g.get("img_sources", []), origin]
+    return url
+
+
+def _image_origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if not _HOST.fullmatch(host):
+        return None
+    return f"https://{host}" + (f":{port}" if port else "")
 
 
 def _reset() -> None:
@@ -22,13 +59,15 @@ def _reset() -> None:
     # wrapping several): a page's framing or caching choice must never leak into the next.
     g.pop("frame_ancestors", None)
     g.pop("no_store", None)
+    g.pop("img_sources", None)
 
 
 def _set_headers(response: Response) -> Response:
     ancestors = g.get("frame_ancestors")
     if ancestors:
+        images = "".join(f" {source}" for source in dict.fromkeys(g.get("img_sources", ())))
         response.headers["Content-Security-Policy"] = (
-            f"{_BASE_CSP}; frame-ancestors {' '.join(ancestors)}"
+            f"{_CSP.format(images=images)}; frame-ancestors {' '.join(ancestors)}"
         )
     else:
         response.headers["Content-Security-Policy"] = f"{_BASE_CSP}; frame-ancestors 'none'"
