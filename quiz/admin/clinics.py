@@ -1,14 +1,15 @@
-"""Clinics for administrators: list, create, edit, with each clinic's embed snippet."""
+"""Clinics for administrators: list, create, edit (branding, voice), webhook secrets."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from quiz import auth, queries, services
 from quiz.admin import bp
-from quiz.admin.forms import ClinicForm, choices
+from quiz.admin.forms import ClinicForm, SecretForm, choices
+from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.commands.clinics import embed_snippet
-from quiz.services.clinic_admin import update_clinic
+from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
 
 
 def _public_url() -> str:
@@ -18,7 +19,10 @@ def _public_url() -> str:
 
 def _clinic_form(**kwargs) -> ClinicForm:
     form = ClinicForm(**kwargs)
-    form.language.choices = choices((lang, lang) for lang in services.questionnaire().languages)
+    quiz = services.questionnaire()
+    form.language.choices = choices((lang, lang) for lang in quiz.languages)
+    # Titles in English: the back office is not translated per clinic.
+    form.hidden_content.choices = choices((c.id, c.title.get("en")) for c in quiz.content)
     return form
 
 
@@ -69,24 +73,91 @@ def clinic_edit(slug: str):
     if clinic is None:
         abort(404)
     form = _clinic_form(
-        obj=clinic, data={"origins": "\n".join(clinic.origins or []), "slug": clinic.slug}
+        obj=clinic,
+        data={
+            "origins": "\n".join(clinic.origins or []),
+            "slug": clinic.slug,
+            **_stored_settings(clinic),
+        },
     )
     if form.validate_on_submit():
         try:
-            update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
+            update_clinic(
+                clinic, actor=auth.signed_in_user().email, **_values(form), **_settings(form)
+            )
+        except SettingsError as exc:
+            _show_field_errors(form, exc.errors)
         except services.ServiceError as exc:
             form.form_errors.append(str(exc))
         else:
             flash("Clinic saved.")
             return redirect(url_for("admin.clinic_edit", slug=slug))
     snippet = embed_snippet(clinic.slug, _public_url())
-    return render_template("admin/clinic_form.html", form=form, clinic=clinic, snippet=snippet), (
-        422 if form.errors or form.form_errors else 200
+    return render_template(
+        "admin/clinic_form.html",
+        form=form,
+        clinic=clinic,
+        snippet=snippet,
+        secret_form=SecretForm(),
+    ), (422 if form.errors or form.form_errors else 200)
+
+
+@bp.post("/clinics/<slug>/webhook-secret")
+@auth.admin_required
+def clinic_webhook_secret(slug: str):
+    """Generate a new webhook signing secret and show it this once."""
+    form = SecretForm()
+    if services.get_clinic(slug) is None:
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        secret = rotate_webhook_secret(slug, actor=auth.signed_in_user().email)
+    except services.ServiceError:
+        abort(404)
+    # The secret is on this page only: never cached, never stored in the session cookie.
+    g.no_store = True
+    return render_template(
+        "admin/clinic_secret.html", clinic=services.get_clinic(slug), secret=secret
     )
 
 
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _stored_settings(clinic) -> dict:
+    branding = clinic.branding or {}
+    settings = clinic.settings or {}
+    data = {f"brand_{key}": str(branding.get(key, "")) for key in BRANDING_FIELDS}
+    data.update(
+        intro=settings.get("intro", ""),
+        thanks=settings.get("thanks", ""),
+        hidden_content=services.hidden_content(clinic),
+    )
+    return data
+
+
+def _settings(form: ClinicForm) -> dict:
+    return {
+        "webhook_include_answers": form.webhook_include_answers.data,
+        "branding": {key: getattr(form, f"brand_{key}").data for key in BRANDING_FIELDS},
+        "voice": {
+            "intro": form.intro.data,
+            "thanks": form.thanks.data,
+            "hidden_content": form.hidden_content.data or [],
+        },
+    }
+
+
+def _show_field_errors(form: ClinicForm, errors: dict[str, list[str]]) -> None:
+    # Beside the field it belongs to; anything else at the top of the form.
+    for key, messages in errors.items():
+        name = f"brand_{key}" if f"brand_{key}" in form else key
+        if name in form:
+            form[name].errors = [*form[name].errors, *messages]
+        else:
+            form.form_errors.extend(messages)
 
 
 def _values(form: ClinicForm) -> dict:

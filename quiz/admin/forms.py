@@ -12,6 +12,7 @@ from wtforms import (
     PasswordField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -26,6 +27,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
@@ -144,7 +146,39 @@ class ClinicForm(FlaskForm):
         choices=choices((t, f"{t} the result") for t in CONTACT_TIMINGS),
     )
     webhook_url = URLField("Webhook URL", validators=[Optional(), Length(max=500)])
+    webhook_include_answers = BooleanField("Include the answers in webhooks")
+    # Branding, voice: quiz.branding and the clinic_admin service check them (one rule each),
+    # so the fields only cap what a browser may send.
+    brand_primary = StringField("Primary colour", validators=[Length(max=20)])
+    brand_on_primary = StringField("Text on primary colour", validators=[Length(max=20)])
+    brand_text = StringField("Text colour", validators=[Length(max=20)])
+    brand_background = StringField("Background colour", validators=[Length(max=20)])
+    brand_font = StringField("Font stack", validators=[Length(max=300)])
+    brand_radius = StringField("Corner radius (pixels, 0 to 24)", validators=[Length(max=10)])
+    brand_logo_url = StringField("Logo URL (https:// or /static/…)", validators=[Length(max=600)])
+    intro = TextAreaField(
+        "Intro text (replaces the quiz's own)",
+        validators=[Length(max=5000)],
+        render_kw={"maxlength": 1000, "rows": 4},
+    )
+    thanks = TextAreaField(
+        "Thank-you text (replaces the quiz's own)",
+        validators=[Length(max=5000)],
+        render_kw={"maxlength": 1000, "rows": 3},
+    )
+    hidden_content = SelectMultipleField(
+        "Content this clinic does not offer (hidden from visitors)",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     submit = SubmitField("Save clinic")
+
+
+class SecretForm(FlaskForm):
+    """Generate a new webhook signing secret (a button with a CSRF token)."""
+
+    submit = SubmitField("Generate a new signing secret")
 
 
 class UserForm(FlaskForm):

@@ -60,6 +60,25 @@ def clinic_list():
         click.echo(services.clinic_summary(clinic))
 
 
+@clinic_cli.command("webhook-secret")
+@click.argument("slug")
+def clinic_webhook_secret(slug):
+    """Give a clinic a new webhook signing secret and print it (shown this once)."""
+    from quiz.services.clinic_admin import rotate_webhook_secret
+
+    if services.get_clinic(slug) is None:
+        raise click.ClickException(f"no clinic {slug!r}")
+    try:
+        secret = rotate_webhook_secret(slug, actor="cli")
+    except services.ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(secret)
+    click.echo(
+        "Shown once: copy it into the webhook receiver now; the old secret no longer works.",
+        err=True,
+    )
+
+
 @clinic_cli.command("ensure-demo", hidden=True)
 def clinic_ensure_demo():
     """Create the demo clinic if it does not exist (used by `make run`)."""

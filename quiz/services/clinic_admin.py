@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from sqlalchemy import select
+
+from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import ServiceError, questionnaire
 from quiz.services.leadwork import add_audit
+from quiz.services.outbox import generate_secret
 from quiz.validation import check_contact, check_origin, clean_page_url
+
+MAX_VOICE_TEXT = 1000
+
+
+class SettingsError(ServiceError):
+    """Problems with a clinic's branding or voice, by field; nothing was saved."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in errors.items()))
+        self.errors = errors
+
+
+def check_voice(
+    intro: str | None, thanks: str | None, hidden_content: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check a clinic's intro and thank-you texts and hidden content ids; return (clean, errors).
+
+    Empty texts are left out of the clean dict: the quiz then shows its own wording.
+    """
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in (("intro", intro), ("thanks", thanks)):
+        # Browsers post \r\n; count and store what the visitor will see.
+        text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not text:
+            continue
+        if len(text) > MAX_VOICE_TEXT:
+            errors[key] = [f"Must be at most {MAX_VOICE_TEXT} characters (this is {len(text)})."]
+        elif any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+            errors[key] = ["Use plain text only."]
+        else:
+            clean[key] = text
+    known = [item.id for item in questionnaire().content]
+    chosen = set(hidden_content)
+    unknown = sorted(chosen - set(known))
+    if unknown:
+        errors["hidden_content"] = [f"Unknown content item: {', '.join(unknown)[:200]}."]
+    else:
+        clean["hidden_content"] = [cid for cid in known if cid in chosen]
+    return clean, errors
 
 
 def _url(label: str, value: str | None) -> str | None:
@@ -31,8 +76,16 @@ def update_clinic(
     language: str = "en",
     contact_timing: str = "after",
     webhook_url: str | None = None,
+    webhook_include_answers: bool | None = None,
+    branding: Mapping[str, Any] | None = None,
+    voice: Mapping[str, Any] | None = None,
 ) -> Clinic:
-    """Validate and save a clinic's editable settings; raise ServiceError naming a bad value."""
+    """Validate and save a clinic's editable settings; raise ServiceError naming a bad value.
+
+    `branding` (the fields of quiz.branding) and `voice` (intro, thanks, hidden_content)
+    replace what is stored when given and are left alone when None; their problems come
+    together, field by field, in a SettingsError.
+    """
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
         raise ServiceError("name: give a name of 1 to 200 characters")
@@ -70,6 +123,20 @@ def update_clinic(
         "contact_timing": contact_timing,
         "webhook_url": _url("webhook", webhook_url),
     }
+    if webhook_include_answers is not None:
+        values["webhook_include_answers"] = bool(webhook_include_answers)
+    field_errors: dict[str, list[str]] = {}
+    if branding is not None:
+        values["branding"], branding_errors = check_branding(branding)
+        field_errors.update(branding_errors)
+    clean_voice = None
+    if voice is not None:
+        clean_voice, voice_errors = check_voice(
+            voice.get("intro"), voice.get("thanks"), voice.get("hidden_content") or ()
+        )
+        field_errors.update(voice_errors)
+    if field_errors:
+        raise SettingsError(field_errors)
     clinic_id = clinic.id
     with write_transaction() as session:
         stored = session.get(Clinic, clinic_id)
@@ -77,5 +144,27 @@ def update_clinic(
             raise ServiceError("This clinic no longer exists.")
         for key, value in values.items():
             setattr(stored, key, value)
+        if clean_voice is not None:
+            # Other settings keys belong to other features: replace only the voice's own.
+            settings = {k: v for k, v in (stored.settings or {}).items() if k not in _VOICE_KEYS}
+            stored.settings = {**settings, **clean_voice}
         add_audit(session, actor, "clinic.update", {"clinic": stored.slug})
     return stored
+
+
+_VOICE_KEYS = ("intro", "thanks", "hidden_content")
+
+
+def rotate_webhook_secret(slug: str, *, actor: str) -> str:
+    """Give the clinic a new webhook signing secret, audit it, and return it (shown once).
+
+    The old secret stops working at once: deliveries from now on are signed with the new one.
+    """
+    secret = generate_secret()
+    with write_transaction() as session:
+        stored = session.execute(select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
+        if stored is None:
+            raise ServiceError(f"no clinic {slug!r}")
+        stored.webhook_secret = secret
+        add_audit(session, actor, "webhook_secret_rotated", {"clinic": stored.slug})
+    return secret
