@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint format db demo worker bench clean
+.PHONY: run test setup lint format db demo worker bench clean i18n-extract i18n-update i18n-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,22 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 
 test: lint node_modules/.installed
 	$(BIN)/python -m pytest
+
+# Interface translations: extract the strings into a template, merge it into the de and es
+# catalogues, then compile them. The compiled .mo files are committed (no build step needed);
+# tests/test_i18n.py fails when a .mo no longer matches its .po.
+PYBABEL := $(BIN)/pybabel
+I18N_DIR := quiz/translations
+
+i18n-extract: setup
+	$(PYBABEL) extract --mapping babel.cfg --keywords _l --keywords N_ --add-comments Translators: \
+		--sort-by-file --no-wrap --project mesoquiz --output-file $(I18N_DIR)/messages.pot quiz templates templates/_macros
+
+i18n-update: i18n-extract
+	$(PYBABEL) update --input-file $(I18N_DIR)/messages.pot --output-dir $(I18N_DIR) --no-wrap
+
+i18n-compile: setup
+	$(PYBABEL) compile --directory $(I18N_DIR) --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis node_modules

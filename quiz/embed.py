@@ -7,9 +7,10 @@ import time
 from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz import forms, services
+from quiz import forms, i18n, services
 from quiz.content import render_item
 from quiz.extensions import csrf, db, limiter
+from quiz.messages import N_
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
@@ -24,11 +25,19 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 csrf.exempt(bp)
 
 MIN_FILL_SECONDS = 3
+# The erasure link's messages (raised by quiz.services.privacy), listed here so that pybabel
+# extracts them for the page that shows them.
+_ERASURE_MESSAGES = (
+    N_("This link has expired. Please contact the clinic to have your data deleted."),
+    N_("This link could not be verified."),
+)
 
 
 @bp.record_once
 def _defaults(setup_state) -> None:
     setup_state.app.config.setdefault("QUIZ_MIN_FILL_SECONDS", MIN_FILL_SECONDS)
+    # The quiz pages need the catalogues; init_app does nothing when create_app already did.
+    i18n.init_app(setup_state.app)
 
 
 @bp.before_request
@@ -185,7 +194,7 @@ def forget(clinic: str, token: str):
     try:
         count = privacy.erase_by_token(token)
     except privacy.ErasureTokenError as exc:
-        return render_template("embed/forget.html", error=str(exc), **context), 400
+        return render_template("embed/forget.html", error=i18n.translate(str(exc)), **context), 400
     return render_template("embed/forget.html", done=count, **context)
 
 
@@ -234,7 +243,10 @@ def _signer() -> StateSigner:
 
 
 def _state(clinic: Clinic) -> QuizState:
-    return _signer().loads(request.form.get("state", ""), clinic.slug)
+    state = _signer().loads(request.form.get("state", ""), clinic.slug)
+    # The visitor's language travels in the state, so every later page keeps it.
+    i18n.use_language(state.language)
+    return state
 
 
 def _score(clinic: Clinic, quiz: Questionnaire, state: QuizState) -> Result:
@@ -253,6 +265,7 @@ def _context(
 ) -> dict:
     """What every /embed template needs: the clinic, the token, the layout's data hooks."""
     quiz = services.questionnaire()
+    i18n.use_language(language)
     if steps is None and state is not None:
         steps = len(forms.applicable_steps(quiz, state.answers))
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -15,15 +16,15 @@ bp = Blueprint("errors", __name__)
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "This request is not allowed.",
-    404: "We could not find that page.",
-    405: "That method is not allowed here.",
-    413: "The request is too large.",
-    422: "Some answers need another look.",
-    429: "Too many requests. Please wait a minute and try again.",
-    500: "Something went wrong on our side. Please try again.",
-    503: "The service is briefly unavailable. Please try again in a moment.",
+    400: _l("The request could not be understood."),
+    403: _l("This request is not allowed."),
+    404: _l("We could not find that page."),
+    405: _l("That method is not allowed here."),
+    413: _l("The request is too large."),
+    422: _l("Some answers need another look."),
+    429: _l("Too many requests. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Please try again."),
+    503: _l("The service is briefly unavailable. Please try again in a moment."),
 }
 
 
@@ -48,7 +49,8 @@ def wants_json() -> bool:
 
 def error_response(code: int, message: str | None = None):
     """Return an error page or JSON body for a status code."""
-    message = message or MESSAGES.get(code, "Error.")
+    # str(): the messages are lazy translations, which JSON cannot encode as they are.
+    message = str(message or MESSAGES.get(code) or _l("Error."))
     if request.path.startswith("/api/"):
         # The API has one error shape everywhere (CONTRACT.md).
         return jsonify(errors={"request": [message]}), code

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -23,6 +25,7 @@ except ImportError:  # WTForms before 3.3 takes (value, label) tuples
     SelectChoice = None  # type: ignore[assignment,misc]
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quiz.i18n import translate
 from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
 from quiz.validation import (
     CONTACT_TIMES,
@@ -38,16 +41,16 @@ FIELD_PREFIX = "q"
 HONEYPOT = "website"
 SOURCE_KEYS = (*UTM_FIELDS, "page_url")
 SUITABILITY_WORDS = {
-    "good": "Mesotherapy may be worth discussing with a practitioner",
-    "possible": "Mesotherapy might help a little, with realistic expectations",
-    "consult": "Please talk to a doctor or qualified practitioner first",
-    "not_suitable": "Mesotherapy is not right for you at the moment",
+    "good": _l("Mesotherapy may be worth discussing with a practitioner"),
+    "possible": _l("Mesotherapy might help a little, with realistic expectations"),
+    "consult": _l("Please talk to a doctor or qualified practitioner first"),
+    "not_suitable": _l("Mesotherapy is not right for you at the moment"),
 }
 CONTACT_TIME_LABELS = {
-    "any": "Any time",
-    "morning": "Morning",
-    "afternoon": "Afternoon",
-    "evening": "Evening",
+    "any": _l("Any time"),
+    "morning": _l("Morning"),
+    "afternoon": _l("Afternoon"),
+    "evening": _l("Evening"),
 }
 
 Answers = dict[str, list[str]]
@@ -229,7 +232,7 @@ def step_form(
     form.process(formdata=formdata if formdata else None, data=data)
     for qid, messages in (errors or {}).items():
         if qid in form:
-            form[qid].errors = list(messages)
+            form[qid].errors = [translate(m) for m in messages]
     return form
 
 
@@ -260,21 +263,23 @@ def _as_lists(answers: Mapping[str, Iterable[str]]) -> Answers:
 class ContactForm(Form):
     """Contact details, the two separate consents, marketing, a copy, and the honeypot."""
 
-    name = StringField("Your name", render_kw={"autocomplete": "name", "maxlength": 200})
-    email = EmailField("Email address", render_kw={"autocomplete": "email", "maxlength": 254})
-    phone = TelField("Phone number (optional)", render_kw={"autocomplete": "tel", "maxlength": 40})
+    name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "maxlength": 200})
+    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email", "maxlength": 254})
+    phone = TelField(
+        _l("Phone number (optional)"), render_kw={"autocomplete": "tel", "maxlength": 40}
+    )
     contact_time = RadioField(
-        "When do you prefer to be contacted?",
+        _l("When do you prefer to be contacted?"),
         choices=[_choice(t, CONTACT_TIME_LABELS[t]) for t in CONTACT_TIMES],
         default="any",
     )
-    consent_contact = BooleanField("I agree to be contacted about my enquiry.")
-    consent_health = BooleanField("I agree to my answers to these health questions being used.")
-    marketing = BooleanField("Send me occasional news and offers by email (optional).")
-    send_copy = BooleanField("Email me a copy of my result.")
+    consent_contact = BooleanField(_l("I agree to be contacted about my enquiry."))
+    consent_health = BooleanField(_l("I agree to my answers to these health questions being used."))
+    marketing = BooleanField(_l("Send me occasional news and offers by email (optional)."))
+    send_copy = BooleanField(_l("Email me a copy of my result."))
     # Real people never see or fill this; many bots fill every field they find.
     website = StringField(
-        "Leave this field empty",
+        _l("Leave this field empty"),
         render_kw={"tabindex": "-1", "autocomplete": "off"},
     )
 
@@ -294,12 +299,14 @@ _CONTACT_ERRORS = {
 def contact_form(clinic_name: str, formdata: Mapping | None = None) -> ContactForm:
     """Build the contact form with consent wording that names the clinic."""
     form = ContactForm(formdata=formdata if formdata else None)
-    form.consent_contact.label.text = (
-        f"I agree that {clinic_name} may contact me by email or phone about my enquiry."
+    form.consent_contact.label.text = gettext(
+        "I agree that %(clinic)s may contact me by email or phone about my enquiry.",
+        clinic=clinic_name,
     )
-    form.consent_health.label.text = (
-        f"I agree that {clinic_name} may store and use my answers to these health questions "
-        "to prepare for talking with me."
+    form.consent_health.label.text = gettext(
+        "I agree that %(clinic)s may store and use my answers to these health questions "
+        "to prepare for talking with me.",
+        clinic=clinic_name,
     )
     return form
 
@@ -325,7 +332,7 @@ def check_contact_form(form: ContactForm) -> tuple[Contact | None, Consent | Non
     for key, messages in {**contact_errors, **consent_errors}.items():
         target = _CONTACT_ERRORS.get(key)
         if target is not None:
-            form[target].errors = list(messages)
+            form[target].errors = [translate(m) for m in messages]
     if contact is None or consent is None:
         return None, None
     return contact, consent

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quiz.messages import N_
+
 SUITABILITIES = ("good", "possible", "consult", "not_suitable")
 FLAGS = ("stop", "consult")
 QUESTION_TYPES = ("single", "multiple")
@@ -707,25 +709,31 @@ def check_answers(
         try:
             question = questionnaire.question(qid)
         except KeyError:
-            errors.setdefault(str(qid)[:100], []).append("Unknown question.")
+            errors.setdefault(str(qid)[:100], []).append(N_("Unknown question."))
             continue
         chosen = _as_choices(value)
         if chosen is None:
-            kind = "an option id" if question.type == "single" else "a list of option ids"
-            errors.setdefault(qid, []).append(f"Must be {kind}.")
+            errors.setdefault(qid, []).append(
+                N_("Must be an option id.")
+                if question.type == "single"
+                else N_("Must be a list of option ids.")
+            )
             continue
         chosen = tuple(dict.fromkeys(chosen))
         if question.type == "single" and len(chosen) > 1:
-            errors.setdefault(qid, []).append("Choose only one option.")
+            errors.setdefault(qid, []).append(N_("Choose only one option."))
             continue
         unknown = [c for c in chosen if question.option(c) is None]
         if unknown:
-            errors.setdefault(qid, []).append("Choose one of the options shown.")
+            errors.setdefault(qid, []).append(N_("Choose one of the options shown."))
             continue
         exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
         if exclusive and len(chosen) > 1:
             label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
-            errors.setdefault(qid, []).append(f'"{label}" cannot be combined with other options.')
+            # Translators: %(label)s is an answer such as "None of these".
+            errors.setdefault(qid, []).append(
+                N_('"%(label)s" cannot be combined with other options.', label=label)
+            )
             continue
         normalised[qid] = chosen
     kept, applicable_ids = clean_answers(questionnaire, normalised)
@@ -736,9 +744,9 @@ def check_answers(
             continue
         if question.required and qid not in kept and qid not in errors:
             message = (
-                "Please choose an answer."
+                N_("Please choose an answer.")
                 if question.type == "single"
-                else ("Please choose at least one option.")
+                else N_("Please choose at least one option.")
             )
             errors[qid] = [message]
     # Errors on known questions that do not apply are dropped: such answers are ignored.

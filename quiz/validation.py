@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from quiz.messages import N_
+
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
 _EMAIL = re.compile(
@@ -29,25 +31,25 @@ class Contact:
 def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
     """Validate {"name", "email", "phone"?, "contact_time"?}; return the contact or errors."""
     if not isinstance(raw, dict):
-        return None, {"contact": ["Must be an object with name and email."]}
+        return None, {"contact": [N_("Must be an object with name and email.")]}
     errors: dict[str, list[str]] = {}
     unknown = set(raw) - {"name", "email", "phone", "contact_time"}
     for key in sorted(unknown):
-        errors[f"contact.{key}"[:100]] = ["Unknown field."]
+        errors[f"contact.{key}"[:100]] = [N_("Unknown field.")]
 
     def text(key: str, limit: int) -> str | None:
         value = raw.get(key)
         if value is None or value == "":
             return None
         if not isinstance(value, str):
-            errors[f"contact.{key}"] = ["Must be text."]
+            errors[f"contact.{key}"] = [N_("Must be text.")]
             return None
         value = " ".join(value.split())
         if len(value) > limit:
-            errors[f"contact.{key}"] = [f"Must be at most {limit} characters."]
+            errors[f"contact.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
             return None
         if _CONTROL.search(value):
-            errors[f"contact.{key}"] = ["Contains characters that are not allowed."]
+            errors[f"contact.{key}"] = [N_("Contains characters that are not allowed.")]
             return None
         return value
 
@@ -56,15 +58,19 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
     phone = text("phone", 40)
     contact_time = text("contact_time", 20)
     if name is None and "contact.name" not in errors:
-        errors["contact.name"] = ["Please tell us your name."]
+        errors["contact.name"] = [N_("Please tell us your name.")]
     if email is None and "contact.email" not in errors:
-        errors["contact.email"] = ["Please give an email address."]
+        errors["contact.email"] = [N_("Please give an email address.")]
     elif email is not None and not _EMAIL.match(email):
-        errors["contact.email"] = ["Please give a valid email address, like name@example.com."]
+        errors["contact.email"] = [N_("Please give a valid email address, like name@example.com.")]
     if phone is not None and not _PHONE.match(phone):
-        errors["contact.phone"] = ["Please give a phone number using digits, spaces and + only."]
+        errors["contact.phone"] = [
+            N_("Please give a phone number using digits, spaces and + only.")
+        ]
     if contact_time is not None and contact_time not in CONTACT_TIMES:
-        errors["contact.contact_time"] = [f"Must be one of: {', '.join(CONTACT_TIMES)}."]
+        errors["contact.contact_time"] = [
+            N_("Must be one of: %(choices)s.", choices=", ".join(CONTACT_TIMES))
+        ]
     if errors:
         return None, errors
     assert name is not None and email is not None
@@ -84,21 +90,21 @@ class Consent:
 def check_consent(raw: Any) -> tuple[Consent | None, dict[str, list[str]]]:
     """Validate the consent object: contact and health_data must both be true to store a lead."""
     if not isinstance(raw, dict):
-        return None, {"consent": ["Must be an object with contact and health_data."]}
+        return None, {"consent": [N_("Must be an object with contact and health_data.")]}
     errors: dict[str, list[str]] = {}
     allowed = {"contact", "health_data", "marketing", "copy"}
     for key in sorted(set(raw) - allowed):
-        errors[f"consent.{key}"[:100]] = ["Unknown field."]
+        errors[f"consent.{key}"[:100]] = [N_("Unknown field.")]
     for key in allowed:
         if key in raw and not isinstance(raw[key], bool):
-            errors[f"consent.{key}"] = ["Must be true or false."]
+            errors[f"consent.{key}"] = [N_("Must be true or false.")]
     if errors:
         return None, errors
     if raw.get("contact") is not True:
-        errors["consent.contact"] = ["We can only contact you if you agree to be contacted."]
+        errors["consent.contact"] = [N_("We can only contact you if you agree to be contacted.")]
     if raw.get("health_data") is not True:
         errors["consent.health_data"] = [
-            "We can only keep your answers if you agree to us processing them."
+            N_("We can only keep your answers if you agree to us processing them.")
         ]
     if errors:
         return None, errors
@@ -110,24 +116,26 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     if raw is None:
         return {}, {}
     if not isinstance(raw, dict):
-        return {}, {"source": ["Must be an object."]}
+        return {}, {"source": [N_("Must be an object.")]}
     errors: dict[str, list[str]] = {}
     source: dict[str, str] = {}
     for key, value in raw.items():
         if key not in (*UTM_FIELDS, "page_url"):
-            errors[f"source.{key}"[:100]] = ["Unknown field."]
+            errors[f"source.{key}"[:100]] = [N_("Unknown field.")]
         elif value is None or value == "":
             continue
         elif not isinstance(value, str) or _CONTROL.search(value):
-            errors[f"source.{key}"] = ["Must be text."]
+            errors[f"source.{key}"] = [N_("Must be text.")]
         elif key == "page_url":
             cleaned = clean_page_url(value)
             if cleaned is None:
-                errors["source.page_url"] = ["Must be an http(s) URL of at most 1000 characters."]
+                errors["source.page_url"] = [
+                    N_("Must be an http(s) URL of at most 1000 characters.")
+                ]
             else:
                 source[key] = cleaned
         elif len(value) > 200:
-            errors[f"source.{key}"] = ["Must be at most 200 characters."]
+            errors[f"source.{key}"] = [N_("Must be at most 200 characters.")]
         else:
             source[key] = value.strip()
     return source, errors

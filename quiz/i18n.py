@@ -1,0 +1,96 @@
+"""Interface languages: Flask-Babel set-up, the locale selector and message translation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale, gettext, refresh
+from sqlalchemy.exc import SQLAlchemyError
+
+from quiz.messages import Message
+
+SUPPORTED = ("en", "de", "es")
+DEFAULT = "en"
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Babel with the locale selector and the template helpers (idempotent)."""
+    if "babel" in app.extensions:
+        return
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["current_language"] = current_language
+    app.before_request(_forget_locale)
+
+
+def _forget_locale() -> None:
+    # The locale lives on `g`, which an app context shared by several requests (tests, CLI)
+    # would carry over: every request chooses its own.
+    g.pop("locale", None)
+    refresh()
+
+
+def select_locale() -> str:
+    """Pick the interface language of this request.
+
+    A view that knows the visitor's language (the quiz state, the clinic) sets it with
+    use_language() and wins. Otherwise: a supported `?lang=`; on /embed and /api the clinic's
+    language; then the browser's Accept-Language; then English.
+    """
+    chosen = g.get("locale")
+    if chosen:
+        return chosen
+    requested = request.args.get("lang")
+    if requested in SUPPORTED:
+        return requested
+    if request.path.startswith(("/embed/", "/api/")):
+        language = _clinic_language()
+        if language:
+            return language
+    return request.accept_languages.best_match(SUPPORTED, DEFAULT)
+
+
+def _clinic_language() -> str | None:
+    from quiz import services
+    from quiz.extensions import db
+
+    slug = (request.view_args or {}).get("clinic") or request.args.get("clinic")
+    if not isinstance(slug, str) or not slug:
+        return None
+    try:
+        clinic = services.get_clinic(slug)
+    except SQLAlchemyError:
+        # The selector also runs for the "database unavailable" page: fall back, never fail.
+        db.session.rollback()
+        return None
+    language = clinic.language if clinic is not None else None
+    return language if language in SUPPORTED else None
+
+
+def use_language(language: str) -> None:
+    """Make `language` this request's interface language (when supported)."""
+    if language in SUPPORTED:
+        g.locale = language
+        # Flask-Babel caches the locale per request: forget one picked before this point.
+        refresh()
+
+
+def current_language() -> str:
+    """Return the language code of this request's interface (for <html lang>)."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def translate(message: str) -> str:
+    """Translate a message from a pure module (a Message keeps its id and values)."""
+    if isinstance(message, Message):
+        return gettext(message.msgid, **message.params)
+    return gettext(message)
+
+
+def translate_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Translate every message of an errors mapping, keeping its keys."""
+    return {key: [translate(m) for m in messages] for key, messages in errors.items()}

@@ -1,0 +1,250 @@
+"""Interface languages: complete catalogues, the locale selection order and translated pages."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from quiz.extensions import db
+from quiz.i18n import SUPPORTED
+from quiz.messages import N_
+from quiz.models import Lead
+from tests.conftest import answer_everything
+from tests.test_claims import find_claims
+from tests.test_embed import Visitor
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "quiz" / "translations"
+# The same extraction as `make i18n-extract` (babel.cfg): Python code and Jinja templates.
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "N_": None}
+METHODS = [("**.py", "python"), ("**.html", "jinja2")]
+# Staff-only strings (the back office) need German; Spanish may follow later.
+STAFF_ONLY = ("templates/admin/", "quiz/admin/")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+_HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
+
+
+def _current_strings() -> dict[str, set[str]]:
+    """Every msgid in the code and templates now, with the files it appears in."""
+    found: dict[str, set[str]] = {}
+    # Babel skips folders starting with "_" inside the ones it walks: name _macros itself.
+    for folder in ("quiz", "templates", "templates/_macros"):
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+            ROOT / folder, METHODS, keywords=KEYWORDS
+        ):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, set()).add(f"{folder}/{filename}")
+    return found
+
+
+def _catalogue(language: str):
+    with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        return read_po(fh)
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_every_interface_string_has_a_finished_translation(language):
+    catalogue = _catalogue(language)
+    missing = []
+    for msgid, files in sorted(_current_strings().items()):
+        if language == "es" and all(f.startswith(STAFF_ONLY) for f in files):
+            continue
+        message = catalogue.get(msgid)
+        if message is None or not message.string or message.fuzzy:
+            missing.append(msgid)
+    assert not missing, f"untranslated in {language} (run make i18n-update): {missing}"
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_translations_keep_every_placeholder_of_the_english(language):
+    for message in _catalogue(language):
+        if message.id and message.string:
+            wanted = sorted(_PLACEHOLDER.findall(message.id))
+            assert sorted(_PLACEHOLDER.findall(message.string)) == wanted, message.id
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_compiled_catalogue_matches_its_po_file(language):
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with open(folder / "messages.mo", "rb") as fh:
+        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
+    source = {m.id: m.string for m in _catalogue(language) if m.id and m.string and not m.fuzzy}
+    assert compiled == source, "the .mo is stale: run make i18n-compile"
+
+
+@pytest.mark.parametrize("language", ["de", "es"])
+def test_translations_make_no_forbidden_claim(language):
+    hits = [(m.id, find_claims(m.string)) for m in _catalogue(language) if m.string]
+    assert [hit for hit in hits if hit[1]] == []
+
+
+@pytest.mark.parametrize("module", ["questions.py", "validation.py", "messages.py"])
+def test_pure_modules_mark_messages_without_importing_flask(module):
+    tree = ast.parse((ROOT / "quiz" / module).read_text(encoding="utf-8"))
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not [name for name in imported if name.split(".")[0] in {"flask", "flask_babel"}]
+
+
+def test_a_marked_message_reads_as_english_and_translates_with_its_values(app):
+    message = N_("Must be at most %(limit)d characters.", limit=200)
+    assert message == "Must be at most 200 characters."
+    from quiz.i18n import translate
+
+    with app.app_context(), app.test_request_context("/?lang=de"):
+        assert translate(message) == "Darf höchstens 200 Zeichen lang sein."
+        assert translate("Unknown field.") == "Unbekanntes Feld."
+    with app.app_context(), app.test_request_context("/?lang=fr"):
+        assert translate(message) == "Must be at most 200 characters."
+
+
+# --------------------------------------------------------------------------- selection order
+
+
+def _lang(response) -> str:
+    return _HTML_LANG.search(response.get_data(as_text=True)).group(1)
+
+
+def test_lang_parameter_beats_the_clinic_language_on_the_quiz(client, make_clinic):
+    make_clinic("clinica", language="es")
+    response = client.get("/embed/clinica?lang=de", headers={"Accept-Language": "en"})
+    assert _lang(response) == "de"
+    assert "Ist Mesotherapie das Richtige für Sie?" in response.get_data(as_text=True)
+
+
+def test_clinic_language_beats_the_browser_on_the_quiz(client, make_clinic):
+    make_clinic("clinica", language="es")
+    response = client.get("/embed/clinica", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert _lang(response) == "es"
+    assert "¿Es la mesoterapia adecuada para usted?" in response.get_data(as_text=True)
+
+
+def test_unsupported_lang_parameter_falls_back_to_the_clinic_language(client, make_clinic):
+    make_clinic("praxis", language="de")
+    assert _lang(client.get("/embed/praxis?lang=xx")) == "de"
+
+
+def test_browser_language_chooses_the_back_office_language(client):
+    german = client.get("/admin/login", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"})
+    assert _lang(german) == "de"
+    assert _lang(client.get("/admin/login", headers={"Accept-Language": "fr, ja"})) == "en"
+    assert _lang(client.get("/admin/login?lang=de", headers={"Accept-Language": "en"})) == "de"
+
+
+def test_error_pages_follow_the_browser_language(client):
+    response = client.get("/no-such-page", headers={"Accept-Language": "es"})
+    assert response.status_code == 404
+    assert _lang(response) == "es"
+    assert "No hemos encontrado esa página." in response.get_data(as_text=True)
+
+
+def test_unknown_clinic_page_follows_the_lang_parameter(client):
+    response = client.get("/embed/nobody?lang=de")
+    assert response.status_code == 404
+    assert "Diese Seite haben wir nicht gefunden." in response.get_data(as_text=True)
+
+
+def test_english_stays_the_default(client, make_clinic):
+    make_clinic("acme")
+    response = client.get("/embed/acme")
+    assert _lang(response) == "en"
+    assert "Is mesotherapy right for you?" in response.get_data(as_text=True)
+    assert set(SUPPORTED) == {"en", "de", "es"}
+
+
+# --------------------------------------------------------------------------- a whole visit
+
+
+@pytest.fixture
+def app_config(app_config):
+    """No minimum fill time: a test client is faster than any person."""
+    return {**app_config, "QUIZ_MIN_FILL_SECONDS": 0}
+
+
+@pytest.fixture
+def visitor(app):
+    """A cookie-less client whose browser asks for English, to show it is not what decides."""
+    client = app.test_client(use_cookies=False)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-GB,en;q=0.9"
+    return Visitor(client)
+
+
+def _required_single(questionnaire, step_index: int) -> str:
+    step = questionnaire.steps[step_index]
+    return next(
+        q.id for q in questionnaire.step_questions(step) if q.required and q.type == "single"
+    )
+
+
+def test_spanish_clinic_visitor_sees_spanish_from_intro_to_thanks(
+    visitor, make_clinic, questionnaire
+):
+    make_clinic("clinica", name="Clínica Sol", language="es", phone="+34 600 000 000")
+    answers = answer_everything(questionnaire)
+
+    visitor.open("clinica")
+    assert _lang(visitor.page) == "es" and "Empezar" in visitor.text
+
+    visitor.start("clinica")
+    assert _lang(visitor.page) == "es"
+    assert re.search(r"Paso 1 de \d+", visitor.text) and "Siguiente" in visitor.text
+
+    # A missing answer: the step comes back with Spanish messages and summary.
+    first = [qid for qid in visitor.fields() if qid != _required_single(questionnaire, 0)]
+    response = visitor.answer("clinica", {qid: answers[qid] for qid in first})
+    assert response.status_code == 422
+    assert "Revise sus respuestas" in visitor.text
+    assert "Elija una respuesta." in visitor.text and "Error:" in visitor.text
+
+    visitor.finish_steps("clinica", answers)
+    assert visitor.event() == "complete"
+    assert "Su resultado" in visitor.text and "Enviar mis datos" in visitor.text
+    assert "no un consejo médico ni un diagnóstico" in visitor.text
+    assert "Acepto que Clínica Sol me contacte" in visitor.text
+
+    response = visitor.contact("clinica", email="not-an-email", consent_health=None)
+    assert response.status_code == 422
+    assert "Indique una dirección de correo electrónico válida" in visitor.text
+    assert "Solo podemos guardar sus respuestas si acepta que las tratemos." in visitor.text
+
+    response = visitor.contact("clinica")
+    assert response.status_code == 200
+    assert "Gracias" in visitor.text and "Clínica Sol ha recibido sus datos" in visitor.text
+    assert "También puede llamar a Clínica Sol al" in visitor.text
+    assert 'href="tel:+34600000000"' in visitor.text  # the link survives the translation
+    [lead] = db.session.execute(db.select(Lead)).scalars()
+    assert lead.language == "es"
+
+
+def test_language_chosen_on_the_intro_is_kept_on_every_later_page(
+    visitor, make_clinic, questionnaire
+):
+    make_clinic("acme", language="en")
+    visitor.open("acme", lang="de")
+    visitor.start("acme")
+    assert _lang(visitor.page) == "de" and "Schritt 1 von" in visitor.text
+    visitor.finish_steps("acme", answer_everything(questionnaire))
+    assert _lang(visitor.page) == "de" and "Ihr Ergebnis" in visitor.text
+    visitor.contact("acme")
+    assert "Vielen Dank" in visitor.text
+    [lead] = db.session.execute(db.select(Lead)).scalars()
+    assert lead.language == "de"
+
+
+def test_restart_page_speaks_the_clinic_language(visitor, make_clinic):
+    make_clinic("praxis", language="de")
+    visitor.open("praxis")
+    response = visitor.client.post("/embed/praxis/step", data={"state": "tampered"})
+    assert response.status_code == 400
+    assert "Bitte beginnen Sie von vorn" in response.get_data(as_text=True)
