@@ -6,9 +6,12 @@ Measures, in one bounded run:
   * request and whole-visit latency (p50/p95/p99) with 50 visitors at once, each going intro
     -> every step -> result, then sending a lead through the API;
   * "no lead lost": 200 visitors sending a lead at the same moment to 4 workers on SQLite,
-    and on PostgreSQL too when --database-url is given.
+    and on PostgreSQL too when --database-url is given;
+  * with --postgres, the same visitors' latency and the burst on a throwaway PostgreSQL
+    cluster that the benchmark starts and deletes itself (see outage.py).
 
-    .venv/bin/python benchmarks/load.py [--seconds 5] [--database-url postgresql+psycopg://...]
+    .venv/bin/python benchmarks/load.py [--seconds 5] [--postgres]
+        [--database-url postgresql+psycopg://...]
 
 Both servers run with gunicorn.conf.py (2 workers unless said otherwise). The load generator
 runs on the same machine, so on a small box it takes CPU from the servers: compare ratios,
@@ -158,6 +161,7 @@ class Tally:
     statuses: dict = field(default_factory=dict)
     latencies: list = field(default_factory=list)
     visits: list = field(default_factory=list)
+    leads: list = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
         self.done += other.done
@@ -166,6 +170,7 @@ class Tally:
             self.statuses[key] = self.statuses.get(key, 0) + value
         self.latencies += other.latencies
         self.visits += other.visits
+        self.leads += other.leads
 
 
 def _hammer(port, spec, seconds, threads, ok) -> Tally:
@@ -268,6 +273,7 @@ def visit(port: int, clinic: str, answers: dict, tally: Tally) -> None:
         lead_body(clinic, answers).replace(LEAD_TEMPLATE, uuid.uuid4().hex).encode(),
         JSON,
     )
+    tally.leads.append(tally.latencies[-1])
     tally.visits.append(time.perf_counter() - started)
 
 
@@ -395,6 +401,51 @@ def percentile(values: list[float], pct: int) -> float:
     return ordered[rank] * 1000
 
 
+def crowd_latency(port: int, clinic: str, answers: dict, args, per_process: int) -> Tally:
+    """Latency of `per_process` x `args.processes` visitors going through the quiz at once."""
+    visits = Tally()
+    with ProcessPoolExecutor(args.processes) as pool:
+        futures = [
+            pool.submit(_visitors, port, clinic, answers, args.seconds * 2, per_process)
+            for _ in range(args.processes)
+        ]
+        for future in futures:
+            visits.add(future.result())
+    return visits
+
+
+def print_latency(title: str, visits: Tally) -> None:
+    """Print request and whole-visit percentiles, and the lead POSTs' own."""
+    print(f"\nLatency: {title}")
+    print(f"{'':<22} {'p50':>7} {'p95':>7} {'p99':>7}   count")
+    rows = [
+        ("each request (ms)", visits.latencies, f"({visits.failed} failed)"),
+        ("lead POST (ms)", visits.leads, ""),
+        ("whole visit (ms)", visits.visits, "visits"),
+    ]
+    for label, values, note in rows:
+        print(
+            f"{label:<22} {percentile(values, 50):>7.0f} {percentile(values, 95):>7.0f}"
+            f" {percentile(values, 99):>7.0f}   {len(values)} {note}"
+        )
+
+
+def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path) -> dict:
+    """On a PostgreSQL cluster of its own: the visitors' latency, then the burst of leads."""
+    from outage import throwaway_postgres
+
+    with throwaway_postgres() as cluster:
+        env = base_env(cluster.url)
+        clinic = "bench"
+        flask(env, "db", "upgrade")
+        flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
+        with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-pg.log") as port:
+            visits = crowd_latency(port, clinic, answers, args, per_process)
+        crowd = per_process * args.processes
+        print_latency(f"PostgreSQL, {crowd} visitors at once ({args.seconds * 2:g}s)", visits)
+        return no_lead_lost(cluster.url, args.burst, workdir, "postgresql")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the tables; exit 1 when a lead went missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -407,6 +458,11 @@ def main(argv: list[str] | None = None) -> int:
         "--burst", type=int, default=200, help='leads sent at once ("no lead lost")'
     )
     parser.add_argument("--database-url", help="also run the burst on this PostgreSQL database")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also measure latency and the burst on a throwaway PostgreSQL cluster",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 60 or not 1 <= args.burst <= 1000 or not 1 <= args.visitors <= 500:
         parser.error("keep --seconds within 1-60, --burst within 1-1000, --visitors within 1-500")
@@ -469,14 +525,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((name, rate, tally))
 
             per_process = max(1, args.visitors // args.processes)
-            visits = Tally()
-            with ProcessPoolExecutor(args.processes) as pool:
-                futures = [
-                    pool.submit(_visitors, port, clinic, answers, args.seconds * 2, per_process)
-                    for _ in range(args.processes)
-                ]
-                for future in futures:
-                    visits.add(future.result())
+            visits = crowd_latency(port, clinic, answers, args, per_process)
         quiz_log = (workdir / "quiz.log").read_text()
 
         hello = rows[0][1]
@@ -498,22 +547,13 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         crowd = per_process * args.processes
-        print(f"\nLatency with {crowd} visitors at once ({args.seconds * 2:g}s)")
-        print(f"{'':<22} {'p50':>7} {'p95':>7} {'p99':>7}   count")
-        print(
-            f"{'each request (ms)':<22} {percentile(visits.latencies, 50):>7.0f}"
-            f" {percentile(visits.latencies, 95):>7.0f} {percentile(visits.latencies, 99):>7.0f}"
-            f"   {len(visits.latencies)} ({visits.failed} failed)"
-        )
-        print(
-            f"{'whole visit (ms)':<22} {percentile(visits.visits, 50):>7.0f}"
-            f" {percentile(visits.visits, 95):>7.0f} {percentile(visits.visits, 99):>7.0f}"
-            f"   {len(visits.visits)} visits"
-        )
+        print_latency(f"SQLite, {crowd} visitors at once ({args.seconds * 2:g}s)", visits)
 
         bursts = [no_lead_lost(f"sqlite:///{workdir / 'burst.db'}", args.burst, workdir, "sqlite")]
         if args.database_url:
             bursts.append(no_lead_lost(args.database_url, args.burst, workdir, "postgresql"))
+        if args.postgres:
+            bursts.append(throwaway_postgres_run(answers, args, per_process, workdir))
         print(f"\nNo lead lost: {args.burst} leads sent at the same moment, gunicorn -w 4")
         print(f"{'database':<11} {'sent':>5} {'201':>5} {'errors':>6}", end="")
         print(f" {'stored':>6} {'locked':>6} {'p95 ms':>7}")
