@@ -256,6 +256,49 @@ def test_unknown_content_ids_are_refused(admin_client, gamma):
     assert not (stored().settings or {}).get("hidden_content")
 
 
+def test_saving_the_edit_page_unchanged_keeps_every_setting(admin_client, make_clinic):
+    make_clinic(
+        "gamma",
+        name="Gamma Skin",
+        origins=["https://gamma.example", "http://localhost:8000"],
+        branding={"primary": "#5b2a86", "radius": 4},
+        settings={"intro": "Hello.", "hidden_content": []},
+    )
+    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
+    fields = _form_values(page)
+    assert fields["origins"] == "https://gamma.example\nhttp://localhost:8000"
+    assert admin_client.post("/admin/clinics/gamma", data=fields).status_code == 302
+    clinic = stored()
+    assert clinic.origins == ["https://gamma.example", "http://localhost:8000"]
+    assert clinic.branding == {"primary": "#5b2a86", "radius": 4}
+    assert clinic.settings["intro"] == "Hello."
+
+
+def _form_values(page: str) -> dict[str, str]:
+    """The clinic form's text inputs, selects and textareas as a browser would post them."""
+    start = page.rindex("<form", 0, page.index('name="name"'))
+    form = page[start : page.index("</form>", start)]
+    values = {
+        m["name"]: html.unescape(m["value"])
+        for m in re.finditer(
+            r'<input[^>]*name="(?P<name>[^"]+)"[^>]*value="(?P<value>[^"]*)"', form
+        )
+        if 'type="checkbox"' not in m.group(0) and 'type="submit"' not in m.group(0)
+    }
+    for m in re.finditer(
+        r'<textarea[^>]*name="(?P<name>[^"]+)"[^>]*>(?P<text>.*?)</textarea>', form, re.S
+    ):
+        values[m["name"]] = html.unescape(m["text"]).removeprefix("\r\n")
+    for m in re.finditer(
+        r'<select[^>]*name="(?P<name>[^"]+)"[^>]*>(?P<body>.*?)</select>', form, re.S
+    ):
+        chosen = re.search(
+            r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', m["body"]
+        )
+        values[m["name"]] = next(v for v in chosen.groups() if v is not None)
+    return values
+
+
 def test_the_new_clinic_form_leaves_branding_and_voice_for_the_edit_page(admin_client):
     page = admin_client.get("/admin/clinics/new").get_data(as_text=True)
     assert 'name="brand_primary"' not in page and 'name="intro"' not in page

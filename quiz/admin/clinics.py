@@ -80,6 +80,10 @@ def clinic_edit(slug: str):
             **_stored_settings(clinic),
         },
     )
+    if not form.is_submitted():
+        # WTForms prefers obj over data, and obj's origins are a list: show one a line, or
+        # saving the page unchanged would post a list's repr back as the origins.
+        form.origins.data = "\n".join(clinic.origins or [])
     if form.validate_on_submit():
         try:
             update_clinic(
