@@ -242,13 +242,17 @@ def _timed(tally: Tally, port, method, path, body=None, headers=None):
     return data.decode()
 
 
-def visit(port: int, clinic: str, answers: dict, tally: Tally) -> None:
-    """One visitor: intro, start, every step with `answers`, the result, then a lead."""
+def visit(port: int, clinic: str, answers: dict, tally: Tally, think: float = 0.0) -> None:
+    """One visitor: intro, start, every step with `answers`, the result, then a lead.
+
+    `think` seconds pass before each request after the first, as a person reads and clicks.
+    """
     from urllib.parse import urlencode
 
     started = time.perf_counter()
     page = _timed(tally, port, "GET", f"/embed/{clinic}")
     token = _STATE.search(page).group(1)
+    time.sleep(think)
     page = _timed(
         tally,
         port,
@@ -264,7 +268,9 @@ def visit(port: int, clinic: str, answers: dict, tally: Tally) -> None:
         form = [("state", _STATE.search(page).group(1)), ("action", "next")]
         for name in names:
             form += [(f"q-{name}", value) for value in answers.get(name, [])]
+        time.sleep(think)
         page = _timed(tally, port, "POST", f"/embed/{clinic}/step", urlencode(form), FORM)
+    time.sleep(think)
     _timed(
         tally,
         port,
@@ -277,7 +283,7 @@ def visit(port: int, clinic: str, answers: dict, tally: Tally) -> None:
     tally.visits.append(time.perf_counter() - started)
 
 
-def _visitors(port, clinic, answers, seconds, threads) -> Tally:
+def _visitors(port, clinic, answers, seconds, threads, think=0.0) -> Tally:
     """In one process: `threads` visitors going through the path again and again."""
     tally, lock = Tally(), threading.Lock()
     deadline = time.perf_counter() + seconds
@@ -287,7 +293,7 @@ def _visitors(port, clinic, answers, seconds, threads) -> Tally:
         while time.perf_counter() < deadline:
             # A failed visit is counted in the tally; the visitor starts again.
             with suppress(OSError, RuntimeError, AttributeError):
-                visit(port, clinic, answers, mine)
+                visit(port, clinic, answers, mine, think)
         with lock:
             tally.add(mine)
 
@@ -406,7 +412,7 @@ def crowd_latency(port: int, clinic: str, answers: dict, args, per_process: int)
     visits = Tally()
     with ProcessPoolExecutor(args.processes) as pool:
         futures = [
-            pool.submit(_visitors, port, clinic, answers, args.seconds * 2, per_process)
+            pool.submit(_visitors, port, clinic, answers, args.seconds * 2, per_process, args.think)
             for _ in range(args.processes)
         ]
         for future in futures:
@@ -416,10 +422,11 @@ def crowd_latency(port: int, clinic: str, answers: dict, args, per_process: int)
 
 def print_latency(title: str, visits: Tally) -> None:
     """Print request and whole-visit percentiles, and the lead POSTs' own."""
+    failed = {k: v for k, v in visits.statuses.items() if k >= 400}
     print(f"\nLatency: {title}")
     print(f"{'':<22} {'p50':>7} {'p95':>7} {'p99':>7}   count")
     rows = [
-        ("each request (ms)", visits.latencies, f"({visits.failed} failed)"),
+        ("each request (ms)", visits.latencies, f"({visits.failed} failed: {failed or '-'})"),
         ("lead POST (ms)", visits.leads, ""),
         ("whole visit (ms)", visits.visits, "visits"),
     ]
@@ -442,7 +449,10 @@ def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path)
         with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-pg.log") as port:
             visits = crowd_latency(port, clinic, answers, args, per_process)
         crowd = per_process * args.processes
-        print_latency(f"PostgreSQL, {crowd} visitors at once ({args.seconds * 2:g}s)", visits)
+        print_latency(
+            f"PostgreSQL, {crowd} visitors at once, think {args.think:g}s ({args.seconds * 2:g}s)",
+            visits,
+        )
         return no_lead_lost(cluster.url, args.burst, workdir, "postgresql")
 
 
@@ -455,6 +465,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="client threads per process")
     parser.add_argument("--visitors", type=int, default=50, help="visitors for the latency phase")
     parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds a visitor waits before each request (0: back to back, the server saturated)",
+    )
+    parser.add_argument(
         "--burst", type=int, default=200, help='leads sent at once ("no lead lost")'
     )
     parser.add_argument("--database-url", help="also run the burst on this PostgreSQL database")
@@ -466,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 60 or not 1 <= args.burst <= 1000 or not 1 <= args.visitors <= 500:
         parser.error("keep --seconds within 1-60, --burst within 1-1000, --visitors within 1-500")
+    if not 0 <= args.think <= 10:
+        parser.error("--think: keep it within 0-10 seconds")
     if args.database_url and not args.database_url.startswith("postgresql"):
         parser.error("--database-url: expected postgresql+psycopg://...")
 
@@ -547,7 +565,10 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         crowd = per_process * args.processes
-        print_latency(f"SQLite, {crowd} visitors at once ({args.seconds * 2:g}s)", visits)
+        print_latency(
+            f"SQLite, {crowd} visitors at once, think {args.think:g}s ({args.seconds * 2:g}s)",
+            visits,
+        )
 
         bursts = [no_lead_lost(f"sqlite:///{workdir / 'burst.db'}", args.burst, workdir, "sqlite")]
         if args.database_url:
