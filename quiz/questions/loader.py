@@ -1,179 +1,32 @@
-"""Parse and validate questions.json into frozen dataclasses, and check a visitor's answers."""
+"""Read questions.json and validate it, reporting every problem with its JSON path."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quiz.messages import N_
+from quiz.questions.model import (
+    FLAGS,
+    QUESTION_TYPES,
+    SUITABILITIES,
+    Area,
+    Condition,
+    ContentItem,
+    Option,
+    Outcome,
+    OutcomeRule,
+    Question,
+    Questionnaire,
+    QuestionnaireError,
+    Step,
+    Text,
+)
 
-SUITABILITIES = ("good", "possible", "consult", "not_suitable")
-FLAGS = ("stop", "consult")
-QUESTION_TYPES = ("single", "multiple")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _SHOW_IF = re.compile(r"^\s*([a-z0-9_-]+)\s*:\s*([a-z0-9_|-]+)\s*$")
-
-
-class QuestionnaireError(ValueError):
-    """A questionnaire that breaks the schema; `problems` holds one line per error."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Text:
-    """A piece of visitor-facing text in every language the questionnaire supports."""
-
-    values: tuple[tuple[str, str], ...]
-
-    def get(self, language: str) -> str:
-        """Return the text in `language`, falling back to the first language."""
-        for lang, value in self.values:
-            if lang == language:
-                return value
-        return self.values[0][1]
-
-    def all(self) -> list[str]:
-        """Return every translation (used by the claims scan)."""
-        return [value for _, value in self.values]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """`question:option|option`: true when that question applies and has one of those options."""
-
-    question_id: str
-    option_ids: frozenset[str]
-    source: str
-
-    def holds(self, answers: Mapping[str, tuple[str, ...]]) -> bool:
-        """Tell whether the answers satisfy this condition."""
-        return bool(self.option_ids.intersection(answers.get(self.question_id, ())))
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice of a question, with what choosing it means for the result."""
-
-    id: str
-    label: Text
-    scores: tuple[tuple[str, int], ...] = ()
-    flag: str | None = None
-    reason: Text | None = None
-    content: tuple[str, ...] = ()
-    ends_quiz: bool = False
-    exclusive: bool = False
-
-
-@dataclass(frozen=True)
-class Question:
-    """A single- or multiple-choice question, shown only when its `show_if` holds."""
-
-    id: str
-    type: str
-    step: str
-    text: Text
-    options: tuple[Option, ...]
-    required: bool = True
-    help: Text | None = None
-    show_if: Condition | None = None
-
-    def option(self, option_id: str) -> Option | None:
-        """Return the option with that id, or None."""
-        return next((o for o in self.options if o.id == option_id), None)
-
-
-@dataclass(frozen=True)
-class Step:
-    """A screen of the quiz grouping a few related questions."""
-
-    id: str
-    title: Text
-    question_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Area:
-    """A scoring area (body, face, scalp, pigmentation…)."""
-
-    id: str
-    label: Text
-
-
-@dataclass(frozen=True)
-class OutcomeRule:
-    """When an outcome applies; every condition given must hold."""
-
-    suitability: frozenset[str] = frozenset()
-    top_area: frozenset[str] = frozenset()
-    answers: tuple[Condition, ...] = ()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A result the visitor can get: a title, an explanation and what to read next."""
-
-    id: str
-    title: Text
-    text: Text
-    when: OutcomeRule
-    content: tuple[str, ...] = ()
-    suitability: str | None = None
-    doctor: bool = False
-
-
-@dataclass(frozen=True)
-class ContentItem:
-    """An educational page, kept as Markdown beside questions.json."""
-
-    id: str
-    title: Text
-    file: str
-    summary: Text
-    areas: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Questionnaire:
-    """The whole questionnaire: questions in steps, scoring areas, outcomes and content."""
-
-    version: str
-    languages: tuple[str, ...]
-    areas: tuple[Area, ...]
-    steps: tuple[Step, ...]
-    questions: tuple[Question, ...]
-    outcomes: tuple[Outcome, ...]
-    content: tuple[ContentItem, ...]
-    good_threshold: int
-    consent_version: str
-    base_dir: str = ""
-    _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
-
-    def question(self, question_id: str) -> Question:
-        """Return the question with that id (KeyError when unknown)."""
-        return self._by_id[question_id]
-
-    def content_item(self, content_id: str) -> ContentItem | None:
-        """Return the content item with that id, or None."""
-        return next((c for c in self.content if c.id == content_id), None)
-
-    def outcome(self, outcome_id: str) -> Outcome | None:
-        """Return the outcome with that id, or None."""
-        return next((o for o in self.outcomes if o.id == outcome_id), None)
-
-    def step_questions(self, step: Step) -> list[Question]:
-        """Return the questions of a step, in order."""
-        return [self._by_id[qid] for qid in step.question_ids]
-
-
-# --------------------------------------------------------------------------- loading
 
 
 def load(path: str | Path) -> Questionnaire:
@@ -656,107 +509,3 @@ def localized_file(file: str, language: str, default_language: str) -> str:
     if language == default_language:
         return file
     return file[: -len(".md")] + f".{language}.md"
-
-
-# --------------------------------------------------------------------------- answers
-
-Answers = dict[str, tuple[str, ...]]
-
-
-def applicable(questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]) -> list[str]:
-    """Return the ids of the questions that apply to these answers, in order."""
-    return list(clean_answers(questionnaire, answers)[1])
-
-
-def clean_answers(
-    questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]
-) -> tuple[Answers, list[str]]:
-    """Keep only answers to questions that apply; return them and the applicable question ids.
-
-    Questions are walked in order: a question applies when its `show_if` holds for the kept
-    answers before it and no earlier answer ended the quiz.
-    """
-    kept: Answers = {}
-    applicable_ids: list[str] = []
-    for question in questionnaire.questions:
-        if question.show_if and not question.show_if.holds(kept):
-            continue
-        applicable_ids.append(question.id)
-        chosen = tuple(answers.get(question.id, ()))
-        if chosen:
-            kept[question.id] = chosen
-            if any((o := question.option(c)) and o.ends_quiz for c in chosen):
-                break
-    return kept, applicable_ids
-
-
-def check_answers(
-    questionnaire: Questionnaire, raw: Mapping[str, Any], *, only: Iterable[str] | None = None
-) -> tuple[Answers, dict[str, list[str]]]:
-    """Validate raw answers (option id or list of ids per question) against the questionnaire.
-
-    Returns the answers that apply, normalised to tuples, and errors keyed by question id.
-    `only` restricts the "required" check to those question ids (one step of the HTML path).
-    Unknown questions and options are errors; answers to questions that do not apply are
-    ignored, as the API contract says.
-    """
-    errors: dict[str, list[str]] = {}
-    normalised: dict[str, tuple[str, ...]] = {}
-    if not isinstance(raw, Mapping):
-        # A request body of the wrong shape counts as no answers rather than a server error.
-        raw = {}
-    for qid, value in raw.items():
-        try:
-            question = questionnaire.question(qid)
-        except KeyError:
-            errors.setdefault(str(qid)[:100], []).append(N_("Unknown question."))
-            continue
-        chosen = _as_choices(value)
-        if chosen is None:
-            errors.setdefault(qid, []).append(
-                N_("Must be an option id.")
-                if question.type == "single"
-                else N_("Must be a list of option ids.")
-            )
-            continue
-        chosen = tuple(dict.fromkeys(chosen))
-        if question.type == "single" and len(chosen) > 1:
-            errors.setdefault(qid, []).append(N_("Choose only one option."))
-            continue
-        unknown = [c for c in chosen if question.option(c) is None]
-        if unknown:
-            errors.setdefault(qid, []).append(N_("Choose one of the options shown."))
-            continue
-        exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
-        if exclusive and len(chosen) > 1:
-            label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
-            # Translators: %(label)s is an answer such as "None of these".
-            errors.setdefault(qid, []).append(
-                N_('"%(label)s" cannot be combined with other options.', label=label)
-            )
-            continue
-        normalised[qid] = chosen
-    kept, applicable_ids = clean_answers(questionnaire, normalised)
-    wanted = set(only) if only is not None else None
-    for qid in applicable_ids:
-        question = questionnaire.question(qid)
-        if wanted is not None and qid not in wanted:
-            continue
-        if question.required and qid not in kept and qid not in errors:
-            message = (
-                N_("Please choose an answer.")
-                if question.type == "single"
-                else N_("Please choose at least one option.")
-            )
-            errors[qid] = [message]
-    # Errors on known questions that do not apply are dropped: such answers are ignored.
-    known = questionnaire._by_id
-    return kept, {k: v for k, v in errors.items() if k in applicable_ids or k not in known}
-
-
-def _as_choices(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 50:
-        return tuple(v for v in value if v)
-    return None
