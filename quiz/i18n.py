@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from babel import Locale, numbers
 from flask import Flask, g, request
-from flask_babel import Babel, get_locale, gettext, refresh
+from flask_babel import (
+    Babel,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    refresh,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.messages import Message
@@ -22,7 +31,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        format_decimal=format_decimal,
+    )
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["percent"] = percent
     app.before_request(_forget_locale)
 
 
@@ -82,6 +96,21 @@ def current_language() -> str:
     """Return the language code of this request's interface (for <html lang>)."""
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT
+
+
+def when(value) -> str:
+    """Format a stored (UTC) date and time the way the interface language writes it."""
+    return format_datetime(value, "short") if value is not None else "—"
+
+
+def percent(rate: float | None) -> str:
+    """Format a rate (0.5 → 50 %) the way the interface language writes it, to 0.1 %."""
+    if rate is None:
+        return "—"
+    locale = get_locale() or Locale.parse(DEFAULT)
+    # The locale's own pattern (spacing, sign position) with one decimal: "#,##0 %" → "#,##0.0 %".
+    pattern = re.sub(r"0(?=[^0#,.]*$)", "0.0", locale.percent_formats[None].pattern, count=1)
+    return numbers.format_percent(rate, pattern, locale=locale)
 
 
 def translate(message: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from quiz.extensions import db
 from quiz.i18n import SUPPORTED
 from quiz.messages import N_
 from quiz.models import Lead
+from tests import test_admin_support as support
 from tests.conftest import answer_everything
 from tests.test_claims import find_claims
 from tests.test_embed import Visitor
@@ -22,10 +24,8 @@ from tests.test_embed import Visitor
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "quiz" / "translations"
 # The same extraction as `make i18n-extract` (babel.cfg): Python code and Jinja templates.
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "N_": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
-# Staff-only strings (the back office) need German; Spanish may follow later.
-STAFF_ONLY = ("templates/admin/", "quiz/admin/")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 _HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
 
@@ -38,10 +38,15 @@ def _current_strings() -> dict[str, set[str]]:
         for filename, _lineno, message, _comments, _context in extract_from_dir(
             ROOT / folder, METHODS, keywords=KEYWORDS
         ):
-            msgid = message[0] if isinstance(message, tuple) else message
+            msgid = _forms(message)[0]
             if msgid:
                 found.setdefault(msgid, set()).add(f"{folder}/{filename}")
     return found
+
+
+def _forms(value) -> tuple[str, ...]:
+    """A message's text as a tuple: one form, or the singular and plural forms."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
 def _catalogue(language: str):
@@ -53,11 +58,9 @@ def _catalogue(language: str):
 def test_every_interface_string_has_a_finished_translation(language):
     catalogue = _catalogue(language)
     missing = []
-    for msgid, files in sorted(_current_strings().items()):
-        if language == "es" and all(f.startswith(STAFF_ONLY) for f in files):
-            continue
+    for msgid, _files in sorted(_current_strings().items()):
         message = catalogue.get(msgid)
-        if message is None or not message.string or message.fuzzy:
+        if message is None or message.fuzzy or not all(_forms(message.string)):
             missing.append(msgid)
     assert not missing, f"untranslated in {language} (run make i18n-update): {missing}"
 
@@ -66,26 +69,41 @@ def test_every_interface_string_has_a_finished_translation(language):
 def test_translations_keep_every_placeholder_of_the_english(language):
     for message in _catalogue(language):
         if message.id and message.string:
-            wanted = sorted(_PLACEHOLDER.findall(message.id))
-            assert sorted(_PLACEHOLDER.findall(message.string)) == wanted, message.id
+            wanted = sorted(_PLACEHOLDER.findall(_forms(message.id)[-1]))
+            for form in _forms(message.string):
+                assert sorted(_PLACEHOLDER.findall(form)) == wanted, message.id
 
 
 @pytest.mark.parametrize("language", ["de", "es"])
 def test_compiled_catalogue_matches_its_po_file(language):
     folder = TRANSLATIONS / language / "LC_MESSAGES"
     with open(folder / "messages.mo", "rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
-    source = {m.id: m.string for m in _catalogue(language) if m.id and m.string and not m.fuzzy}
+        compiled = {_forms(m.id): _forms(m.string) for m in read_mo(fh) if m.id}
+    source = {
+        _forms(m.id): _forms(m.string)
+        for m in _catalogue(language)
+        if m.id and m.string and not m.fuzzy
+    }
     assert compiled == source, "the .mo is stale: run make i18n-compile"
 
 
 @pytest.mark.parametrize("language", ["de", "es"])
 def test_translations_make_no_forbidden_claim(language):
-    hits = [(m.id, find_claims(m.string)) for m in _catalogue(language) if m.string]
+    hits = [
+        (m.id, find_claims(form)) for m in _catalogue(language) if m.id for form in _forms(m.string)
+    ]
     assert [hit for hit in hits if hit[1]] == []
 
 
-@pytest.mark.parametrize("module", ["questions.py", "validation.py", "messages.py"])
+# The pure core (a module or a package of them), which marks messages with N_.
+PURE = [
+    path.relative_to(ROOT / "quiz").as_posix()
+    for pattern in ("questions.py", "questions/*.py", "validation.py", "messages.py")
+    for path in sorted((ROOT / "quiz").glob(pattern))
+]
+
+
+@pytest.mark.parametrize("module", PURE)
 def test_pure_modules_mark_messages_without_importing_flask(module):
     tree = ast.parse((ROOT / "quiz" / module).read_text(encoding="utf-8"))
     imported = {
@@ -248,3 +266,60 @@ def test_restart_page_speaks_the_clinic_language(visitor, make_clinic):
     response = visitor.client.post("/embed/praxis/step", data={"state": "tampered"})
     assert response.status_code == 400
     assert "Bitte beginnen Sie von vorn" in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- back office
+
+_admin_test_config = support._admin_test_config
+make_user = support.make_user
+sign_in = support.sign_in
+
+
+@pytest.fixture
+def german_admin(make_user, sign_in):
+    """An administrator whose browser prefers German."""
+    client = sign_in(make_user("admin@clinic.example"))
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-DE,de;q=0.9,en;q=0.4"
+    return client
+
+
+def test_back_office_in_german_writes_dates_and_counts_the_german_way(
+    german_admin, make_clinic, make_lead
+):
+    lead = make_lead(make_clinic("praxis", name="Praxis Nord"), name="Erika Muster")
+    lead.created_at = datetime(2026, 3, 4, 5, 6, tzinfo=UTC)
+    db.session.commit()
+    page = german_admin.get("/admin/leads")
+    html = page.get_data(as_text=True)
+    assert _lang(page) == "de"
+    assert "<h1>Anfragen</h1>" in html and "1 Anfrage" in html
+    assert ">04.03.26, 05:06</time>" in html
+    assert "Sortieren nach" in html  # a form label from Python code
+    detail = german_admin.get(f"/admin/leads/{lead.public_id}").get_data(as_text=True)
+    assert "Eingegangen" in detail and "04.03.26, 05:06 UTC" in detail
+
+    german_admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    html = german_admin.get("/admin/leads").get_data(as_text=True)
+    assert "<h1>Leads</h1>" in html and re.search(r"\b1 lead\b", html)
+    assert ">3/4/26, 5:06\u202fAM</time>" in html  # CLDR puts a narrow space before AM
+
+
+def test_back_office_percentages_follow_the_language(german_admin, make_clinic):
+    from quiz import services
+
+    clinic = make_clinic("praxis")
+    for kind in ("view", "view", "start"):
+        services.record_event(clinic, kind, source={})
+    german = german_admin.get("/admin/analytics").get_data(as_text=True)
+    assert "<h1>Auswertung</h1>" in german and "50,0\xa0%" in german
+    german_admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    english = german_admin.get("/admin/analytics").get_data(as_text=True)
+    assert "50.0%" in english and "50,0\xa0%" not in english
+
+
+def test_back_office_messages_follow_the_language(german_admin):
+    german_admin.post("/admin/logout")
+    page = german_admin.get("/admin/login").get_data(as_text=True)
+    assert "Sie sind abgemeldet." in page and "Passwort" in page
+    response = german_admin.post("/admin/login", data={"email": "", "password": ""})
+    assert "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein." in response.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import login_user, logout_user
 
 from quiz import auth
@@ -39,7 +40,7 @@ def login():
             return redirect(target)
         error = result.error
     elif request.method == "POST":
-        error = "Enter your email and password."
+        error = gettext("Enter your email and password.")
     status = 200 if error is None else 401
     return render_template("admin/login.html", form=form, error=error), status
 
@@ -49,7 +50,7 @@ def logout():
     """Sign out and forget the session."""
     logout_user()
     session.clear()
-    flash("You are signed out.")
+    flash(gettext("You are signed out."))
     return redirect(url_for("admin.login"))
 
 
@@ -66,7 +67,7 @@ def password():
         else:
             # The session id includes a fingerprint of the hash: sign in again with the new one.
             login_user(auth.Account(user))
-            flash("Your password is changed.")
+            flash(gettext("Your password is changed."))
             return redirect(url_for("admin.leads"))
     status = 422 if form.errors else 200
     return render_template("admin/password.html", form=form), status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext
 
 from quiz import auth, queries
 from quiz.admin import bp
@@ -14,11 +15,17 @@ def analytics():
     """Show a clinic's (or every clinic's) figures for a date range."""
     scope = auth.scope_of(auth.signed_in_user())
     form = AnalyticsFilterForm(formdata=request.args)
-    form.clinic.choices = choices([("", "All clinics"), *queries.clinic_choices(scope)])
+    form.clinic.choices = choices([("", gettext("All clinics")), *queries.clinic_choices(scope)])
     ignored = []
     form.validate()
     for name, errors in form.errors.items():
-        ignored.append(f"Ignored the {form[name].label.text.lower()} filter: {errors[0]}")
+        ignored.append(
+            gettext(
+                "Ignored the %(filter)s filter: %(error)s",
+                filter=str(form[name].label.text).lower(),
+                error=errors[0],
+            )
+        )
         form[name].data = None
         form[name].raw_data = []
     figures = queries.analytics(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from quiz import auth, queries, services
 from quiz.admin import bp
@@ -58,7 +59,7 @@ def clinic_new():
         except services.ServiceError as exc:
             form.form_errors.append(str(exc))
         else:
-            flash(f"Clinic {clinic.slug} created.")
+            flash(gettext("Clinic %(slug)s created.", slug=clinic.slug))
             return redirect(url_for("admin.clinic_edit", slug=clinic.slug))
     return render_template("admin/clinic_form.html", form=form, clinic=None), (
         422 if form.errors or form.form_errors else 200
@@ -94,7 +95,7 @@ def clinic_edit(slug: str):
         except services.ServiceError as exc:
             form.form_errors.append(str(exc))
         else:
-            flash("Clinic saved.")
+            flash(gettext("Clinic saved."))
             return redirect(url_for("admin.clinic_edit", slug=slug))
     snippet = embed_snippet(clinic.slug, _public_url())
     return render_template(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from quiz import auth
 from quiz.admin import bp
@@ -33,5 +34,5 @@ def delivery_retry(delivery_id: int):
         except ServiceError as exc:
             flash(str(exc).capitalize() + ".")
         else:
-            flash("The delivery will be tried again within a minute.")
+            flash(gettext("The delivery will be tried again within a minute."))
     return redirect(url_for("admin.deliveries"))

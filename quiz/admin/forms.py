@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -48,24 +50,28 @@ def choices(pairs) -> list:
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     next = HiddenField()
-    submit = SubmitField("Sign in")
+    submit = SubmitField(_l("Sign in"))
 
 
 class PasswordForm(FlaskForm):
     """Change one's own password."""
 
-    current = PasswordField("Current password", validators=[DataRequired()])
-    new = PasswordField("New password", validators=[DataRequired(), Length(max=1024)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("new", "The two differ.")]
+        _l("New password again"), validators=[DataRequired(), EqualTo("new", _l("The two differ."))]
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
-def _any(label: str, values) -> list:
+# When the contact form is shown, as the clinic form offers it.
+TIMING_LABELS = {"after": _l("after the result"), "before": _l("before the result")}
+
+
+def _any(label, values) -> list:
     return choices([("", label), *((v, v.replace("_", " ")) for v in values)])
 
 
@@ -79,23 +85,25 @@ class LeadFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]), default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    suitability = SelectField("Suitability", choices=_any("Any", SUITABILITY_ORDER), default="")
-    outcome = SelectField("Outcome", choices=choices([("", "Any")]), default="")
-    status = SelectField("Status", choices=_any("Any", LEAD_STATUSES), default="")
-    utm_source = StringField("UTM source", validators=[Optional(), Length(max=200)])
-    utm_campaign = StringField("UTM campaign", validators=[Optional(), Length(max=200)])
-    q = SearchField("Search name, email, phone", validators=[Optional(), Length(max=200)])
-    sort = SelectField("Sort by", choices=choices((s, s) for s in SORTS), default="created")
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    clinic = SelectField(_l("Clinic"), choices=choices([("", _l("All clinics"))]), default="")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    suitability = SelectField(
+        _l("Suitability"), choices=_any(_l("Any"), SUITABILITY_ORDER), default=""
+    )
+    outcome = SelectField(_l("Outcome"), choices=choices([("", _l("Any"))]), default="")
+    status = SelectField(_l("Status"), choices=_any(_l("Any"), LEAD_STATUSES), default="")
+    utm_source = StringField(_l("UTM source"), validators=[Optional(), Length(max=200)])
+    utm_campaign = StringField(_l("UTM campaign"), validators=[Optional(), Length(max=200)])
+    q = SearchField(_l("Search name, email, phone"), validators=[Optional(), Length(max=200)])
+    sort = SelectField(_l("Sort by"), choices=choices((s, s) for s in SORTS), default="created")
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def validate_date_to(self, field):
         """Refuse a range that ends before it starts."""
         start = self.date_from.data
         if field.data and start and field.data < start:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(gettext("The end date is before the start date."))
 
 
 class AnalyticsFilterForm(FlaskForm):
@@ -104,111 +112,117 @@ class AnalyticsFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    clinic = SelectField("Clinic", choices=choices([("", "All clinics")]), default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    clinic = SelectField(_l("Clinic"), choices=choices([("", _l("All clinics"))]), default="")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
 
 class StatusForm(FlaskForm):
     """Move a lead to another status."""
 
-    status = SelectField("Status", choices=choices((s, s) for s in LEAD_STATUSES))
-    submit = SubmitField("Update status")
+    status = SelectField(_l("Status"), choices=choices((s, s) for s in LEAD_STATUSES))
+    submit = SubmitField(_l("Update status"))
 
 
 class NoteForm(FlaskForm):
     """Add a note to a lead."""
 
-    body = TextAreaField("Note", validators=[DataRequired(), Length(max=5000)])
-    submit = SubmitField("Add note")
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(_l("Add note"))
 
 
 class ExportForm(FlaskForm):
     """Choose an export format; the filters come from the query string."""
 
-    format = SelectField("Format", choices=choices([("csv", "CSV"), ("xlsx", "Excel (XLSX)")]))
-    submit = SubmitField("Export these leads")
+    format = SelectField(
+        _l("Format"), choices=choices([("csv", "CSV"), ("xlsx", _l("Excel (XLSX)"))])
+    )
+    submit = SubmitField(_l("Export these leads"))
 
 
 class ClinicForm(FlaskForm):
     """A clinic's editable settings."""
 
-    slug = StringField("Slug (in the embed code)", validators=[Optional(), Length(max=63)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    origins = TextAreaField("Websites allowed to embed the quiz (one per line)")
-    email = EmailField("Email for new leads", validators=[Optional(), Length(max=254)])
-    booking_url = URLField("Booking link", validators=[Optional(), Length(max=500)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    privacy_url = URLField("Privacy notice link", validators=[Optional(), Length(max=500)])
-    language = SelectField("Language", choices=choices([("en", "en")]))
+    slug = StringField(_l("Slug (in the embed code)"), validators=[Optional(), Length(max=63)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    origins = TextAreaField(_l("Websites allowed to embed the quiz (one per line)"))
+    email = EmailField(_l("Email for new leads"), validators=[Optional(), Length(max=254)])
+    booking_url = URLField(_l("Booking link"), validators=[Optional(), Length(max=500)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    privacy_url = URLField(_l("Privacy notice link"), validators=[Optional(), Length(max=500)])
+    language = SelectField(_l("Language"), choices=choices([("en", "en")]))
     contact_timing = SelectField(
-        "Ask for contact details",
-        choices=choices((t, f"{t} the result") for t in CONTACT_TIMINGS),
+        _l("Ask for contact details"),
+        choices=choices((t, TIMING_LABELS[t]) for t in CONTACT_TIMINGS),
     )
-    webhook_url = URLField("Webhook URL", validators=[Optional(), Length(max=500)])
-    webhook_include_answers = BooleanField("Include the answers in webhooks")
+    webhook_url = URLField(_l("Webhook URL"), validators=[Optional(), Length(max=500)])
+    webhook_include_answers = BooleanField(_l("Include the answers in webhooks"))
     # Branding, voice: quiz.branding and the clinic_admin service check them (one rule each),
     # so the fields only cap what a browser may send.
-    brand_primary = StringField("Primary colour", validators=[Length(max=20)])
-    brand_on_primary = StringField("Text on primary colour", validators=[Length(max=20)])
-    brand_text = StringField("Text colour", validators=[Length(max=20)])
-    brand_background = StringField("Background colour", validators=[Length(max=20)])
-    brand_font = StringField("Font stack", validators=[Length(max=300)])
-    brand_radius = StringField("Corner radius (pixels, 0 to 24)", validators=[Length(max=10)])
-    brand_logo_url = StringField("Logo URL (https:// or /static/…)", validators=[Length(max=600)])
+    brand_primary = StringField(_l("Primary colour"), validators=[Length(max=20)])
+    brand_on_primary = StringField(_l("Text on primary colour"), validators=[Length(max=20)])
+    brand_text = StringField(_l("Text colour"), validators=[Length(max=20)])
+    brand_background = StringField(_l("Background colour"), validators=[Length(max=20)])
+    brand_font = StringField(_l("Font stack"), validators=[Length(max=300)])
+    brand_radius = StringField(_l("Corner radius (pixels, 0 to 24)"), validators=[Length(max=10)])
+    brand_logo_url = StringField(
+        _l("Logo URL (https:// or /static/…)"), validators=[Length(max=600)]
+    )
     intro = TextAreaField(
-        "Intro text (replaces the quiz's own)",
+        _l("Intro text (replaces the quiz's own)"),
         validators=[Length(max=5000)],
         render_kw={"maxlength": 1000, "rows": 4},
     )
     thanks = TextAreaField(
-        "Thank-you text (replaces the quiz's own)",
+        _l("Thank-you text (replaces the quiz's own)"),
         validators=[Length(max=5000)],
         render_kw={"maxlength": 1000, "rows": 3},
     )
     hidden_content = SelectMultipleField(
-        "Content this clinic does not offer (hidden from visitors)",
+        _l("Content this clinic does not offer (hidden from visitors)"),
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    submit = SubmitField("Save clinic")
+    submit = SubmitField(_l("Save clinic"))
 
 
 class SecretForm(FlaskForm):
     """Generate a new webhook signing secret (a button with a CSRF token)."""
 
-    submit = SubmitField("Generate a new signing secret")
+    submit = SubmitField(_l("Generate a new signing secret"))
 
 
 class UserForm(FlaskForm):
     """A new back-office account."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=choices([("staff", "staff"), ("admin", "admin")]))
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=choices([("staff", "staff"), ("admin", "admin")]))
     # The service names an unknown clinic; an admin account may leave it out.
-    clinic = SelectField("Clinic (staff only)", choices=choices([("", "—")]), validate_choice=False)
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
-    submit = SubmitField("Create account")
+    clinic = SelectField(
+        _l("Clinic (staff only)"), choices=choices([("", "—")]), validate_choice=False
+    )
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Create account"))
 
 
 class ResetPasswordForm(FlaskForm):
     """An administrator sets a new password for an account."""
 
-    password = PasswordField("New password", validators=[InputRequired(), Length(max=1024)])
-    submit = SubmitField("Reset password")
+    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=1024)])
+    submit = SubmitField(_l("Reset password"))
 
 
 class ActionForm(FlaskForm):
     """A button that posts with only a CSRF token (enable, disable)."""
 
-    submit = SubmitField("Go")
+    submit = SubmitField(_l("Go"))
 
 
 class PersonForm(FlaskForm):
     """Find one person's data by address: export it (access) or erase it."""
 
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
-    confirm = BooleanField("Yes, delete every lead of this address. This cannot be undone.")
-    export = SubmitField("Download their data (JSON)")
-    erase = SubmitField("Delete every lead of this address")
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    confirm = BooleanField(_l("Yes, delete every lead of this address. This cannot be undone."))
+    export = SubmitField(_l("Download their data (JSON)"))
+    erase = SubmitField(_l("Delete every lead of this address"))

@@ -15,6 +15,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
 
 from quiz import auth, queries
 from quiz.admin import bp
@@ -28,15 +29,21 @@ def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters
     """Read the filters from the query string, dropping (and reporting) any nonsense value."""
     form = LeadFilterForm(formdata=request.args)
     clinics = queries.clinic_choices(scope)
-    form.clinic.choices = choices([("", "All clinics"), *clinics])
+    form.clinic.choices = choices([("", gettext("All clinics")), *clinics])
     form.outcome.choices = choices(
-        [("", "Any"), *((o, o.replace("_", " ")) for o in queries.outcome_ids())]
+        [("", gettext("Any")), *((o, o.replace("_", " ")) for o in queries.outcome_ids())]
     )
     ignored = []
     form.validate()
     for name, errors in form.errors.items():
         field = form[name]
-        ignored.append(f"Ignored the {field.label.text.lower()} filter: {errors[0]}")
+        ignored.append(
+            gettext(
+                "Ignored the %(filter)s filter: %(error)s",
+                filter=str(field.label.text).lower(),
+                error=errors[0],
+            )
+        )
         field.data = field.default
         field.raw_data = []
     data = form.data
@@ -87,7 +94,7 @@ def export():
     scope = auth.scope_of(user)
     form = ExportForm()
     if not form.validate_on_submit():
-        flash("Choose CSV or XLSX to export.")
+        flash(gettext("Choose CSV or XLSX to export."))
         return redirect(url_for("admin.leads", **request.args))
     _, filters, _, ignored = _filter_form(scope)
     for message in ignored:
@@ -170,7 +177,7 @@ def lead_status(public_id: str):
     except ServiceError as exc:
         form.status.errors = [str(exc)]
         return _render_lead(found, form, NoteForm(), 422)
-    flash("Status updated." if changed else "The status was already that.")
+    flash(gettext("Status updated.") if changed else gettext("The status was already that."))
     return redirect(url_for("admin.lead", public_id=public_id))
 
 
@@ -185,6 +192,6 @@ def lead_note(public_id: str):
         except ServiceError as exc:
             form.body.errors = [str(exc)]
         else:
-            flash("Note added.")
+            flash(gettext("Note added."))
             return redirect(url_for("admin.lead", public_id=public_id) + "#timeline")
     return _render_lead(found, StatusForm(status=found.status), form, 422)

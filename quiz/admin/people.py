@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext, ngettext
 
 from quiz import auth
 from quiz.admin import bp
@@ -27,10 +28,16 @@ def people():
         return render_template("admin/people.html", form=form), 422
     if form.erase.data:
         if not form.confirm.data:
-            form.confirm.errors.append("Tick the box to confirm the erasure.")
+            form.confirm.errors.append(gettext("Tick the box to confirm the erasure."))
             return render_template("admin/people.html", form=form), 422
         count = privacy.erase_person(email, actor=me.email)
-        flash(f"{count} lead{'s' if count != 1 else ''} erased for that address.")
+        flash(
+            ngettext(
+                "%(num)d lead erased for that address.",
+                "%(num)d leads erased for that address.",
+                count,
+            )
+        )
         return redirect(url_for("admin.people"))
     data = privacy.person_data(email, actor=me.email)
     return Response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from quiz import auth, queries
 from quiz.admin import bp
@@ -53,7 +54,7 @@ def user_create():
         except ServiceError as exc:
             form.form_errors.append(str(exc))
         else:
-            flash(f"Account {form.email.data.strip().lower()} created.")
+            flash(gettext("Account %(email)s created.", email=form.email.data.strip().lower()))
             return redirect(url_for("admin.users"))
     return _page(form, 422)
 
@@ -73,10 +74,14 @@ def user_toggle(user_id: int):
     me = auth.signed_in_user()
     if ActionForm().validate_on_submit():
         if user.id == me.id:
-            flash("You cannot disable your own account.")
+            flash(gettext("You cannot disable your own account."))
         else:
             user_service.set_active(user, not user.active, actor=me.email)
-            flash(f"Account {user.email} {'enabled' if user.active else 'disabled'}.")
+            flash(
+                gettext("Account %(email)s enabled.", email=user.email)
+                if user.active
+                else gettext("Account %(email)s disabled.", email=user.email)
+            )
     return redirect(url_for("admin.users"))
 
 
@@ -92,5 +97,5 @@ def user_reset(user_id: int):
         except ServiceError as exc:
             flash(f"{user.email}: {exc}")
         else:
-            flash(f"Password of {user.email} reset.")
+            flash(gettext("Password of %(email)s reset.", email=user.email))
     return redirect(url_for("admin.users"))
