@@ -30,9 +30,10 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     except QuestionnaireError as exc:
         _exit(*(f"{Path(app.config['QUESTIONS_FILE']).name}: {p}" for p in exc.problems))
 
-    from quiz import observability
+    from quiz import i18n, observability
 
     observability.init_app(app)
+    i18n.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
