@@ -500,3 +500,15 @@ def test_the_replay_body_is_kept_sealed(post, clinic, questionnaire):
     stored = json.dumps(record.body)
     assert list(record.body) == ["sealed"]
     assert "scores" not in stored and response.get_json()["outcome"]["title"] not in stored
+
+
+def test_validation_messages_come_in_the_requested_language(client, make_clinic):
+    make_clinic("acme")
+    response = client.post(
+        "/api/v1/assessments", json={"clinic": "acme", "language": "de", "answers": {}}
+    )
+    assert response.status_code == 422
+    messages = [m for ms in response.get_json()["errors"].values() for m in ms]
+    assert messages and "Please choose an answer." not in messages
+    english = client.post("/api/v1/assessments", json={"clinic": "acme", "answers": {}})
+    assert "Please choose an answer." in str(english.get_json())

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from quiz.errors import MESSAGES
 from quiz.extensions import csrf, db
+from quiz.i18n import translate_errors
 from quiz.models import Clinic
 from quiz.validation import check_origin
 
@@ -41,7 +42,8 @@ def error_body(status: int, message: str | None = None) -> dict:
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
-    return jsonify(errors=exc.errors), exc.status, exc.headers
+    # Messages from the pure checkers come in English; say them in the request's language.
+    return jsonify(errors=translate_errors(exc.errors)), exc.status, exc.headers
 
 
 @bp.errorhandler(HTTPException)

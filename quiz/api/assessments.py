@@ -16,6 +16,7 @@ from quiz import services
 from quiz.api import ApiError, use_clinic
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.i18n import use_language
 from quiz.models import Clinic, IdempotencyRecord
 from quiz.questions import Questionnaire, check_answers
 from quiz.scoring import Result, score
@@ -95,7 +96,7 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-
+    use_language(language_for(clinic, body.get("language")))
     if idempotency_key is not None:
         replay = _recorded(clinic, idempotency_key)
         if replay is not None:
