@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["percent"] = percent
+    app.jinja_env.filters["tr"] = translate_marked
     app.before_request(_forget_locale)
 
 
@@ -118,6 +119,11 @@ def translate(message: str) -> str:
     if isinstance(message, Message):
         return gettext(message.msgid, **message.params)
     return gettext(message)
+
+
+def translate_marked(value):
+    """Translate a message marked with N_; leave any other value (a note, a name) as it is."""
+    return translate(value) if isinstance(value, Message) else value
 
 
 def translate_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:

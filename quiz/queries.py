@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, func, or_
 
 from quiz.auth import Scope
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import (
     Clinic,
     Event,
@@ -32,7 +33,8 @@ SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")
 PER_PAGE = 50
 COUNT_CAP = 10_000
 EXPORT_BATCH = 1000
-UNREADABLE = "(answers cannot be decrypted with the configured keys)"
+UNREADABLE = N_("(answers cannot be decrypted with the configured keys)")
+UNREADABLE_NOTE = N_("Answers cannot be decrypted with the configured keys.")
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ class TimelineEntry:
 
 def timeline(lead: Lead) -> list[TimelineEntry]:
     """Return the lead's history, oldest first: creation, status changes, notes, exports."""
-    entries = [TimelineEntry(lead.created_at, "created", "visitor", "Lead received")]
+    entries = [TimelineEntry(lead.created_at, "created", "visitor", N_("Lead received"))]
     for change, email in db.session.execute(
         db.select(LeadStatusChange, User.email)
         .outerjoin(User, User.id == LeadStatusChange.user_id)
@@ -246,7 +248,7 @@ def timeline(lead: Lead) -> list[TimelineEntry]:
                 change.created_at,
                 "status",
                 email or "system",
-                f"Status {change.old_status} → {change.new_status}",
+                N_("Status %(old)s → %(new)s", old=change.old_status, new=change.new_status),
             )
         )
     for note, email in db.session.execute(
@@ -265,7 +267,11 @@ def timeline(lead: Lead) -> list[TimelineEntry]:
                 record.created_at,
                 "export",
                 record.actor,
-                f"Included in a {record.format.upper()} export of {record.row_count} leads",
+                N_(
+                    "Included in a %(format)s export of %(count)d leads",
+                    format=record.format.upper(),
+                    count=record.row_count,
+                ),
             )
         )
     return sorted(entries, key=lambda e: e.at)
@@ -405,7 +411,12 @@ class Analytics:
     contacted: int
 
 
-FUNNEL = (("view", "Views"), ("start", "Starts"), ("complete", "Completions"), ("lead", "Leads"))
+FUNNEL = (
+    ("view", N_("Views")),
+    ("start", N_("Starts")),
+    ("complete", N_("Completions")),
+    ("lead", N_("Leads")),
+)
 
 
 def analytics(scope: Scope, clinic: str | None, date_from: date | None, date_to: date | None):

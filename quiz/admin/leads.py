@@ -20,6 +20,7 @@ from flask_babel import gettext
 from quiz import auth, queries
 from quiz.admin import bp
 from quiz.admin.forms import ExportForm, LeadFilterForm, NoteForm, StatusForm, choices
+from quiz.i18n import translate
 from quiz.models import utcnow
 from quiz.reporting import start_export
 from quiz.services import ServiceError, leadwork, read_health_data
@@ -140,7 +141,7 @@ def _render_lead(found, status_form, note_form, code: int = 200):
     except ValueError:
         # Encrypted under a key that is no longer configured: show everything else.
         health = {"answers": {}, "scores": {}, "reasons": [], "content": []}
-        flash(queries.UNREADABLE.strip("()").capitalize() + ".")
+        flash(translate(queries.UNREADABLE_NOTE))
     quiz = queries.questionnaire_at(found.questionnaire_version)
     current = queries.questionnaire()
     content = []
