@@ -16,6 +16,13 @@ def _bind_auth(state) -> None:
     auth.init_app(state.app)
 
 
+@bp.app_template_filter("label")
+def _label(code: str | None) -> str:
+    from quiz.admin.forms import label_of
+
+    return label_of(code)
+
+
 @bp.before_request
 def _require_sign_in():
     # Back-office pages carry personal and health data: never cached, never framed.

@@ -71,8 +71,29 @@ class PasswordForm(FlaskForm):
 TIMING_LABELS = {"after": _l("after the result"), "before": _l("before the result")}
 
 
+STATUS_LABELS = {
+    "new": _l("New"),
+    "contacted": _l("Contacted"),
+    "booked": _l("Booked"),
+    "won": _l("Won"),
+    "lost": _l("Lost"),
+}
+SUITABILITY_LABELS = {
+    "good": _l("Good"),
+    "possible": _l("Possible"),
+    "consult": _l("Consult first"),
+    "not_suitable": _l("Not suitable"),
+}
+LABELS = {**STATUS_LABELS, **SUITABILITY_LABELS}
+
+
+def label_of(code: str | None) -> str:
+    """Return the interface's word for a stored status or suitability code."""
+    return LABELS.get(code or "", code or "")
+
+
 def _any(label, values) -> list:
-    return choices([("", label), *((v, v.replace("_", " ")) for v in values)])
+    return choices([("", label), *((v, label_of(v)) for v in values)])
 
 
 class LeadFilterForm(FlaskForm):
@@ -120,7 +141,7 @@ class AnalyticsFilterForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Move a lead to another status."""
 
-    status = SelectField(_l("Status"), choices=choices((s, s) for s in LEAD_STATUSES))
+    status = SelectField(_l("Status"), choices=choices((s, label_of(s)) for s in LEAD_STATUSES))
     submit = SubmitField(_l("Update status"))
 
 
