@@ -351,5 +351,8 @@ def error_summary(form: BaseForm | Form) -> list[tuple[str, str]]:
             target = form_field.id
             if isinstance(form_field, RadioField | SelectMultipleField):
                 target = f"{form_field.id}-0"
-            items.append((target, f"{form_field.label.text}: {message}"))
+            # "Are you 18 or older? Please choose an answer." rather than "…older?: Please…".
+            label = str(form_field.label.text)
+            joiner = " " if label.rstrip().endswith(("?", ":", ".", "!")) else ": "
+            items.append((target, f"{label}{joiner}{message}"))
     return items

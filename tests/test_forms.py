@@ -144,7 +144,7 @@ def test_step_form_shows_posted_values_and_errors(questionnaire):
     assert forms.error_summary(form) == [
         (
             "q-age-0",
-            f"{questionnaire.question('age').text.get('en')}: Choose one of the options shown.",
+            f"{questionnaire.question('age').text.get('en')} Choose one of the options shown.",
         )
     ]
 
