@@ -468,6 +468,9 @@ def verdict(journal: Journal, clock: Clock, leads: dict[str, int]) -> list[str]:
         bad = [r for r in journal.records if r.outcome == outcome]
         if bad:
             failures.append(f"{len(bad)} requests ended as {outcome}")
+    bad_probes = [s for _, _, s in journal.health if s in {0, 500}]
+    if bad_probes:
+        failures.append(f"{len(bad_probes)} /healthz probes ended as 500 or a dropped connection")
     if any(r.traceback for r in journal.records):
         failures.append("a response body contains 'Traceback'")
     lost_form = [r for r in by_phase["outage"] if r.kind == "contact" and r.outcome == "503 page"]
@@ -538,6 +541,19 @@ def report(journal: Journal, clock: Clock, leads: dict[str, int], log_text: str)
         f"\nLeads: {len(journal.stored)} visitors told stored, {len(leads)} emails in the database"
         f" ({sum(leads.values())} leads); {retried} answers asked the visitor to send again"
     )
+    # The server's own account of anything that went wrong: the first few error lines.
+    messages: dict[str, int] = {}
+    for line in log_text.splitlines():
+        with suppress(ValueError, AttributeError):
+            entry = json.loads(line)
+            if entry.get("level") in {"ERROR", "WARNING", "CRITICAL"}:
+                key = f"{entry['level']} {entry.get('message', '')[:120]}"
+                messages[key] = messages.get(key, 0) + 1
+    for message, count in sorted(messages.items(), key=lambda item: -item[1]):
+        print(f"  server log: {count:>4} x {message}")
+    if "Traceback" in log_text:
+        start = log_text.index("Traceback")
+        print("  first traceback in the server log:\n" + log_text[start : start + 3000])
     print(
         f"server log: {log_text.count('Traceback')} tracebacks,"
         f" {log_text.count('lead not stored')} 'lead not stored' warnings"
