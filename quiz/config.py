@@ -130,6 +130,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     config["QUIZ_TOKEN_MAX_AGE"] = 4 * 3600
     # Humans need more than this between starting the quiz and sending contact details.
     config["QUIZ_MIN_FILL_SECONDS"] = 3
+    # How long a worker reuses a clinic it read for the visitor's path (edits show after it).
+    config["CLINIC_CACHE_SECONDS"] = 10
     config["MAX_CONTENT_LENGTH"] = 64 * 1024
     # Back-office session cookie; the visitor's path never sets one.
     config["SESSION_COOKIE_HTTPONLY"] = True

@@ -55,7 +55,9 @@ def _refuse_cross_site_posts():
 
 @bp.errorhandler(StateError)
 def _bad_state(exc: StateError):
-    clinic = services.get_clinic(request.view_args.get("clinic", "")) if request.view_args else None
+    clinic = (
+        services.visitor_clinic(request.view_args.get("clinic", "")) if request.view_args else None
+    )
     if clinic is None:
         abort(404)
     _frame(clinic)
@@ -219,7 +221,7 @@ def content(clinic: str, content_id: str):
 
 
 def _clinic(slug: str) -> Clinic:
-    found = services.get_clinic(slug)
+    found = services.visitor_clinic(slug)
     if found is None:
         abort(404)
     _frame(found)

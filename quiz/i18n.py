@@ -76,7 +76,7 @@ def _clinic_language() -> str | None:
     if not isinstance(slug, str) or not slug:
         return None
     try:
-        clinic = services.get_clinic(slug)
+        clinic = services.visitor_clinic(slug)
     except SQLAlchemyError:
         # The selector also runs for the "database unavailable" page: fall back, never fail.
         db.session.rollback()

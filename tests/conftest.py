@@ -68,6 +68,8 @@ def app_config(database_url) -> dict:
         # Redis-backed paths opt in per test (see test_delivery's Redis test).
         "REDIS_URL": None,
         "SERVER_NAME": None,
+        # Tests change clinics between requests; the cache has tests of its own.
+        "CLINIC_CACHE_SECONDS": 0,
     }
 
 

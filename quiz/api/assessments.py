@@ -55,7 +55,7 @@ def quiz_document(quiz: Questionnaire, language: str) -> dict:
 
 def quiz_for(slug: str | None, lang: str | None) -> dict:
     """Return the questionnaire JSON for a clinic; ApiError 404 when the clinic is unknown."""
-    clinic = services.get_clinic(slug or "")
+    clinic = services.visitor_clinic(slug or "")
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
@@ -92,7 +92,7 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
         errors["idempotency_key"] = [f"Must be 1 to {MAX_KEY_LENGTH} characters."]
     if errors:
         raise ApiError(422, errors)
-    clinic = services.get_clinic(slug)
+    clinic = services.visitor_clinic(slug)
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)

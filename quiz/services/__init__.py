@@ -8,7 +8,14 @@ from quiz.services.assessments import (
     record_event,
 )
 from quiz.services.clinics import clinic_summary, create_clinic, ensure_demo_clinic
-from quiz.services.common import ServiceError, get_clinic, hidden_content, questionnaire, vault
+from quiz.services.common import (
+    ServiceError,
+    get_clinic,
+    hidden_content,
+    questionnaire,
+    vault,
+    visitor_clinic,
+)
 
 __all__ = [
     "EVENT_KINDS",
@@ -24,4 +31,5 @@ __all__ = [
     "record_assessment",
     "record_event",
     "vault",
+    "visitor_clinic",
 ]

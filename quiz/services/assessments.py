@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from quiz.database import write_transaction
 from quiz.extensions import db
@@ -16,6 +17,7 @@ from quiz.services.common import ServiceError, questionnaire, vault
 from quiz.services.outbox import announce
 from quiz.validation import Consent, Contact
 
+log = logging.getLogger(__name__)
 EVENT_KINDS = ("view", "start", "step", "complete", "lead")
 
 
@@ -27,21 +29,28 @@ def record_event(
     result: Result | None = None,
     source: dict[str, str] | None = None,
 ) -> None:
-    """Store one funnel event; it carries no personal data."""
+    """Store one funnel event; it carries no personal data.
+
+    Best effort: analytics must never stand between a visitor and their quiz, so a
+    database that refuses the write is logged and the visitor's page goes on.
+    """
     assert kind in EVENT_KINDS
     source = source or {}
-    with write_transaction() as session:
-        session.add(
-            Event(
-                clinic_id=clinic.id,
-                kind=kind,
-                step=step,
-                outcome_id=result.outcome.id if result else None,
-                suitability=result.suitability if result else None,
-                utm_source=source.get("utm_source"),
-                utm_campaign=source.get("utm_campaign"),
+    try:
+        with write_transaction() as session:
+            session.add(
+                Event(
+                    clinic_id=clinic.id,
+                    kind=kind,
+                    step=step,
+                    outcome_id=result.outcome.id if result else None,
+                    suitability=result.suitability if result else None,
+                    utm_source=source.get("utm_source"),
+                    utm_campaign=source.get("utm_campaign"),
+                )
             )
-        )
+    except SQLAlchemyError as exc:
+        log.warning("funnel event %s not stored: %s", kind, exc.__class__.__name__)
 
 
 def record_assessment(

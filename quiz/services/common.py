@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 
 from flask import current_app
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
 
 from quiz.crypto import Vault
 from quiz.extensions import db
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 
+log = logging.getLogger(__name__)
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -33,6 +39,40 @@ def get_clinic(slug: str) -> Clinic | None:
     if not SLUG.match(slug or ""):
         return None
     return db.session.execute(db.select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def visitor_clinic(slug: str) -> Clinic | None:
+    """Return a clinic for the visitor's path and the public API, cached for a few seconds.
+
+    Every quiz page needs its clinic; a per-process copy saves that query and keeps the
+    quiz answering while the database is briefly unreachable (an expired copy is used then,
+    so a visitor's contact form can come back with everything typed rather than an error).
+    Back-office code, which edits clinics, uses get_clinic.
+    """
+    ttl = current_app.config.get("CLINIC_CACHE_SECONDS", 0)
+    if ttl <= 0 or not SLUG.match(slug or ""):
+        return get_clinic(slug)
+    cache: dict[str, tuple[float, dict]] = current_app.extensions.setdefault("clinic_cache", {})
+    hit = cache.get(slug)
+    if hit is None or time.monotonic() - hit[0] >= ttl:
+        try:
+            clinic = get_clinic(slug)
+        except SQLAlchemyError:
+            db.session.rollback()
+            if hit is None:
+                raise
+            log.warning("database unavailable: serving clinic %s from its cached copy", slug)
+        else:
+            if clinic is None:
+                cache.pop(slug, None)
+                return None
+            columns = {c.key: getattr(clinic, c.key) for c in inspect(Clinic).column_attrs}
+            cache[slug] = (time.monotonic(), columns)
+            return clinic
+    copy = Clinic(**cache[slug][1])
+    make_transient_to_detached(copy)
+    # Attached without a query; the view only reads it.
+    return db.session.merge(copy, load=False)
 
 
 def hidden_content(clinic: Clinic) -> list[str]:

@@ -1,0 +1,68 @@
+"""The visitor's path keeps working from a cached clinic, and analytics never block it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+from quiz import services
+from quiz.extensions import db
+from quiz.models import Clinic, Event
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "CLINIC_CACHE_SECONDS": 60}
+
+
+def _rename(old: str, new: str) -> None:
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_cached_clinic_is_reused_without_a_query(app, make_clinic):
+    make_clinic("acme", name="Acme")
+    first = services.visitor_clinic("acme")
+    db.session.remove()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        again = services.visitor_clinic("acme")
+        assert again.name == "Acme" and again.id == first.id and again.origins == first.origins
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert not [s for s in statements if "clinics" in s]
+
+
+def test_an_expired_copy_is_served_while_the_database_refuses(app, make_clinic):
+    make_clinic("acme", name="Acme")
+    services.visitor_clinic("acme")
+    app.config["CLINIC_CACHE_SECONDS"] = 0.000001  # expired at once, but still held
+    _rename("clinics", "clinics_away")
+    try:
+        assert services.visitor_clinic("acme").name == "Acme"
+    finally:
+        _rename("clinics_away", "clinics")
+
+
+def test_an_unknown_clinic_is_not_cached(app, make_clinic):
+    assert services.visitor_clinic("acme") is None
+    make_clinic("acme")
+    assert services.visitor_clinic("acme") is not None
+
+
+def test_the_quiz_page_still_shows_when_funnel_events_cannot_be_written(client, make_clinic):
+    make_clinic("acme")
+    _rename("events", "events_away")
+    try:
+        response = client.get("/embed/acme")
+    finally:
+        _rename("events_away", "events")
+    assert response.status_code == 200
+    assert db.session.execute(db.select(Event)).first() is None
+    assert db.session.execute(db.select(Clinic)).scalar_one().slug == "acme"
