@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import Clinic, Delivery, Event, Lead, QuestionnaireSnapshot, utcnow
 from quiz.questions import Questionnaire
 from quiz.scoring import Result
@@ -72,9 +73,9 @@ def record_assessment(
     lead and stores nothing new (double clicks, reloads, retried requests).
     """
     if not result.store_lead:
-        raise ServiceError("This result does not allow storing contact details.")
+        raise ServiceError(N_("This result does not allow storing contact details."))
     if not (consent.contact and consent.health_data):
-        raise ServiceError("Both consents are needed to store a lead.")
+        raise ServiceError(N_("Both consents are needed to store a lead."))
     existing = find_submission(clinic, submission_id)
     if existing is not None:
         return existing

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from quiz.branding import check_branding
 from quiz.database import write_transaction
+from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import ServiceError, questionnaire
 from quiz.services.leadwork import add_audit
@@ -41,25 +42,45 @@ def check_voice(
         if not text:
             continue
         if len(text) > MAX_VOICE_TEXT:
-            errors[key] = [f"Must be at most {MAX_VOICE_TEXT} characters (this is {len(text)})."]
+            errors[key] = [
+                N_(
+                    "Must be at most %(limit)d characters (this is %(length)d).",
+                    limit=MAX_VOICE_TEXT,
+                    length=len(text),
+                )
+            ]
         elif any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
-            errors[key] = ["Use plain text only."]
+            errors[key] = [N_("Use plain text only.")]
         else:
             clean[key] = text
     known = [item.id for item in questionnaire().content]
     chosen = set(hidden_content)
     unknown = sorted(chosen - set(known))
     if unknown:
-        errors["hidden_content"] = [f"Unknown content item: {', '.join(unknown)[:200]}."]
+        errors["hidden_content"] = [
+            N_("Unknown content item: %(items)s.", items=", ".join(unknown)[:200])
+        ]
     else:
         clean["hidden_content"] = [cid for cid in known if cid in chosen]
     return clean, errors
 
 
+# One whole message per link, so that each reads naturally once translated.
+_URL_ERRORS = {
+    "booking link": lambda value: N_(
+        "booking link %(value)r: expected an http(s) URL", value=value
+    ),
+    "privacy link": lambda value: N_(
+        "privacy link %(value)r: expected an http(s) URL", value=value
+    ),
+    "webhook": lambda value: N_("webhook %(value)r: expected an http(s) URL", value=value),
+}
+
+
 def _url(label: str, value: str | None) -> str | None:
     value = (value or "").strip() or None
     if value is not None and clean_page_url(value) is None:
-        raise ServiceError(f"{label} {value!r}: expected an http(s) URL")
+        raise ServiceError(_URL_ERRORS[label](value))
     return value
 
 
@@ -88,30 +109,38 @@ def update_clinic(
     """
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise ServiceError("name: give a name of 1 to 200 characters")
+        raise ServiceError(N_("name: give a name of 1 to 200 characters"))
     clean_origins = []
     for origin in origins:
         if not origin.strip():
             continue
         normalised = check_origin(origin)
         if normalised is None:
-            raise ServiceError(f"origin {origin!r}: expected http(s)://host[:port]")
+            raise ServiceError(
+                N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
+            )
         clean_origins.append(normalised)
     email = (email or "").strip() or None
     if email is not None:
         _, errors = check_contact({"name": name, "email": email})
         if errors:
-            raise ServiceError(f"email {email!r}: not a valid email address")
+            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
     phone = (phone or "").strip() or None
     if phone is not None:
         _, errors = check_contact({"name": name, "email": "a@example.com", "phone": phone})
         if errors:
-            raise ServiceError(f"phone {phone!r}: use digits, spaces and + only")
+            raise ServiceError(N_("phone %(phone)r: use digits, spaces and + only", phone=phone))
     if language not in questionnaire().languages:
         supported = ", ".join(questionnaire().languages)
-        raise ServiceError(f"language {language!r}: supported languages are {supported}")
+        raise ServiceError(
+            N_(
+                "language %(language)r: supported languages are %(supported)s",
+                language=language,
+                supported=supported,
+            )
+        )
     if contact_timing not in CONTACT_TIMINGS:
-        raise ServiceError("contact timing: expected 'after' or 'before'")
+        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
     values = {
         "name": name,
         "origins": list(dict.fromkeys(clean_origins)),
@@ -141,7 +170,7 @@ def update_clinic(
     with write_transaction() as session:
         stored = session.get(Clinic, clinic_id)
         if stored is None:
-            raise ServiceError("This clinic no longer exists.")
+            raise ServiceError(N_("This clinic no longer exists."))
         for key, value in values.items():
             setattr(stored, key, value)
         if clean_voice is not None:
@@ -164,7 +193,7 @@ def rotate_webhook_secret(slug: str, *, actor: str) -> str:
     with write_transaction() as session:
         stored = session.execute(select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
         if stored is None:
-            raise ServiceError(f"no clinic {slug!r}")
+            raise ServiceError(N_("no clinic %(slug)r", slug=slug))
         stored.webhook_secret = secret
         add_audit(session, actor, "webhook_secret_rotated", {"clinic": stored.slug})
     return secret

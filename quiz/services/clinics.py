@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 
 from quiz.database import write_transaction
+from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
 from quiz.validation import check_contact, check_origin, clean_page_url
@@ -28,30 +29,41 @@ def create_clinic(
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug):
         raise ServiceError(
-            f"slug {slug!r}: use 1-63 lowercase letters, digits and '-', not at either end"
+            N_(
+                "slug %(slug)r: use 1-63 lowercase letters, digits and '-', not at either end",
+                slug=slug,
+            )
         )
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise ServiceError("name: give a name of 1 to 200 characters")
+        raise ServiceError(N_("name: give a name of 1 to 200 characters"))
     clean_origins = []
     for origin in origins:
         normalised = check_origin(origin)
         if normalised is None:
-            raise ServiceError(f"origin {origin!r}: expected http(s)://host[:port]")
+            raise ServiceError(
+                N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
+            )
         clean_origins.append(normalised)
     if email is not None:
         _, errors = check_contact({"name": name, "email": email})
         if errors:
-            raise ServiceError(f"email {email!r}: not a valid email address")
+            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
     if language not in questionnaire().languages:
         supported = ", ".join(questionnaire().languages)
-        raise ServiceError(f"language {language!r}: supported languages are {supported}")
+        raise ServiceError(
+            N_(
+                "language %(language)r: supported languages are %(supported)s",
+                language=language,
+                supported=supported,
+            )
+        )
     if contact_timing not in CONTACT_TIMINGS:
-        raise ServiceError("contact timing: expected 'after' or 'before'")
+        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
     if webhook_url is not None and clean_page_url(webhook_url) is None:
-        raise ServiceError(f"webhook {webhook_url!r}: expected an http(s) URL")
+        raise ServiceError(N_("webhook %(value)r: expected an http(s) URL", value=webhook_url))
     if get_clinic(slug) is not None:
-        raise ServiceError(f"a clinic with slug {slug!r} already exists")
+        raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug))
     clinic = Clinic(
         slug=slug,
         name=name,
@@ -69,7 +81,7 @@ def create_clinic(
         with write_transaction() as session:
             session.add(clinic)
     except IntegrityError:
-        raise ServiceError(f"a clinic with slug {slug!r} already exists") from None
+        raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug)) from None
     return clinic
 
 

@@ -23,6 +23,15 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 class ServiceError(ValueError):
     """A domain rule the request broke; the message is safe to show."""
 
+    def __init__(self, message: str, *details: str):
+        """Keep the message and any details (Messages marked with N_) to translate for display.
+
+        str(exc) is the English text, message and details joined by spaces (what the CLI prints).
+        """
+        super().__init__(" ".join([message, *details]))
+        self.message = message
+        self.details = details
+
 
 def vault() -> Vault:
     """Return the app's encryption vault."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import (
     LEAD_STATUSES,
     AuditEntry,
@@ -37,12 +38,14 @@ def change_status(lead: Lead, new_status: str, user: User | None) -> bool:
     figure in analytics measures.
     """
     if new_status not in LEAD_STATUSES:
-        raise ServiceError(f"status: expected one of {', '.join(LEAD_STATUSES)}")
+        raise ServiceError(
+            N_("status: expected one of %(statuses)s", statuses=", ".join(LEAD_STATUSES))
+        )
     lead_id = lead.id
     with write_transaction() as session:
         lead = session.get(Lead, lead_id)
         if lead is None:
-            raise ServiceError("This lead no longer exists.")
+            raise ServiceError(N_("This lead no longer exists."))
         if lead.status == new_status:
             return False
         now = utcnow()
@@ -65,9 +68,9 @@ def add_note(lead: Lead, body: str, user: User | None) -> LeadNote:
     """Store a note on a lead; raise ServiceError when it is empty or too long."""
     body = (body or "").strip()
     if not body:
-        raise ServiceError("note: write something first")
+        raise ServiceError(N_("note: write something first"))
     if len(body) > NOTE_LIMIT:
-        raise ServiceError(f"note: at most {NOTE_LIMIT} characters")
+        raise ServiceError(N_("note: at most %(limit)d characters", limit=NOTE_LIMIT))
     note = LeadNote(lead_id=lead.id, author_id=user.id if user else None, body=body)
     with write_transaction() as session:
         session.add(note)

@@ -12,6 +12,7 @@ from flask import current_app
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import Clinic, Delivery, utcnow
 from quiz.services.common import ServiceError
 
@@ -56,7 +57,7 @@ def rotate_secret(clinic: Clinic) -> str:
     with write_transaction() as session:
         stored = session.get(Clinic, clinic.id)
         if stored is None:
-            raise ServiceError("that clinic no longer exists")
+            raise ServiceError(N_("that clinic no longer exists"))
         stored.webhook_secret = secret
     return secret
 
@@ -66,7 +67,7 @@ def ensure_secret(clinic_id: int) -> str:
     with write_transaction() as session:
         clinic = session.get(Clinic, clinic_id)
         if clinic is None:
-            raise ServiceError("that clinic no longer exists")
+            raise ServiceError(N_("that clinic no longer exists"))
         if not clinic.webhook_secret:
             clinic.webhook_secret = generate_secret()
         return clinic.webhook_secret
@@ -90,9 +91,9 @@ def retry_now(delivery_id: int) -> Delivery:
     with write_transaction() as session:
         delivery = session.get(Delivery, delivery_id)
         if delivery is None:
-            raise ServiceError("no such delivery")
+            raise ServiceError(N_("no such delivery"))
         if delivery.status == "sent":
-            raise ServiceError("this delivery was already sent")
+            raise ServiceError(N_("this delivery was already sent"))
         delivery.status = "pending"
         delivery.next_attempt_at = utcnow()
     announce([delivery_id])

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import (
     AuditEntry,
     Delivery,
@@ -53,7 +54,9 @@ def clean_email(email: str) -> str:
     """Return the address lower-cased and trimmed; ServiceError when it is not an address."""
     _, errors = check_contact({"name": "-", "email": email if isinstance(email, str) else None})
     if errors:
-        raise ServiceError(f"{email!r} is not a valid email address, like name@example.com")
+        raise ServiceError(
+            N_("%(email)r is not a valid email address, like name@example.com", email=email)
+        )
     return " ".join(email.split()).lower()
 
 
@@ -135,7 +138,7 @@ def rotate_keys(
     left off when run again. Raises ServiceError when a lead matches no configured key.
     """
     if batch_size < 1:
-        raise ServiceError("batch size must be at least 1")
+        raise ServiceError(N_("batch size must be at least 1"))
     keys = vault()
     rotated = current = batches = 0
     last_id = 0
@@ -156,8 +159,11 @@ def rotate_keys(
                     fresh = keys.rotate(token)
                 except ValueError:
                     raise ServiceError(
-                        f"lead {lead_id} cannot be decrypted with any configured key; "
-                        "keep the old key after the new one in DATA_ENCRYPTION_KEY"
+                        N_(
+                            "lead %(lead_id)s cannot be decrypted with any configured key; "
+                            "keep the old key after the new one in DATA_ENCRYPTION_KEY",
+                            lead_id=lead_id,
+                        )
                     ) from None
                 session.execute(db.update(Lead).where(Lead.id == lead_id).values(health_data=fresh))
                 rotated += 1

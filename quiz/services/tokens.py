@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import ApiToken, Clinic, utcnow
 from quiz.services.common import ServiceError
 
@@ -70,7 +71,7 @@ def revoke(token_id: int, clinic: Clinic | None = None) -> ApiToken:
     with write_transaction() as session:
         record = session.get(ApiToken, token_id)
         if record is None or (clinic is not None and record.clinic_id != clinic.id):
-            raise ServiceError(f"no API token with id {token_id}")
+            raise ServiceError(N_("no API token with id %(token_id)s", token_id=token_id))
         if record.revoked_at is None:
             record.revoked_at = utcnow()
     return record

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quiz.database import write_transaction
 from quiz.extensions import db
+from quiz.messages import N_
 from quiz.models import AuditEntry, Clinic, User, utcnow
 from quiz.services.common import ServiceError, get_clinic
 from quiz.services.leadwork import add_audit
@@ -65,9 +66,9 @@ def password_problems(password: str, email: str) -> list[str]:
     """Return what makes a password too weak (empty when it is acceptable)."""
     problems = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters.")
+        problems.append(N_("Use at least %(limit)d characters.", limit=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        problems.append(f"Use at most {MAX_LENGTH} characters.")
+        problems.append(N_("Use at most %(limit)d characters.", limit=MAX_LENGTH))
     classes = [
         any(c in string.ascii_lowercase for c in password),
         any(c in string.ascii_uppercase for c in password),
@@ -75,13 +76,19 @@ def password_problems(password: str, email: str) -> list[str]:
         any(not c.isascii() or not c.isalnum() for c in password),
     ]
     if password and sum(classes) < 2:
-        problems.append("Mix at least two kinds of character (letters, digits, symbols).")
+        problems.append(N_("Mix at least two kinds of character (letters, digits, symbols)."))
     local = email.split("@", 1)[0].lower()
     if len(local) >= 3 and local in password.lower():
-        problems.append("Do not include your email address in the password.")
+        problems.append(N_("Do not include your email address in the password."))
     if password.lower() in COMMON_PASSWORDS:
-        problems.append("This password is too common; choose another.")
+        problems.append(N_("This password is too common; choose another."))
     return problems
+
+
+def _weak_password(problems: list[str]) -> ServiceError:
+    # The rules it breaks stay separate Messages, so the back office translates each of them.
+    # Translators: the field name, followed by the password rules that were broken.
+    return ServiceError(N_("password:"), *problems)
 
 
 def hasher() -> PasswordHasher:
@@ -99,7 +106,7 @@ def normalise_email(email: str) -> str:
     email = (email or "").strip().lower()
     _, errors = check_contact({"name": "x", "email": email})
     if errors:
-        raise ServiceError(f"email {email!r}: not a valid email address")
+        raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
     return email
 
 
@@ -109,19 +116,19 @@ def create_user(
     """Validate and store an account; staff need a clinic, admins must not have one."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise ServiceError(f"role {role!r}: expected admin or staff")
+        raise ServiceError(N_("role %(role)r: expected admin or staff", role=role))
     if isinstance(clinic, str):
         found = get_clinic(clinic)
         if found is None:
-            raise ServiceError(f"clinic {clinic!r}: no such clinic")
+            raise ServiceError(N_("clinic %(clinic)r: no such clinic", clinic=clinic))
         clinic = found
     if role == "staff" and clinic is None:
-        raise ServiceError("staff accounts need a clinic")
+        raise ServiceError(N_("staff accounts need a clinic"))
     if role == "admin" and clinic is not None:
-        raise ServiceError("admin accounts see every clinic: give no clinic")
+        raise ServiceError(N_("admin accounts see every clinic: give no clinic"))
     problems = password_problems(password, email)
     if problems:
-        raise ServiceError("password: " + " ".join(problems))
+        raise _weak_password(problems)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -131,13 +138,13 @@ def create_user(
         failed_logins=0,
     )
     if find_user(email) is not None:
-        raise ServiceError(f"an account for {email} already exists")
+        raise ServiceError(N_("an account for %(email)s already exists", email=email))
     try:
         with write_transaction() as session:
             session.add(user)
             add_audit(session, "system", "user.create", {"email": email, "role": role})
     except IntegrityError:
-        raise ServiceError(f"an account for {email} already exists") from None
+        raise ServiceError(N_("an account for %(email)s already exists", email=email)) from None
     return user
 
 
@@ -201,7 +208,7 @@ def authenticate(email: str, password: str, address: str | None) -> SignIn:
 def change_password(user: User, current: str, new: str) -> None:
     """Change a user's own password after checking the current one."""
     if not _verify(user.password_hash, current or ""):
-        raise ServiceError("current password: that is not your current password")
+        raise ServiceError(N_("current password: that is not your current password"))
     set_password(user, new, actor=user.email)
 
 
@@ -209,7 +216,7 @@ def set_password(user: User, new: str, *, actor: str) -> None:
     """Set a new password (also unlocks the account); raise ServiceError when weak."""
     problems = password_problems(new or "", user.email)
     if problems:
-        raise ServiceError("password: " + " ".join(problems))
+        raise _weak_password(problems)
     user_id = user.id
     new_hash = hash_password(new)
     with write_transaction() as session:
