@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from babel.messages.pofile import read_po
 from quiz.extensions import db
 from quiz.i18n import SUPPORTED
 from quiz.messages import N_
-from quiz.models import Lead
+from quiz.models import Clinic, Lead, User
 from tests import test_admin_support as support
 from tests.conftest import answer_everything
 from tests.test_claims import find_claims
@@ -323,3 +324,43 @@ def test_back_office_messages_follow_the_language(german_admin):
     assert "Sie sind abgemeldet." in page and "Passwort" in page
     response = german_admin.post("/admin/login", data={"email": "", "password": ""})
     assert "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein." in response.get_data(as_text=True)
+
+
+def test_german_back_office_gives_the_password_rules_in_german(german_admin):
+    response = german_admin.post(
+        "/admin/users", data={"email": "neu@praxis.example", "role": "admin", "password": "short"}
+    )
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert (
+        "Passwort: Verwenden Sie mindestens 12 Zeichen. "
+        "Kombinieren Sie mindestens zwei Arten von Zeichen" in html
+    )
+    assert "Use at least" not in html
+    assert 'value="neu@praxis.example"' in html  # what they typed is kept
+    assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar_one() == 1
+
+
+def test_german_back_office_names_a_bad_clinic_setting_in_german(german_admin, make_clinic):
+    make_clinic("praxis", name="Praxis Nord", origins=["https://praxis.example"])
+    form = {"slug": "praxis", "name": "Praxis Nord", "language": "de", "contact_timing": "after"}
+    response = german_admin.post(
+        "/admin/clinics/praxis", data={**form, "origins": "praxis.example/pfad"}
+    )
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert "Website 'praxis.example/pfad': erwartet wird http(s)://host[:port]" in html
+    assert "expected http(s)" not in html
+
+    # A voice text's problem comes back beside its field, also in German.
+    response = german_admin.post(
+        "/admin/clinics/praxis",
+        data={**form, "origins": "https://praxis.example", "intro": "x" * 1001},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Darf höchstens 1000 Zeichen lang sein (dieser Text hat 1001)." in html
+    clinic = db.session.execute(db.select(Clinic).filter_by(slug="praxis")).scalar_one()
+    db.session.refresh(clinic)
+    assert clinic.origins == ["https://praxis.example"]  # nothing was saved
+    assert "intro" not in (clinic.settings or {})

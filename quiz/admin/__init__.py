@@ -3,6 +3,8 @@
 from flask import Blueprint, g, redirect, request, url_for
 
 from quiz import auth
+from quiz.i18n import translate
+from quiz.services import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,6 +23,11 @@ def _label(code: str | None) -> str:
     from quiz.admin.forms import label_of
 
     return label_of(code)
+
+
+def error_text(exc: ServiceError) -> str:
+    """Return a service's error in the interface language (str(exc) stays the English)."""
+    return " ".join(translate(part) for part in (exc.message, *exc.details))
 
 
 @bp.before_request

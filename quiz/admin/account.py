@@ -7,7 +7,7 @@ from flask_babel import gettext
 from flask_login import login_user, logout_user
 
 from quiz import auth
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import LoginForm, PasswordForm
 from quiz.extensions import limiter
 from quiz.services import ServiceError
@@ -63,7 +63,7 @@ def password():
         try:
             user_service.change_password(user, form.current.data, form.new.data)
         except ServiceError as exc:
-            form.new.errors = [str(exc)]
+            form.new.errors = [error_text(exc)]
         else:
             # The session id includes a fingerprint of the hash: sign in again with the new one.
             login_user(auth.Account(user))

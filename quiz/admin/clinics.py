@@ -6,10 +6,11 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext
 
 from quiz import auth, queries, services
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.commands.clinics import embed_snippet
+from quiz.i18n import translate_marked
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
 
 
@@ -57,7 +58,7 @@ def clinic_new():
             if form.privacy_url.data:
                 update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
         except services.ServiceError as exc:
-            form.form_errors.append(str(exc))
+            form.form_errors.append(error_text(exc))
         else:
             flash(gettext("Clinic %(slug)s created.", slug=clinic.slug))
             return redirect(url_for("admin.clinic_edit", slug=clinic.slug))
@@ -93,7 +94,7 @@ def clinic_edit(slug: str):
         except SettingsError as exc:
             _show_field_errors(form, exc.errors)
         except services.ServiceError as exc:
-            form.form_errors.append(str(exc))
+            form.form_errors.append(error_text(exc))
         else:
             flash(gettext("Clinic saved."))
             return redirect(url_for("admin.clinic_edit", slug=slug))
@@ -160,9 +161,9 @@ def _show_field_errors(form: ClinicForm, errors: dict[str, list[str]]) -> None:
     for key, messages in errors.items():
         name = f"brand_{key}" if f"brand_{key}" in form else key
         if name in form:
-            form[name].errors = [*form[name].errors, *messages]
+            form[name].errors = [*form[name].errors, *map(translate_marked, messages)]
         else:
-            form.form_errors.extend(messages)
+            form.form_errors.extend(map(translate_marked, messages))
 
 
 def _values(form: ClinicForm) -> dict:

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
 from quiz import auth
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import ActionForm
 from quiz.extensions import db
 from quiz.models import Delivery
@@ -32,7 +32,9 @@ def delivery_retry(delivery_id: int):
         try:
             outbox.retry_now(delivery_id)
         except ServiceError as exc:
-            flash(str(exc).capitalize() + ".")
+            text = error_text(exc)
+            # Only the first letter: capitalize() would lower-case German nouns.
+            flash(text[:1].upper() + text[1:] + ".")
         else:
             flash(gettext("The delivery will be tried again within a minute."))
     return redirect(url_for("admin.deliveries"))

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext
 
 from quiz import auth, queries
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import ExportForm, LeadFilterForm, NoteForm, StatusForm, choices
 from quiz.i18n import translate
 from quiz.models import utcnow
@@ -176,7 +176,7 @@ def lead_status(public_id: str):
     try:
         changed = leadwork.change_status(found, form.status.data, auth.signed_in_user())
     except ServiceError as exc:
-        form.status.errors = [str(exc)]
+        form.status.errors = [error_text(exc)]
         return _render_lead(found, form, NoteForm(), 422)
     flash(gettext("Status updated.") if changed else gettext("The status was already that."))
     return redirect(url_for("admin.lead", public_id=public_id))
@@ -191,7 +191,7 @@ def lead_note(public_id: str):
         try:
             leadwork.add_note(found, form.body.data, auth.signed_in_user())
         except ServiceError as exc:
-            form.body.errors = [str(exc)]
+            form.body.errors = [error_text(exc)]
         else:
             flash(gettext("Note added."))
             return redirect(url_for("admin.lead", public_id=public_id) + "#timeline")

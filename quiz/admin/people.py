@@ -8,7 +8,7 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext, ngettext
 
 from quiz import auth
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import PersonForm
 from quiz.services import ServiceError, privacy
 
@@ -24,7 +24,7 @@ def people():
     try:
         email = privacy.clean_email(form.email.data)
     except ServiceError as exc:
-        form.email.errors.append(str(exc))
+        form.email.errors.append(error_text(exc))
         return render_template("admin/people.html", form=form), 422
     if form.erase.data:
         if not form.confirm.data:

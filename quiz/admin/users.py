@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
 from quiz import auth, queries
-from quiz.admin import bp
+from quiz.admin import bp, error_text
 from quiz.admin.forms import ActionForm, ResetPasswordForm, UserForm, choices
 from quiz.extensions import db
 from quiz.models import User
@@ -52,7 +52,7 @@ def user_create():
                 clinic=form.clinic.data or None,
             )
         except ServiceError as exc:
-            form.form_errors.append(str(exc))
+            form.form_errors.append(error_text(exc))
         else:
             flash(gettext("Account %(email)s created.", email=form.email.data.strip().lower()))
             return redirect(url_for("admin.users"))
@@ -95,7 +95,7 @@ def user_reset(user_id: int):
         try:
             user_service.set_password(user, form.password.data, actor=auth.signed_in_user().email)
         except ServiceError as exc:
-            flash(f"{user.email}: {exc}")
+            flash(f"{user.email}: {error_text(exc)}")
         else:
             flash(gettext("Password of %(email)s reset.", email=user.email))
     return redirect(url_for("admin.users"))
