@@ -27,7 +27,7 @@ TRANSLATIONS = ROOT / "quiz" / "translations"
 # The same extraction as `make i18n-extract` (babel.cfg): Python code and Jinja templates.
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "N_": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]")
 _HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
 
 
