@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from quiz.messages import N_
+
 # The quiz's own colours (static/css/quiz.css); a clinic that sets one side of a pair is
 # checked against the default on the other side, because that is what visitors will see.
 DEFAULTS = {
@@ -18,13 +20,13 @@ DEFAULTS = {
 }
 FIELDS = ("primary", "on_primary", "text", "background", "font", "radius", "logo_url")
 LABELS = {
-    "primary": "Primary colour",
-    "on_primary": "Text on primary colour",
-    "text": "Text colour",
-    "background": "Background colour",
-    "font": "Font stack",
-    "radius": "Corner radius",
-    "logo_url": "Logo URL",
+    "primary": N_("Primary colour"),
+    "on_primary": N_("Text on primary colour"),
+    "text": N_("Text colour"),
+    "background": N_("Background colour"),
+    "font": N_("Font stack"),
+    "radius": N_("Corner radius"),
+    "logo_url": N_("Logo URL"),
 }
 # (field the error is reported on, foreground, background)
 PAIRS = (("primary", "on_primary", "primary"), ("text", "text", "background"))
@@ -70,7 +72,7 @@ def check_branding(raw: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
     clean: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for key in sorted(set(raw) - set(FIELDS), key=str):
-        errors[str(key)[:100]] = ["Unknown branding field."]
+        errors[str(key)[:100]] = [N_("Unknown branding field.")]
     for key in FIELDS:
         value = raw.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -94,9 +96,14 @@ def check_branding(raw: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
             # Round down so a 4.49:1 pair never reads as "4.5:1" in the message.
             shown = math.floor(ratio * 100) / 100
             errors.setdefault(field, []).append(
-                f"{LABELS[fg_key]} {fg} and {LABELS[bg_key].lower()} {bg} have a contrast ratio "
-                f"of {shown:.2f}:1; text needs at least {AA_TEXT}:1 (WCAG AA). "
-                "Choose a darker or lighter colour."
+                N_(
+                    "%(fg)s on %(bg)s has a contrast ratio of %(ratio)s:1; text needs at least "
+                    "%(minimum)s:1 (WCAG AA). Choose a darker or lighter colour.",
+                    fg=fg,
+                    bg=bg,
+                    ratio=f"{shown:.2f}",
+                    minimum=f"{AA_TEXT}",
+                )
             )
             clean.pop(fg_key, None)
             clean.pop(bg_key, None)
@@ -106,18 +113,18 @@ def check_branding(raw: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[
 def _colour(value: Any) -> tuple[str | None, str | None]:
     if isinstance(value, str) and _COLOUR.fullmatch(value.strip()):
         return value.strip().lower(), None
-    return None, "Use a colour written as # and six hex digits, like #1f5f8b."
+    return None, N_("Use a colour written as # and six hex digits, like #1f5f8b.")
 
 
 def _font(value: Any) -> tuple[str | None, str | None]:
-    message = (
+    message = N_(
         "Use font names separated by commas, with only letters, digits, spaces, hyphens "
         'and quotes around a whole name, like "Open Sans", Arial, sans-serif.'
     )
     if not isinstance(value, str):
         return None, message
     if len(value) > 200:
-        return None, "Must be at most 200 characters."
+        return None, N_("Must be at most %(limit)d characters.", limit=200)
     families = [part.strip() for part in value.split(",")]
     if not all(_FAMILY.fullmatch(family) for family in families):
         return None, message
@@ -125,7 +132,7 @@ def _font(value: Any) -> tuple[str | None, str | None]:
 
 
 def _radius(value: Any) -> tuple[int | None, str | None]:
-    message = f"Use a whole number of pixels from 0 to {MAX_RADIUS}."
+    message = N_("Use a whole number of pixels from 0 to %(max)d.", max=MAX_RADIUS)
     if isinstance(value, bool):
         return None, message
     if isinstance(value, int):
@@ -140,12 +147,12 @@ def _radius(value: Any) -> tuple[int | None, str | None]:
 
 
 def _logo_url(value: Any) -> tuple[str | None, str | None]:
-    message = "Use an https:// address, or a path under /static/, without spaces or quotes."
+    message = N_("Use an https:// address, or a path under /static/, without spaces or quotes.")
     if not isinstance(value, str):
         return None, message
     value = value.strip()
     if len(value) > 500:
-        return None, "Must be at most 500 characters."
+        return None, N_("Must be at most %(limit)d characters.", limit=500)
     if _URL_UNSAFE.search(value) or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         return None, message
     if value.startswith("/static/"):

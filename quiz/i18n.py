@@ -117,7 +117,11 @@ def percent(rate: float | None) -> str:
 def translate(message: str) -> str:
     """Translate a message from a pure module (a Message keeps its id and values)."""
     if isinstance(message, Message):
-        return gettext(message.msgid, **message.params)
+        # Values that are messages themselves (a field's label) are translated too.
+        params = {
+            k: translate(v) if isinstance(v, Message) else v for k, v in message.params.items()
+        }
+        return gettext(message.msgid, **params)
     return gettext(message)
 
 

@@ -364,3 +364,29 @@ def test_german_back_office_names_a_bad_clinic_setting_in_german(german_admin, m
     db.session.refresh(clinic)
     assert clinic.origins == ["https://praxis.example"]  # nothing was saved
     assert "intro" not in (clinic.settings or {})
+
+
+def test_a_refused_sign_in_is_explained_in_the_browsers_language(app, client):
+    response = client.post(
+        "/admin/login",
+        data={"email": "nobody@clinic.example", "password": "wrong-password-123"},
+        headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    assert response.status_code == 401
+    page = unescape(response.get_data(as_text=True))
+    assert "passen zu keinem aktiven Konto" in page
+    assert "do not match an active account" not in page
+
+
+def test_a_low_contrast_branding_error_is_translated(app):
+    from quiz.branding import check_branding
+    from quiz.i18n import translate, use_language
+
+    _, errors = check_branding({"primary": "#ffff00", "on_primary": "#ffffff"})
+    message = errors["primary"][0]
+    assert message.startswith("#ffffff on #ffff00 has a contrast ratio of")
+    with app.test_request_context("/"):
+        use_language("es")
+        assert translate(message).startswith(
+            "#ffffff sobre #ffff00 tiene una relación de contraste"
+        )

@@ -10,6 +10,7 @@ from quiz import auth
 from quiz.admin import bp, error_text
 from quiz.admin.forms import LoginForm, PasswordForm
 from quiz.extensions import limiter
+from quiz.i18n import translate
 from quiz.services import ServiceError
 from quiz.services import users as user_service
 
@@ -38,7 +39,7 @@ def login():
             session.clear()
             login_user(auth.Account(result.user))
             return redirect(target)
-        error = result.error
+        error = translate(result.error)
     elif request.method == "POST":
         error = gettext("Enter your email and password.")
     status = 200 if error is None else 401

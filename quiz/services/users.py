@@ -25,8 +25,8 @@ MAX_LENGTH = 1024
 LOCK_AFTER = 5
 LOCK_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=15)
-GENERIC_ERROR = "That email and password do not match an active account."
-LOCKED_ERROR = (
+GENERIC_ERROR = N_("That email and password do not match an active account.")
+LOCKED_ERROR = N_(
     "This account is locked for 15 minutes after repeated failed sign-ins. "
     "Try again later, or ask an administrator to reset the password."
 )
