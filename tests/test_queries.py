@@ -168,7 +168,7 @@ def test_the_analytics_page_ignores_a_bad_date_with_a_message(admin_client, know
 
 
 def test_lead_counts_are_capped(app, make_clinic, make_lead, monkeypatch):
-    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    monkeypatch.setattr(queries.leads, "COUNT_CAP", 3)
     clinic = make_clinic("alpha")
     for _ in range(5):
         make_lead(clinic)

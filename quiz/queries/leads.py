@@ -1,0 +1,275 @@
+"""Lead lists, filters, one lead and its timeline, scoped to what the user may see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_
+
+from quiz.auth import Scope
+from quiz.extensions import db
+from quiz.messages import N_
+from quiz.models import (
+    Clinic,
+    ExportedLead,
+    ExportRecord,
+    Lead,
+    LeadNote,
+    LeadStatusChange,
+    QuestionnaireSnapshot,
+    User,
+)
+from quiz.questions import Questionnaire, QuestionnaireError, parse
+from quiz.services.common import questionnaire
+
+SORTS = ("created", "name", "suitability", "status")
+SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")
+PER_PAGE = 50
+COUNT_CAP = 10_000
+EXPORT_BATCH = 1000
+UNREADABLE = N_("(answers cannot be decrypted with the configured keys)")
+UNREADABLE_NOTE = N_("Answers cannot be decrypted with the configured keys.")
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    """What narrows a list of leads; None means "any"."""
+
+    clinic: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    suitability: str | None = None
+    outcome: str | None = None
+    status: str | None = None
+    utm_source: str | None = None
+    utm_campaign: str | None = None
+    q: str | None = None
+    sort: str = "created"
+
+    def describe(self) -> dict[str, str]:
+        """Return the filters that are set, as text (for export records)."""
+        return {k: str(v) for k, v in asdict(self).items() if v not in (None, "") and k != "sort"}
+
+
+def day_start(day: date) -> datetime:
+    """Return the first instant of a UTC day."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def scoped(stmt: Select, scope: Scope) -> Select:
+    """Restrict a statement over leads to the clinics `scope` may see."""
+    if scope.everything:
+        return stmt
+    return stmt.where(Lead.clinic_id == scope.clinic_id)
+
+
+def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
+    """Apply the scope and every set filter to a statement over leads."""
+    stmt = scoped(stmt, scope)
+    # A clinic filter only narrows an admin's view; staff always see their own clinic.
+    if filters.clinic and scope.everything:
+        stmt = stmt.where(
+            Lead.clinic_id.in_(db.select(Clinic.id).where(Clinic.slug == filters.clinic))
+        )
+    if filters.date_from:
+        stmt = stmt.where(Lead.created_at >= day_start(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(Lead.created_at < day_start(filters.date_to + timedelta(days=1)))
+    for column, value in (
+        (Lead.suitability, filters.suitability),
+        (Lead.outcome_id, filters.outcome),
+        (Lead.status, filters.status),
+        (Lead.utm_source, filters.utm_source),
+        (Lead.utm_campaign, filters.utm_campaign),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if filters.q:
+        # Escape LIKE wildcards so a search for "50%" finds "50%", not everything.
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Lead.name).like(pattern, escape="\\"),
+                Lead.email.like(pattern, escape="\\"),
+                Lead.phone.like(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def _order(sort: str):
+    if sort == "name":
+        return (func.lower(Lead.name).asc(), Lead.id.desc())
+    if sort == "suitability":
+        rank = case({s: i for i, s in enumerate(SUITABILITY_ORDER)}, value=Lead.suitability)
+        return (rank.asc(), Lead.created_at.desc(), Lead.id.desc())
+    if sort == "status":
+        return (Lead.status.asc(), Lead.created_at.desc(), Lead.id.desc())
+    return (Lead.created_at.desc(), Lead.id.desc())
+
+
+@dataclass
+class LeadPage:
+    """One page of a lead list, with a count capped at COUNT_CAP."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+    capped: bool
+    has_next: bool = field(default=False)
+
+    @property
+    def has_prev(self) -> bool:
+        """Tell whether an earlier page exists."""
+        return self.page > 1
+
+
+def list_leads(
+    scope: Scope, filters: LeadFilters, *, page: int = 1, per_page: int = PER_PAGE
+) -> LeadPage:
+    """Return one page of leads (newest first unless sorted otherwise) with its clinic name."""
+    page = max(1, page)
+    stmt = filtered(
+        db.select(
+            Lead.public_id,
+            Lead.created_at,
+            Lead.name,
+            Lead.email,
+            Lead.phone,
+            Lead.suitability,
+            Lead.outcome_id,
+            Lead.top_area,
+            Lead.status,
+            Lead.utm_source,
+            Lead.utm_campaign,
+            Lead.language,
+            Clinic.name.label("clinic_name"),
+        ).join(Clinic, Clinic.id == Lead.clinic_id),
+        scope,
+        filters,
+    )
+    rows = db.session.execute(
+        stmt.order_by(*_order(filters.sort)).limit(per_page + 1).offset((page - 1) * per_page)
+    ).all()
+    # Counting every match is slow on large tables: count at most COUNT_CAP + 1 of them.
+    capped_ids = filtered(db.select(Lead.id), scope, filters).limit(COUNT_CAP + 1).subquery()
+    total = db.session.execute(db.select(func.count()).select_from(capped_ids)).scalar_one()
+    return LeadPage(
+        items=rows[:per_page],
+        page=page,
+        per_page=per_page,
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
+        has_next=len(rows) > per_page,
+    )
+
+
+def get_lead(scope: Scope, public_id: str) -> Lead | None:
+    """Return the lead with that public id if `scope` may see it, else None."""
+    if not public_id or len(public_id) > 36:
+        return None
+    return db.session.execute(
+        scoped(db.select(Lead).where(Lead.public_id == public_id), scope)
+    ).scalar_one_or_none()
+
+
+def questionnaire_at(version: str, cache: dict[str, Questionnaire] | None = None) -> Questionnaire:
+    """Return the questionnaire as it was at `version`, or the current one when unknown."""
+    current = questionnaire()
+    if version == current.version:
+        return current
+    if cache is not None and version in cache:
+        return cache[version]
+    found = current
+    snapshot = db.session.get(QuestionnaireSnapshot, version)
+    if snapshot is not None:
+        try:
+            found = parse(json.loads(snapshot.document), version=version, base_dir=current.base_dir)
+        except (QuestionnaireError, ValueError):
+            found = current
+    if cache is not None:
+        cache[version] = found
+    return found
+
+
+def area_label(quiz: Questionnaire, area_id: str | None, language: str = "en") -> str:
+    """Return an area's label, or its id when the questionnaire no longer has it."""
+    if not area_id:
+        return ""
+    for area in quiz.areas:
+        if area.id == area_id:
+            return area.label.get(language)
+    return area_id
+
+
+def answered(quiz: Questionnaire, answers: dict[str, list[str]], language: str = "en"):
+    """Return (question text, [answer labels]) for each answer, in questionnaire order."""
+    known = {q.id for q in quiz.questions}
+    pairs = []
+    for question in quiz.questions:
+        if question.id in answers:
+            labels = []
+            for option_id in answers[question.id]:
+                option = question.option(option_id)
+                labels.append(option.label.get(language) if option else option_id)
+            pairs.append((question.text.get(language), labels))
+    # Answers to questions the questionnaire no longer has are still shown, by id.
+    pairs.extend((qid, list(v)) for qid, v in answers.items() if qid not in known)
+    return pairs
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened to a lead."""
+
+    at: datetime
+    kind: str  # "created", "status", "note", "export"
+    who: str
+    text: str
+
+
+def timeline(lead: Lead) -> list[TimelineEntry]:
+    """Return the lead's history, oldest first: creation, status changes, notes, exports."""
+    entries = [TimelineEntry(lead.created_at, "created", "visitor", N_("Lead received"))]
+    for change, email in db.session.execute(
+        db.select(LeadStatusChange, User.email)
+        .outerjoin(User, User.id == LeadStatusChange.user_id)
+        .where(LeadStatusChange.lead_id == lead.id)
+    ):
+        entries.append(
+            TimelineEntry(
+                change.created_at,
+                "status",
+                email or "system",
+                N_("Status %(old)s → %(new)s", old=change.old_status, new=change.new_status),
+            )
+        )
+    for note, email in db.session.execute(
+        db.select(LeadNote, User.email)
+        .outerjoin(User, User.id == LeadNote.author_id)
+        .where(LeadNote.lead_id == lead.id)
+    ):
+        entries.append(TimelineEntry(note.created_at, "note", email or "unknown", note.body))
+    for record in db.session.execute(
+        db.select(ExportRecord)
+        .join(ExportedLead, ExportedLead.export_id == ExportRecord.id)
+        .where(ExportedLead.lead_id == lead.id)
+    ).scalars():
+        entries.append(
+            TimelineEntry(
+                record.created_at,
+                "export",
+                record.actor,
+                N_(
+                    "Included in a %(format)s export of %(count)d leads",
+                    format=record.format.upper(),
+                    count=record.row_count,
+                ),
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)
