@@ -132,6 +132,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     config["QUIZ_MIN_FILL_SECONDS"] = 3
     # How long a worker reuses a clinic it read for the visitor's path (edits show after it).
     config["CLINIC_CACHE_SECONDS"] = 10
+    # View events are written in batches: at most this many, or this old (see services/funnel).
+    config["EVENT_BUFFER_SIZE"] = 50
+    config["EVENT_BUFFER_SECONDS"] = 5
     config["MAX_CONTENT_LENGTH"] = 64 * 1024
     # Back-office session cookie; the visitor's path never sets one.
     config["SESSION_COOKIE_HTTPONLY"] = True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import time
+from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -67,19 +69,38 @@ def _bad_state(exc: StateError):
 
 @bp.get("/<clinic>")
 def intro(clinic: str):
-    """Show the intro and a Start button carrying a fresh state token."""
+    """Show the intro and a Start button; the page is the same for every visitor."""
     found = _clinic(clinic)
     quiz = services.questionnaire()
     language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    source = forms.source_from_query(request.args)
+    services.record_event(found, "view", source=source)
+    return _intro_page(found, language, source)
+
+
+def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
+    """Render the intro, reusing a render of the last few seconds for the same clinic,
+    language and attribution: it is the page every visit of every clinic's site loads."""
+    ttl = current_app.config.get("CLINIC_CACHE_SECONDS", 0)
+    key = (clinic.slug, language, tuple(sorted(source.items())))
+    cache: dict = current_app.extensions.setdefault("intro_cache", {})
+    hit = cache.get(key)
+    if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl:
+        return hit[1]
+    # No run id or start time yet: the Start button gives each visitor their own.
     state = QuizState(
-        clinic=found.slug, language=language, step=-1, source=forms.source_from_query(request.args)
+        clinic=clinic.slug, language=language, step=-1, source=source, run_id="", started=0
     )
-    services.record_event(found, "view", source=state.source)
-    return render_template(
+    page = render_template(
         "embed/intro.html",
-        intro=(found.settings or {}).get("intro"),
-        **_context(found, state, language, event="view"),
+        intro=(clinic.settings or {}).get("intro"),
+        **_context(clinic, state, language, event="view"),
     )
+    if ttl > 0:
+        if len(cache) > 1000:  # attribution varies without bound: keep the cache small
+            cache.clear()
+        cache[key] = (time.monotonic(), page)
+    return page
 
 
 @bp.post("/<clinic>/step")
@@ -87,6 +108,8 @@ def step(clinic: str):
     """Take one step's answers, then show the next step, the same step again, or the result."""
     found = _clinic(clinic)
     state = _state(found)
+    if state.step < 0 and not state.run_id:
+        state = replace(state, run_id=secrets.token_urlsafe(16), started=int(time.time()))
     quiz = services.questionnaire()
     g.no_store = True
     move = forms.advance(
@@ -173,6 +196,8 @@ def contact(clinic: str):
         # sending again is one click. The run id makes a retry after a lost reply harmless.
         db.session.rollback()
         current_app.logger.warning("lead not stored: database unavailable")
+        # The rollback expired the clinic; the page needs it again without the database.
+        found = services.visitor_clinic(clinic)
         if found.contact_timing == "before":
             return _contact_page(found, state, form, save_failed=True), 503
         return _result_page(found, state, result, form=form, record=False, save_failed=True), 503

@@ -70,6 +70,7 @@ def app_config(database_url) -> dict:
         "SERVER_NAME": None,
         # Tests change clinics between requests; the cache has tests of its own.
         "CLINIC_CACHE_SECONDS": 0,
+        "EVENT_BUFFER_SECONDS": 0,
     }
 
 

@@ -66,3 +66,40 @@ def test_the_quiz_page_still_shows_when_funnel_events_cannot_be_written(client, 
     assert response.status_code == 200
     assert db.session.execute(db.select(Event)).first() is None
     assert db.session.execute(db.select(Clinic)).scalar_one().slug == "acme"
+
+
+def test_the_intro_is_rendered_once_and_each_visitor_still_gets_their_own_run(
+    app, client, make_clinic, questionnaire
+):
+    import html
+    import re
+
+    from quiz.models import Lead
+    from quiz.state import StateSigner
+
+    app.config["QUIZ_MIN_FILL_SECONDS"] = 0
+    make_clinic("acme")
+    first = client.get("/embed/acme?utm_source=news").get_data(as_text=True)
+    second = client.get("/embed/acme?utm_source=news").get_data(as_text=True)
+    assert first == second  # served from the render cache
+    token = html.unescape(re.search(r'name="state" value="([^"]+)"', first).group(1))
+    signer = StateSigner(app.secret_key, 3600)
+    assert signer.loads(token, "acme").run_id == ""
+
+    from tests.test_security import _state_at_result
+
+    for email in ("ada@example.com", "grace@example.com"):
+        state = _state_at_result(client, questionnaire, "acme")
+        assert signer.loads(state, "acme").run_id
+        client.post(
+            "/embed/acme/contact",
+            data={
+                "state": state,
+                "name": "Visitor",
+                "email": email,
+                "consent_contact": "y",
+                "consent_health": "y",
+            },
+        )
+    emails = sorted(db.session.execute(db.select(Lead.email)).scalars())
+    assert emails == ["ada@example.com", "grace@example.com"]

@@ -1,12 +1,6 @@
 """The write side, one module per responsibility; the names views and commands use."""
 
-from quiz.services.assessments import (
-    EVENT_KINDS,
-    find_submission,
-    read_health_data,
-    record_assessment,
-    record_event,
-)
+from quiz.services.assessments import find_submission, read_health_data, record_assessment
 from quiz.services.clinics import clinic_summary, create_clinic, ensure_demo_clinic
 from quiz.services.common import (
     ServiceError,
@@ -16,6 +10,7 @@ from quiz.services.common import (
     vault,
     visitor_clinic,
 )
+from quiz.services.funnel import EVENT_KINDS, flush_views, record_event
 
 __all__ = [
     "EVENT_KINDS",
@@ -24,6 +19,7 @@ __all__ = [
     "create_clinic",
     "ensure_demo_clinic",
     "find_submission",
+    "flush_views",
     "get_clinic",
     "hidden_content",
     "questionnaire",

@@ -6,7 +6,9 @@ import logging
 from collections.abc import Iterable
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from quiz.database import write_transaction
 from quiz.extensions import db
@@ -19,39 +21,6 @@ from quiz.services.outbox import announce
 from quiz.validation import Consent, Contact
 
 log = logging.getLogger(__name__)
-EVENT_KINDS = ("view", "start", "step", "complete", "lead")
-
-
-def record_event(
-    clinic: Clinic,
-    kind: str,
-    *,
-    step: str | None = None,
-    result: Result | None = None,
-    source: dict[str, str] | None = None,
-) -> None:
-    """Store one funnel event; it carries no personal data.
-
-    Best effort: analytics must never stand between a visitor and their quiz, so a
-    database that refuses the write is logged and the visitor's page goes on.
-    """
-    assert kind in EVENT_KINDS
-    source = source or {}
-    try:
-        with write_transaction() as session:
-            session.add(
-                Event(
-                    clinic_id=clinic.id,
-                    kind=kind,
-                    step=step,
-                    outcome_id=result.outcome.id if result else None,
-                    suitability=result.suitability if result else None,
-                    utm_source=source.get("utm_source"),
-                    utm_campaign=source.get("utm_campaign"),
-                )
-            )
-    except SQLAlchemyError as exc:
-        log.warning("funnel event %s not stored: %s", kind, exc.__class__.__name__)
 
 
 def record_assessment(
@@ -179,7 +148,16 @@ def _snapshot(session, quiz: Questionnaire) -> None:
     if session.get(QuestionnaireSnapshot, quiz.version) is None:
         path = current_app.config["QUESTIONS_FILE"]
         with open(path, encoding="utf-8") as handle:
-            session.add(QuestionnaireSnapshot(version=quiz.version, document=handle.read()))
+            document = handle.read()
+        # Two workers storing their first lead at once both find no snapshot: the second
+        # insert must not fail the visitor's lead.
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = postgresql_insert if postgres else sqlite_insert
+        session.execute(
+            insert(QuestionnaireSnapshot)
+            .values(version=quiz.version, document=document, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["version"])
+        )
 
 
 def _snapshotted() -> set[str]:

@@ -1,0 +1,113 @@
+"""Funnel events (view, start, step, complete, lead): no personal data, written best effort.
+
+Views are the most frequent event by far (every page load of every clinic's site), so a
+worker buffers them and writes them in one statement every EVENT_BUFFER_SECONDS (or every
+EVENT_BUFFER_SIZE views, and when the process exits). A worker that dies loses at most
+those few seconds of view counts; every other event is written as it happens.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from quiz.database import write_transaction
+from quiz.models import Clinic, Event, utcnow
+from quiz.scoring import Result
+
+log = logging.getLogger(__name__)
+EVENT_KINDS = ("view", "start", "step", "complete", "lead")
+
+
+class _ViewBuffer:
+    """View events waiting to be written, shared by the threads of one process."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.since = time.monotonic()
+        self.lock = threading.Lock()
+
+    def add(self, row: dict, size: int, seconds: float) -> list[dict]:
+        """Keep a row; return every kept row when it is time to write them."""
+        with self.lock:
+            self.rows.append(row)
+            if len(self.rows) < size and time.monotonic() - self.since < seconds:
+                return []
+            rows, self.rows, self.since = self.rows, [], time.monotonic()
+            return rows
+
+    def drain(self) -> list[dict]:
+        """Take every kept row."""
+        with self.lock:
+            rows, self.rows, self.since = self.rows, [], time.monotonic()
+            return rows
+
+
+def record_event(
+    clinic: Clinic,
+    kind: str,
+    *,
+    step: str | None = None,
+    result: Result | None = None,
+    source: dict[str, str] | None = None,
+) -> None:
+    """Store one funnel event; it carries no personal data.
+
+    Best effort: analytics must never stand between a visitor and their quiz, so a
+    database that refuses the write is logged and the visitor's page goes on.
+    """
+    assert kind in EVENT_KINDS
+    source = source or {}
+    row = {
+        "clinic_id": clinic.id,
+        "kind": kind,
+        "step": step,
+        "outcome_id": result.outcome.id if result else None,
+        "suitability": result.suitability if result else None,
+        "utm_source": source.get("utm_source"),
+        "utm_campaign": source.get("utm_campaign"),
+        "created_at": utcnow(),
+    }
+    seconds = current_app.config.get("EVENT_BUFFER_SECONDS", 0)
+    if kind == "view" and seconds > 0:
+        app = current_app._get_current_object()  # the app itself outlives this request
+        rows = _buffer(app).add(row, app.config["EVENT_BUFFER_SIZE"], seconds)
+    else:
+        rows = [row]
+    _write(rows)
+
+
+def flush_views(app: Flask) -> None:
+    """Write the views this process still holds (at exit, and in tests)."""
+    rows = _buffer(app).drain()
+    if not rows:
+        return
+    if has_app_context() and current_app._get_current_object() is app:
+        _write(rows)
+    else:
+        with app.app_context():
+            _write(rows)
+
+
+def _buffer(app: Flask) -> _ViewBuffer:
+    buffer = app.extensions.get("view_buffer")
+    if buffer is None:
+        buffer = app.extensions["view_buffer"] = _ViewBuffer()
+        atexit.register(flush_views, app)
+    return buffer
+
+
+def _write(rows: list[dict]) -> None:
+    if not rows:
+        return
+    try:
+        with write_transaction() as session:
+            session.execute(insert(Event), rows)
+    except SQLAlchemyError as exc:
+        log.warning("%d funnel events not stored: %s", len(rows), exc.__class__.__name__)
