@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.config import ROOT, ConfigError, load_config
 from quiz.crypto import EncryptionKeyError, Vault
@@ -54,6 +55,16 @@ def _init_extensions(app: Flask) -> None:
     from quiz.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def _end_session(_exc):
+        # A connection the database killed after the request's last query makes the final
+        # rollback raise; the visitor already has their answer, so never turn it into a 500.
+        try:
+            db.session.remove()
+        except SQLAlchemyError:
+            app.logger.warning("database connection lost while ending a request")
+
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
