@@ -45,9 +45,6 @@ def record_assessment(
         raise ServiceError(N_("This result does not allow storing contact details."))
     if not (consent.contact and consent.health_data):
         raise ServiceError(N_("Both consents are needed to store a lead."))
-    existing = find_submission(clinic, submission_id)
-    if existing is not None:
-        return existing
     quiz = questionnaire()
     now = utcnow()
     health = {
@@ -105,7 +102,8 @@ def record_assessment(
             session.flush()
             delivery_ids = [d.id for d in deliveries]
     except IntegrityError:
-        # Another request stored the same submission first: answer with that lead.
+        # The same run was stored before (a double click, a reload, a retried request):
+        # answer with that lead. The unique constraint decides, so no read comes first.
         existing = find_submission(clinic, submission_id)
         if existing is None:
             raise
