@@ -1,4 +1,4 @@
-"""Funnel events: views are written in batches, every other event at once."""
+"""Funnel events are written in batches, never one write per page."""
 
 from __future__ import annotations
 
@@ -29,15 +29,18 @@ def test_views_are_written_together_once_enough_have_come(app, client, make_clin
     assert sources == ["news", None, None]
 
 
-def test_views_still_held_are_written_when_the_process_flushes(app, client, make_clinic):
+def test_events_still_held_are_written_when_the_process_flushes(app, client, make_clinic):
     make_clinic("acme")
     client.get("/embed/acme")
     assert kinds() == []
-    services.flush_views(app)
+    services.flush_events(app)
     assert kinds() == ["view"]
 
 
-def test_other_events_are_written_at_once(app, make_clinic):
+def test_every_kind_of_event_waits_for_the_batch(app, make_clinic):
     clinic = make_clinic("acme")
     services.record_event(clinic, "start")
-    assert kinds() == ["start"]
+    services.record_event(clinic, "step", step="about_you")
+    assert kinds() == []
+    services.record_event(clinic, "complete")
+    assert kinds() == ["start", "step", "complete"]

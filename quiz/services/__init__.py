@@ -10,7 +10,7 @@ from quiz.services.common import (
     vault,
     visitor_clinic,
 )
-from quiz.services.funnel import EVENT_KINDS, flush_views, record_event
+from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
 
 __all__ = [
     "EVENT_KINDS",
@@ -19,7 +19,7 @@ __all__ = [
     "create_clinic",
     "ensure_demo_clinic",
     "find_submission",
-    "flush_views",
+    "flush_events",
     "get_clinic",
     "hidden_content",
     "questionnaire",

@@ -1,9 +1,10 @@
 """Funnel events (view, start, step, complete, lead): no personal data, written best effort.
 
-Views are the most frequent event by far (every page load of every clinic's site), so a
-worker buffers them and writes them in one statement every EVENT_BUFFER_SECONDS (or every
-EVENT_BUFFER_SIZE views, and when the process exits). A worker that dies loses at most
-those few seconds of view counts; every other event is written as it happens.
+Every quiz page records one, so a worker buffers them and writes them in one statement
+every EVENT_BUFFER_SECONDS (or every EVENT_BUFFER_SIZE events, and when the process exits)
+instead of taking the database's write lock per page. A worker that dies loses at most
+those few seconds of counts. The "lead" event is written with its lead, in the same
+transaction (services/assessments.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ log = logging.getLogger(__name__)
 EVENT_KINDS = ("view", "start", "step", "complete", "lead")
 
 
-class _ViewBuffer:
-    """View events waiting to be written, shared by the threads of one process."""
+class _EventBuffer:
+    """Funnel events waiting to be written, shared by the threads of one process."""
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
@@ -75,7 +76,7 @@ def record_event(
         "created_at": utcnow(),
     }
     seconds = current_app.config.get("EVENT_BUFFER_SECONDS", 0)
-    if kind == "view" and seconds > 0:
+    if seconds > 0:
         app = current_app._get_current_object()  # the app itself outlives this request
         rows = _buffer(app).add(row, app.config["EVENT_BUFFER_SIZE"], seconds)
     else:
@@ -83,8 +84,8 @@ def record_event(
     _write(rows)
 
 
-def flush_views(app: Flask) -> None:
-    """Write the views this process still holds (at exit, and in tests)."""
+def flush_events(app: Flask) -> None:
+    """Write the events this process still holds (at exit, and in tests)."""
     rows = _buffer(app).drain()
     if not rows:
         return
@@ -95,11 +96,11 @@ def flush_views(app: Flask) -> None:
             _write(rows)
 
 
-def _buffer(app: Flask) -> _ViewBuffer:
-    buffer = app.extensions.get("view_buffer")
+def _buffer(app: Flask) -> _EventBuffer:
+    buffer = app.extensions.get("event_buffer")
     if buffer is None:
-        buffer = app.extensions["view_buffer"] = _ViewBuffer()
-        atexit.register(flush_views, app)
+        buffer = app.extensions["event_buffer"] = _EventBuffer()
+        atexit.register(flush_events, app)
     return buffer
 
 
