@@ -453,6 +453,21 @@ def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path)
         flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
         with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-pg.log") as port:
             visits = crowd_latency(port, clinic, answers, args, per_process)
+            # The lead POST's throughput here too: on SQLite it queues on the one write lock.
+            spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
+            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
+        with gunicorn(
+            "hello_app:app", env, args.workers, workdir / "hello-pg.log", ROOT / "benchmarks"
+        ) as port:
+            hello, _ = throughput(
+                port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
+            )
+        goal = GOALS["lead POST"]
+        verdict = "met" if rate / hello >= goal else "MISSED"
+        print(
+            f"\nPostgreSQL lead POST: {rate:.0f} req/s, {rate / hello:.2f} of hello ({hello:.0f}),"
+            f" goal {goal}: {verdict} ({tally.failed} failed)"
+        )
         # A failed request is explained by the server's own error lines; show the first few.
         errors = [
             line
