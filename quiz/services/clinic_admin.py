@@ -10,11 +10,11 @@ from sqlalchemy import select
 from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_
-from quiz.models import CONTACT_TIMINGS, Clinic
+from quiz.models import Clinic
+from quiz.services.clinics import check_clinic_fields
 from quiz.services.common import ServiceError, questionnaire
 from quiz.services.leadwork import add_audit
 from quiz.services.outbox import generate_secret
-from quiz.validation import check_contact, check_origin, clean_page_url
 
 MAX_VOICE_TEXT = 1000
 
@@ -65,25 +65,6 @@ def check_voice(
     return clean, errors
 
 
-# One whole message per link, so that each reads naturally once translated.
-_URL_ERRORS = {
-    "booking link": lambda value: N_(
-        "booking link %(value)r: expected an http(s) URL", value=value
-    ),
-    "privacy link": lambda value: N_(
-        "privacy link %(value)r: expected an http(s) URL", value=value
-    ),
-    "webhook": lambda value: N_("webhook %(value)r: expected an http(s) URL", value=value),
-}
-
-
-def _url(label: str, value: str | None) -> str | None:
-    value = (value or "").strip() or None
-    if value is not None and clean_page_url(value) is None:
-        raise ServiceError(_URL_ERRORS[label](value))
-    return value
-
-
 def update_clinic(
     clinic: Clinic,
     *,
@@ -107,51 +88,17 @@ def update_clinic(
     replace what is stored when given and are left alone when None; their problems come
     together, field by field, in a SettingsError.
     """
-    name = " ".join((name or "").split())
-    if not name or len(name) > 200:
-        raise ServiceError(N_("name: give a name of 1 to 200 characters"))
-    clean_origins = []
-    for origin in origins:
-        if not origin.strip():
-            continue
-        normalised = check_origin(origin)
-        if normalised is None:
-            raise ServiceError(
-                N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
-            )
-        clean_origins.append(normalised)
-    email = (email or "").strip() or None
-    if email is not None:
-        _, errors = check_contact({"name": name, "email": email})
-        if errors:
-            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
-    phone = (phone or "").strip() or None
-    if phone is not None:
-        _, errors = check_contact({"name": name, "email": "a@example.com", "phone": phone})
-        if errors:
-            raise ServiceError(N_("phone %(phone)r: use digits, spaces and + only", phone=phone))
-    if language not in questionnaire().languages:
-        supported = ", ".join(questionnaire().languages)
-        raise ServiceError(
-            N_(
-                "language %(language)r: supported languages are %(supported)s",
-                language=language,
-                supported=supported,
-            )
-        )
-    if contact_timing not in CONTACT_TIMINGS:
-        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
-    values = {
-        "name": name,
-        "origins": list(dict.fromkeys(clean_origins)),
-        "email": email.lower() if email else None,
-        "booking_url": _url("booking link", booking_url),
-        "phone": phone,
-        "privacy_url": _url("privacy link", privacy_url),
-        "language": language,
-        "contact_timing": contact_timing,
-        "webhook_url": _url("webhook", webhook_url),
-    }
+    values = check_clinic_fields(
+        name=name,
+        origins=origins,
+        email=email,
+        phone=phone,
+        booking_url=booking_url,
+        privacy_url=privacy_url,
+        webhook_url=webhook_url,
+        language=language,
+        contact_timing=contact_timing,
+    )
     if webhook_include_answers is not None:
         values["webhook_include_answers"] = bool(webhook_include_answers)
     field_errors: dict[str, list[str]] = {}

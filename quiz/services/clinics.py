@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -11,6 +12,87 @@ from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
 from quiz.validation import check_contact, check_origin, clean_page_url
+
+# One whole message per link, so that each reads naturally once translated.
+_URL_ERRORS = {
+    "booking link": lambda value: N_(
+        "booking link %(value)r: expected an http(s) URL", value=value
+    ),
+    "privacy link": lambda value: N_(
+        "privacy link %(value)r: expected an http(s) URL", value=value
+    ),
+    "webhook": lambda value: N_("webhook %(value)r: expected an http(s) URL", value=value),
+}
+
+
+def _url(label: str, value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and clean_page_url(value) is None:
+        raise ServiceError(_URL_ERRORS[label](value))
+    return value
+
+
+def check_clinic_fields(
+    *,
+    name: str,
+    origins: Iterable[str] = (),
+    email: str | None = None,
+    phone: str | None = None,
+    booking_url: str | None = None,
+    privacy_url: str | None = None,
+    webhook_url: str | None = None,
+    language: str = "en",
+    contact_timing: str = "after",
+) -> dict[str, Any]:
+    """Return a clinic's editable fields cleaned, or raise ServiceError naming the first bad one.
+
+    The one set of rules for creating a clinic (CLI, back office) and for editing it.
+    """
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise ServiceError(N_("name: give a name of 1 to 200 characters"))
+    clean_origins = []
+    for origin in origins:
+        if not origin.strip():
+            continue
+        normalised = check_origin(origin)
+        if normalised is None:
+            raise ServiceError(
+                N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
+            )
+        clean_origins.append(normalised)
+    email = (email or "").strip() or None
+    if email is not None:
+        _, errors = check_contact({"name": name, "email": email})
+        if errors:
+            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
+    phone = (phone or "").strip() or None
+    if phone is not None:
+        _, errors = check_contact({"name": name, "email": "a@example.com", "phone": phone})
+        if errors:
+            raise ServiceError(N_("phone %(phone)r: use digits, spaces and + only", phone=phone))
+    if language not in questionnaire().languages:
+        supported = ", ".join(questionnaire().languages)
+        raise ServiceError(
+            N_(
+                "language %(language)r: supported languages are %(supported)s",
+                language=language,
+                supported=supported,
+            )
+        )
+    if contact_timing not in CONTACT_TIMINGS:
+        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
+    return {
+        "name": name,
+        "origins": list(dict.fromkeys(clean_origins)),
+        "email": email.lower() if email else None,
+        "phone": phone,
+        "booking_url": _url("booking link", booking_url),
+        "privacy_url": _url("privacy link", privacy_url),
+        "webhook_url": _url("webhook", webhook_url),
+        "language": language,
+        "contact_timing": contact_timing,
+    }
 
 
 def create_clinic(
@@ -34,49 +116,19 @@ def create_clinic(
                 slug=slug,
             )
         )
-    name = " ".join((name or "").split())
-    if not name or len(name) > 200:
-        raise ServiceError(N_("name: give a name of 1 to 200 characters"))
-    clean_origins = []
-    for origin in origins:
-        normalised = check_origin(origin)
-        if normalised is None:
-            raise ServiceError(
-                N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
-            )
-        clean_origins.append(normalised)
-    if email is not None:
-        _, errors = check_contact({"name": name, "email": email})
-        if errors:
-            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
-    if language not in questionnaire().languages:
-        supported = ", ".join(questionnaire().languages)
-        raise ServiceError(
-            N_(
-                "language %(language)r: supported languages are %(supported)s",
-                language=language,
-                supported=supported,
-            )
-        )
-    if contact_timing not in CONTACT_TIMINGS:
-        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
-    if webhook_url is not None and clean_page_url(webhook_url) is None:
-        raise ServiceError(N_("webhook %(value)r: expected an http(s) URL", value=webhook_url))
-    if get_clinic(slug) is not None:
-        raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug))
-    clinic = Clinic(
-        slug=slug,
+    values = check_clinic_fields(
         name=name,
-        origins=list(dict.fromkeys(clean_origins)),
-        email=email.lower() if email else None,
+        origins=origins,
+        email=email,
+        phone=phone,
+        booking_url=booking_url,
         webhook_url=webhook_url,
         language=language,
-        booking_url=booking_url,
-        phone=phone,
         contact_timing=contact_timing,
-        branding={},
-        settings={},
     )
+    if get_clinic(slug) is not None:
+        raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug))
+    clinic = Clinic(slug=slug, branding={}, settings={}, **values)
     try:
         with write_transaction() as session:
             session.add(clinic)
