@@ -12,7 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from quiz import forms, i18n, services
 from quiz.content import render_item
 from quiz.extensions import csrf, db, limiter
-from quiz.messages import N_
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
@@ -25,21 +24,6 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 # The quiz runs in cross-site iframes where the session cookie never arrives: the signed
 # state token and the Fetch-Metadata check below protect these forms instead.
 csrf.exempt(bp)
-
-MIN_FILL_SECONDS = 3
-# The erasure link's messages (raised by quiz.services.privacy), listed here so that pybabel
-# extracts them for the page that shows them.
-_ERASURE_MESSAGES = (
-    N_("This link has expired. Please contact the clinic to have your data deleted."),
-    N_("This link could not be verified."),
-)
-
-
-@bp.record_once
-def _defaults(setup_state) -> None:
-    setup_state.app.config.setdefault("QUIZ_MIN_FILL_SECONDS", MIN_FILL_SECONDS)
-    # The quiz pages need the catalogues; init_app does nothing when create_app already did.
-    i18n.init_app(setup_state.app)
 
 
 @bp.before_request
@@ -221,7 +205,9 @@ def forget(clinic: str, token: str):
     try:
         count = privacy.erase_by_token(token)
     except privacy.ErasureTokenError as exc:
-        return render_template("embed/forget.html", error=i18n.translate(str(exc)), **context), 400
+        return render_template(
+            "embed/forget.html", error=i18n.translate(exc.message), **context
+        ), 400
     return render_template("embed/forget.html", done=count, **context)
 
 

@@ -204,14 +204,14 @@ def erase_by_token(token: str) -> int:
         data = _serializer().loads(token, max_age=ERASURE_MAX_AGE)
     except SignatureExpired:
         raise ErasureTokenError(
-            "This link has expired. Please contact the clinic to have your data deleted.",
+            N_("This link has expired. Please contact the clinic to have your data deleted."),
             expired=True,
         ) from None
     except BadSignature:
-        raise ErasureTokenError("This link could not be verified.") from None
+        raise ErasureTokenError(N_("This link could not be verified.")) from None
     public_id = data.get("lead") if isinstance(data, dict) else None
     if not isinstance(public_id, str):
-        raise ErasureTokenError("This link could not be verified.")
+        raise ErasureTokenError(N_("This link could not be verified."))
     with write_transaction() as session:
         lead = session.execute(db.select(Lead).filter_by(public_id=public_id)).scalar_one_or_none()
         ids = []
