@@ -26,7 +26,9 @@ db: setup
 demo: db
 	$(FLASK) clinic ensure-demo
 
-# The delivery worker runs beside the server so new leads' mails show up in the log.
+# The delivery worker runs beside the server so new leads' mails show up in the log,
+# written as plain text lines for a person at a terminal (production logs are JSON).
+run: export LOG_FORMAT ?= text
 run: demo
 	@echo "Serving the demo on http://$(HOST):$(PORT)/ with the delivery worker (Ctrl-C stops both)"
 	@$(FLASK) deliver --poll 5 & worker=$$!; \
