@@ -137,3 +137,20 @@ def test_db_upgrade_builds_a_schema_that_matches_the_models(tmp_path):
     check = _flask(tmp_path, "db", "check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "No new upgrade operations detected" in check.stdout + check.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["leads", "erase", "not-an-email"],
+        ["leads", "export", "--format", "pdf", "--output", "-"],
+        ["clinic", "create"],
+        ["deliver", "--poll", "soon"],
+    ],
+)
+def test_bad_arguments_get_exactly_one_line_and_exit_2(tmp_path, args):
+    proc = _flask(tmp_path, *args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
