@@ -1,3 +1,5 @@
+"""Alembic environment: runs the migrations against the app's database (Flask-Migrate)."""
+
 import logging
 from logging.config import fileConfig
 
