@@ -13,16 +13,12 @@ from wtforms import (
     EmailField,
     Form,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     TelField,
 )
 from wtforms.form import BaseForm
-
-try:
-    from wtforms import SelectChoice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples
-    SelectChoice = None  # type: ignore[assignment,misc]
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.i18n import translate
@@ -57,7 +53,7 @@ Answers = dict[str, list[str]]
 
 
 def _choice(value: str, label: str):
-    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+    return SelectChoice(value, label)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -9,7 +9,6 @@ from quiz import auth, queries, services
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
-from quiz.commands.clinics import embed_snippet
 from quiz.i18n import translate_marked
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
 
@@ -33,7 +32,7 @@ def _clinic_form(**kwargs) -> ClinicForm:
 def clinics():
     """List every clinic with its embed snippet."""
     base = _public_url()
-    rows = [(c, embed_snippet(c.slug, base)) for c in queries.list_clinics()]
+    rows = [(c, services.embed_snippet(c.slug, base)) for c in queries.list_clinics()]
     return render_template("admin/clinics.html", rows=rows)
 
 
@@ -98,7 +97,7 @@ def clinic_edit(slug: str):
         else:
             flash(gettext("Clinic saved."))
             return redirect(url_for("admin.clinic_edit", slug=slug))
-    snippet = embed_snippet(clinic.slug, _public_url())
+    snippet = services.embed_snippet(clinic.slug, _public_url())
     return render_template(
         "admin/clinic_form.html",
         form=form,

@@ -13,6 +13,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SearchField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -34,16 +35,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
 
-try:
-    from wtforms import SelectChoice
-except ImportError:  # WTForms before 3.3 takes plain (value, label) pairs.
-    SelectChoice = None  # type: ignore[assignment,misc]
-
 
 def choices(pairs) -> list:
-    """Turn (value, label) pairs into select choices for this WTForms version."""
-    if SelectChoice is None:
-        return list(pairs)
+    """Turn (value, label) pairs into select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
 
 

@@ -16,16 +16,6 @@ questions_cli = AppGroup("questions", help="Check questionnaires.")
 GROUPS = (clinic_cli, questions_cli)
 
 
-def embed_snippet(clinic_slug: str, public_url: str) -> str:
-    """Return the one-line HTML snippet that embeds a clinic's quiz, with a no-script link."""
-    base = public_url.rstrip("/")
-    return (
-        f'<script src="{base}/static/embed.js" data-clinic="{clinic_slug}" async></script>\n'
-        f'<noscript><a href="{base}/embed/{clinic_slug}" target="_blank" rel="noopener">'
-        "Take our skin assessment</a></noscript>"
-    )
-
-
 def public_url() -> str:
     """Return PUBLIC_URL, or the development server's address when it is unset."""
     return current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
@@ -47,7 +37,7 @@ def clinic_create(slug, name, origins, email, webhook, language):
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
-    click.echo(embed_snippet(clinic.slug, public_url()))
+    click.echo(services.embed_snippet(clinic.slug, public_url()))
 
 
 @clinic_cli.command("list")

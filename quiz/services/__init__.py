@@ -1,7 +1,12 @@
 """The write side, one module per responsibility; the names views and commands use."""
 
 from quiz.services.assessments import find_submission, read_health_data, record_assessment
-from quiz.services.clinics import clinic_summary, create_clinic, ensure_demo_clinic
+from quiz.services.clinics import (
+    clinic_summary,
+    create_clinic,
+    embed_snippet,
+    ensure_demo_clinic,
+)
 from quiz.services.common import (
     ServiceError,
     get_clinic,
@@ -17,6 +22,7 @@ __all__ = [
     "ServiceError",
     "clinic_summary",
     "create_clinic",
+    "embed_snippet",
     "ensure_demo_clinic",
     "find_submission",
     "flush_events",

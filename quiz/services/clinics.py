@@ -137,6 +137,16 @@ def create_clinic(
     return clinic
 
 
+def embed_snippet(clinic_slug: str, public_url: str) -> str:
+    """Return the one-line HTML snippet that embeds a clinic's quiz, with a no-script link."""
+    base = public_url.rstrip("/")
+    return (
+        f'<script src="{base}/static/embed.js" data-clinic="{clinic_slug}" async></script>\n'
+        f'<noscript><a href="{base}/embed/{clinic_slug}" target="_blank" rel="noopener">'
+        "Take our skin assessment</a></noscript>"
+    )
+
+
 def ensure_demo_clinic() -> Clinic:
     """Create the `demo` clinic used by `make run` and the demo host page, if missing."""
     clinic = get_clinic("demo")
