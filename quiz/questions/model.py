@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 SUITABILITIES = ("good", "possible", "consult", "not_suitable")
 FLAGS = ("stop", "consult")
@@ -78,7 +79,12 @@ class Question:
 
     def option(self, option_id: str) -> Option | None:
         """Return the option with that id, or None."""
-        return next((o for o in self.options if o.id == option_id), None)
+        return self._options_by_id.get(option_id)
+
+    @cached_property
+    def _options_by_id(self) -> dict[str, Option]:
+        # Scoring and checking look options up for every answer of every request.
+        return {o.id: o for o in self.options}
 
 
 @dataclass(frozen=True)
