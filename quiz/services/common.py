@@ -61,7 +61,7 @@ def visitor_clinic(slug: str) -> Clinic | None:
     ttl = current_app.config.get("CLINIC_CACHE_SECONDS", 0)
     if ttl <= 0 or not SLUG.match(slug or ""):
         return get_clinic(slug)
-    cache: dict[str, tuple[float, dict]] = current_app.extensions.setdefault("clinic_cache", {})
+    cache: dict[str, tuple[float, Clinic]] = current_app.extensions.setdefault("clinic_cache", {})
     hit = cache.get(slug)
     if hit is None or time.monotonic() - hit[0] >= ttl:
         try:
@@ -76,12 +76,14 @@ def visitor_clinic(slug: str) -> Clinic | None:
                 cache.pop(slug, None)
                 return None
             columns = {c.key: getattr(clinic, c.key) for c in inspect(Clinic).column_attrs}
-            cache[slug] = (time.monotonic(), columns)
+            # A detached copy that belongs to no session; each request merges it into its own.
+            copy = Clinic(**columns)
+            make_transient_to_detached(copy)
+            cache[slug] = (time.monotonic(), copy)
             return clinic
-    copy = Clinic(**cache[slug][1])
-    make_transient_to_detached(copy)
-    # Attached without a query; the view only reads it.
-    return db.session.merge(copy, load=False)
+    # Attached without a query (merge copies the state, the cached copy stays untouched); the
+    # view only reads it.
+    return db.session.merge(cache[slug][1], load=False)
 
 
 def hidden_content(clinic: Clinic) -> list[str]:
