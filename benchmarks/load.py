@@ -13,9 +13,11 @@ Measures, in one bounded run:
     .venv/bin/python benchmarks/load.py [--seconds 5] [--postgres]
         [--database-url postgresql+psycopg://...]
 
-Both servers run with gunicorn.conf.py (2 workers unless said otherwise). The load generator
-runs on the same machine, so on a small box it takes CPU from the servers: compare ratios,
-not absolute figures, between machines. Everything stops by itself; servers are always killed.
+Both servers run with gunicorn.conf.py (2 workers unless said otherwise); a phase begins once
+every worker has loaded its app, and each throughput phase sends for a second before it starts
+counting. The load generator runs on the same machine, so on a small box it takes CPU from the
+servers: compare ratios, not absolute figures, between machines. Everything stops by itself;
+servers are always killed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 LEAD_TEMPLATE = "__N__"
+# Seconds each throughput phase sends before it starts counting.
+WARM_UP = 1.0
 GOALS = {"start page": 0.5, "lead POST": 0.3}
 COUNT_LEADS = (
     "SELECT count(*) FROM leads JOIN clinics ON clinics.id = leads.clinic_id"
@@ -94,16 +98,31 @@ def flask(env: dict[str, str], *args: str) -> None:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
+# The config gunicorn is given: gunicorn.conf.py itself plus one hook that marks each worker
+# once it has loaded the app. A quiz worker takes about 0.7 s of CPU to import and build the
+# app (hello far less); started inside a measured phase, that would be counted against it.
+_READY_HOOK = """
+exec(compile(open({conf!r}).read(), {conf!r}, "exec"))
+
+def post_worker_init(worker):
+    open({ready!r} + "/" + str(worker.pid), "w").close()
+"""
+
+
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path = ROOT):
-    """Serve `app` with gunicorn.conf.py on a free loopback port; yield the port."""
+    """Serve `app` with gunicorn.conf.py on a free loopback port; yield once every worker is up."""
     port = free_port()
+    scratch = Path(tempfile.mkdtemp(prefix=f"{log.stem}-", dir=log.parent))
+    config, ready = scratch / "gunicorn.conf.py", scratch / "ready"
+    ready.mkdir()
+    config.write_text(_READY_HOOK.format(conf=str(ROOT / "gunicorn.conf.py"), ready=str(ready)))
     with log.open("w") as sink:
         server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
                 "-c",
-                str(ROOT / "gunicorn.conf.py"),
+                str(config),
                 "-w",
                 str(workers),
                 "--bind",
@@ -118,16 +137,16 @@ def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path
             stderr=subprocess.STDOUT,
         )
     try:
-        for _ in range(600):
+        for _ in range(1200):
             if server.poll() is not None:
                 raise SystemExit(f"gunicorn {app} exited:\n{log.read_text()[-3000:]}")
-            try:
-                if request(port, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
+            if len(list(ready.iterdir())) >= workers:
+                break
+            time.sleep(0.05)
         else:
-            raise SystemExit(f"gunicorn {app} never answered:\n{log.read_text()[-3000:]}")
+            raise SystemExit(f"gunicorn {app} never got ready:\n{log.read_text()[-3000:]}")
+        if request(port, "GET", "/healthz")[0] != 200:
+            raise SystemExit(f"gunicorn {app}: /healthz failed:\n{log.read_text()[-3000:]}")
         yield port
     finally:
         server.terminate()
@@ -173,15 +192,20 @@ class Tally:
         self.leads += other.leads
 
 
-def _hammer(port, spec, seconds, threads, ok) -> Tally:
-    """In one process: `threads` loops sending `spec` until the time is up."""
+def _hammer(port, spec, window, threads, ok) -> Tally:
+    """In one process: `threads` loops sending `spec`; counts what completes inside `window`.
+
+    `window` is (start, end) in time.time() seconds, shared by every process: the loops start
+    sending before it opens, so the measured seconds begin with every connection, cache and
+    worker already busy, and a request counts when its answer arrives inside the window.
+    """
     method, path, body, headers = spec
+    opens, closes = window
     tally, lock = Tally(), threading.Lock()
-    deadline = time.perf_counter() + seconds
 
     def loop():
         mine = Tally()
-        while time.perf_counter() < deadline:
+        while time.time() < closes:
             payload = body.replace(LEAD_TEMPLATE, uuid.uuid4().hex) if body else None
             started = time.perf_counter()
             try:
@@ -190,6 +214,8 @@ def _hammer(port, spec, seconds, threads, ok) -> Tally:
                 )
             except OSError:
                 status = 0
+            if not opens <= time.time() <= closes:
+                continue
             mine.latencies.append(time.perf_counter() - started)
             mine.statuses[status] = mine.statuses.get(status, 0) + 1
             if status in ok:
@@ -212,14 +238,20 @@ def _run_threads(target, count: int) -> None:
 
 
 def throughput(port, spec, seconds, processes, threads, ok=(200,)) -> tuple[float, Tally]:
-    """Requests per second that answered with an `ok` status, over `processes` x `threads`."""
+    """Requests per second that answered with an `ok` status, over `processes` x `threads`.
+
+    The clients send for WARM_UP seconds before the measured `seconds` begin.
+    """
     total = Tally()
-    started = time.perf_counter()
+    opens = time.time() + WARM_UP
     with ProcessPoolExecutor(processes) as pool:
-        futures = [pool.submit(_hammer, port, spec, seconds, threads, ok) for _ in range(processes)]
+        futures = [
+            pool.submit(_hammer, port, spec, (opens, opens + seconds), threads, ok)
+            for _ in range(processes)
+        ]
         for future in futures:
             total.add(future.result())
-    return total.done / (time.perf_counter() - started), total
+    return total.done / seconds, total
 
 
 # --- the visitor's path ------------------------------------------------------------------
