@@ -34,9 +34,12 @@ keepalive = 5
 # Each worker builds its own app, database pool and Redis connections after the fork.
 preload_app = False
 # Recycle workers now and then so a slow leak cannot grow for ever; the jitter keeps them
-# from all restarting at the same moment.
-max_requests = 2000
-max_requests_jitter = 200
+# from all restarting at the same moment. A new worker costs about 0.7 s of CPU (imports, app,
+# cold caches): recycled every 2,000 requests, workers serving the start page flat out on two
+# cores spent about a quarter of the CPU restarting (benchmarks/load.py); every 20,000, a few
+# percent.
+max_requests = 20000
+max_requests_jitter = 2000
 # A tmpfs heartbeat file: a container's overlay disk can stall the workers' heartbeats.
 # /dev/shm is a fixed system tmpfs, not a guessable temp file name.
 if os.path.isdir("/dev/shm"):  # noqa: S108  # nosec B108
