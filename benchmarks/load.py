@@ -2,7 +2,8 @@
 
 Measures, in one bounded run:
   * throughput of the hello app, the quiz's start page, a quiz step POST and a lead POST,
-    with the ratio of each to hello (goals: start page >= 0.5, lead >= 0.3);
+    with the ratio of each to hello (goals: start page >= 0.5, lead >= 0.3), and of a bare
+    app that only INSERTs the same lead (floor_app.py: what the durable write alone costs);
   * request and whole-visit latency (p50/p95/p99) with 50 visitors at once, each going intro
     -> every step -> result, then sending a lead through the API;
   * "no lead lost": 200 visitors sending a lead at the same moment to 4 workers on SQLite,
@@ -568,6 +569,13 @@ def main(argv: list[str] | None = None) -> int:
                 port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
             )
             rows.append(("hello", rate, tally))
+        # What one durable INSERT costs on its own (floor_app.py): the ceiling for a lead POST.
+        with gunicorn(
+            "floor_app:app", env, args.workers, workdir / "floor.log", ROOT / "benchmarks"
+        ) as port:
+            spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
+            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
+            rows.append(("lead floor", rate, tally))
         with gunicorn("wsgi:app", env, args.workers, workdir / "quiz.log") as port:
             intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
             token = _STATE.search(intro).group(1)
