@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from quiz.crypto import new_key
 
 ROOT = Path(__file__).resolve().parent.parent
+# Leads are stored with INSERT ... RETURNING, which SQLite has since 3.35 (2021).
+MIN_SQLITE = (3, 35)
 
 
 class ConfigError(ValueError):
@@ -68,6 +71,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         )
     if scheme in {"postgresql", "postgres"}:
         database_url = "postgresql+psycopg" + database_url[len(scheme) :]
+    if scheme.startswith("sqlite") and sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise ConfigError(
+            f"DATABASE_URL: this Python's SQLite is {sqlite3.sqlite_version}; the quiz needs"
+            f" {'.'.join(map(str, MIN_SQLITE))} or newer (INSERT ... RETURNING), or PostgreSQL"
+        )
     config["SQLALCHEMY_DATABASE_URI"] = database_url
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if database_url.startswith("postgresql"):

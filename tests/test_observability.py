@@ -270,6 +270,17 @@ def test_postgresql_urls_get_a_short_connect_timeout(tmp_path):
     assert options["pool_pre_ping"] is True
 
 
+def test_an_sqlite_without_returning_is_refused_at_start_with_its_version(tmp_path, monkeypatch):
+    monkeypatch.setattr("quiz.config.sqlite3.sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr("quiz.config.sqlite3.sqlite_version", "3.31.1")
+    env = {"SECRET_KEY": "k", "DATA_ENCRYPTION_KEY": new_key()}
+    with pytest.raises(ConfigError, match=r"DATABASE_URL: .*SQLite is 3\.31\.1.*3\.35 or newer"):
+        load_config(str(tmp_path), env)
+    # PostgreSQL does not depend on the SQLite the Python was built with.
+    env["DATABASE_URL"] = "postgresql://postgres@db.internal/quiz"
+    assert load_config(str(tmp_path), env)["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
 def _app_for(database_url: str, tmp_path, monkeypatch):
     """An app built from the environment alone, as gunicorn would build it."""
     monkeypatch.setenv("DATABASE_URL", database_url)
