@@ -25,7 +25,7 @@ from quiz.i18n import translate
 from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
 from quiz.validation import (
     CONTACT_TIMES,
-    UTM_FIELDS,
+    SOURCE_FIELDS,
     Consent,
     Contact,
     check_consent,
@@ -35,7 +35,6 @@ from quiz.validation import (
 
 FIELD_PREFIX = "q"
 HONEYPOT = "website"
-SOURCE_KEYS = (*UTM_FIELDS, "page_url")
 SUITABILITY_WORDS = {
     "good": _l("Mesotherapy may be worth discussing with a practitioner"),
     "possible": _l("Mesotherapy might help a little, with realistic expectations"),
@@ -76,7 +75,7 @@ def pick_language(questionnaire: Questionnaire, requested: str | None, fallback:
 def source_from_query(args: Mapping[str, str]) -> dict[str, str]:
     """Keep the attribution fields of a query string that pass check_source; drop the rest."""
     source: dict[str, str] = {}
-    for key in SOURCE_KEYS:
+    for key in SOURCE_FIELDS:
         value = args.get(key)
         if not value:
             continue

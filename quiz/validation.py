@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from quiz.messages import N_
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Attribution a lead keeps: the utm_* fields and the page the quiz was embedded on.
+SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
 _EMAIL = re.compile(
     r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
@@ -120,7 +122,7 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     source: dict[str, str] = {}
     for key, value in raw.items():
-        if key not in (*UTM_FIELDS, "page_url"):
+        if key not in SOURCE_FIELDS:
             errors[f"source.{key}"[:100]] = [N_("Unknown field.")]
         elif value is None or value == "":
             continue

@@ -20,7 +20,7 @@ from quiz.questions import Questionnaire
 from quiz.scoring import Result
 from quiz.services.common import ServiceError, questionnaire, vault
 from quiz.services.outbox import announce
-from quiz.validation import Consent, Contact
+from quiz.validation import SOURCE_FIELDS, Consent, Contact
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def record_assessment(
         "questionnaire_version": quiz.version,
         "health_data": vault().encrypt(health),
         "created_at": now,
-        **{k: v for k, v in source.items() if k in _SOURCE_COLUMNS},
+        **{k: v for k, v in source.items() if k in SOURCE_FIELDS},
     }
     event = {
         "clinic_id": clinic.id,
@@ -126,15 +126,6 @@ _INSERT_LEAD = insert(Lead.__table__).returning(*Lead.__table__.c)
 # PostgreSQL) rather than as an executemany.
 _INSERT_EVENT = insert(Event.__table__).returning(Event.__table__.c.id)
 _INSERT_DELIVERY = insert(Delivery.__table__).returning(Delivery.__table__.c.id)
-
-_SOURCE_COLUMNS = {
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "page_url",
-}
 
 
 def _persistent(session, lead: Lead) -> Lead:

@@ -32,7 +32,7 @@ from quiz.models import (
 )
 from quiz.serialize import iso
 from quiz.services.common import ServiceError, questionnaire, vault
-from quiz.validation import check_contact
+from quiz.validation import SOURCE_FIELDS, check_contact
 
 PURGE_BATCH = 500
 ERASURE_SALT = "erasure"
@@ -306,14 +306,7 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
         },
         "top_area": lead.top_area,
         "content": health.get("content", []),
-        "source": {
-            "utm_source": lead.utm_source,
-            "utm_medium": lead.utm_medium,
-            "utm_campaign": lead.utm_campaign,
-            "utm_term": lead.utm_term,
-            "utm_content": lead.utm_content,
-            "page_url": lead.page_url,
-        },
+        "source": {field: getattr(lead, field) for field in SOURCE_FIELDS},
         "status": lead.status,
         "status_history": [
             {"from": c.old_status, "to": c.new_status, "at": iso(c.created_at)} for c in changes
