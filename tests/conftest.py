@@ -12,6 +12,7 @@ from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.questions import Questionnaire, check_answers, clean_answers
+from tests.servers import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -170,3 +171,11 @@ def make_lead(app, questionnaire):
         )
 
     return make
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP receiver on loopback that records what webhooks send it."""
+    server = Receiver().start()
+    yield server
+    server.stop()

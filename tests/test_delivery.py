@@ -15,16 +15,9 @@ from quiz.extensions import db
 from quiz.models import Delivery, utcnow
 from quiz.services import outbox
 from quiz.services.common import ServiceError
-from tests.servers import Receiver, wait_for
+from tests.servers import wait_for
 
 SECRET = outbox.generate_secret()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -13,16 +13,8 @@ from quiz.extensions import db
 from quiz.models import Clinic, Delivery, utcnow
 from quiz.services import outbox
 from tests.conftest import answer_everything
-from tests.servers import Receiver
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
