@@ -274,7 +274,6 @@ def _context(
     event: str,
     step: int | None = None,
     steps: int | None = None,
-    outcome: str | None = None,
 ) -> dict:
     """What every /embed template needs: the clinic, the token, the layout's data hooks."""
     quiz = services.questionnaire()
@@ -286,10 +285,11 @@ def _context(
         "lang": language,
         "token": _signer().dumps(state) if state is not None else None,
         "theme_url": theme_url(clinic) if clinic.branding else None,
+        # widget.js posts these body attributes to the host page: progress only, never
+        # anything derived from the answers.
         "quiz_event": event,
         "quiz_step": step,
         "quiz_steps": steps,
-        "quiz_outcome": outcome,
         "questionnaire": quiz,
     }
 
@@ -332,7 +332,7 @@ def _result_page(
         form=form,
         save_failed=save_failed,
         summary=forms.error_summary(form) if form is not None else [],
-        **_context(clinic, state, state.language, event="complete", outcome=result.suitability),
+        **_context(clinic, state, state.language, event="complete"),
     )
 
 
@@ -354,5 +354,5 @@ def _thanks_page(
         thanks=(clinic.settings or {}).get("thanks"),
         show_result=show_result,
         forget_token=forget_token,
-        **_context(clinic, state, state.language, event="lead", outcome=result.suitability),
+        **_context(clinic, state, state.language, event="lead"),
     )

@@ -5,7 +5,6 @@
   "use strict";
   var MIN = 100, MAX = 10000, INITIAL = 600;
   var NAMES = { start: 1, step: 1, complete: 1, lead: 1 };
-  var SUITABILITY = { good: 1, possible: 1, consult: 1, not_suitable: 1 };
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
 
   function isEmbedScript(s) {
@@ -83,12 +82,9 @@
       } else if (d.type === "quiz:page") {
         if (pages++) reveal(frame);
         if (d.error || !NAMES[d.event]) return;
-        var detail = {
-          clinic: clinic,
-          step: count(d.step),
-          steps: count(d.steps),
-          suitability: SUITABILITY[d.suitability] ? d.suitability : null
-        };
+        // The clinic slug and step numbers only: tags on the host page must never learn
+        // anything derived from the visitor's answers.
+        var detail = { clinic: clinic, step: count(d.step), steps: count(d.steps) };
         emit(box, d.event, detail);
         // The first step page is both the start and a step: funnels count every step.
         if (d.event === "start") emit(box, "step", detail);
@@ -113,8 +109,7 @@
         event: "quiz_" + name,
         quiz_clinic: detail.clinic,
         quiz_step: detail.step,
-        quiz_steps: detail.steps,
-        quiz_suitability: detail.suitability
+        quiz_steps: detail.steps
       });
     }
   }

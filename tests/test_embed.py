@@ -235,7 +235,8 @@ def test_under_18_ends_early_with_no_contact_form_and_nothing_stored(
     visitor.start("acme")
     visitor.answer("acme", {"age": ["under_18"]})
     assert visitor.event() == "complete"
-    assert 'data-quiz-outcome="not_suitable"' in visitor.text
+    assert 'class="result result-not_suitable"' in visitor.text
+    assert html.escape(questionnaire.outcome("under_18").title.get("en")) in visitor.text
     assert 'name="email"' not in visitor.text
     assert "not medical advice or a diagnosis" in visitor.text
     assert leads() == []

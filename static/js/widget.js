@@ -87,7 +87,6 @@
     event: event,
     step: number(data.quizStep),
     steps: number(data.quizSteps),
-    suitability: data.quizOutcome || null,
     error: !!summary
   });
 

@@ -146,7 +146,7 @@ def test_iframe_src_forwards_utm_and_page_url_without_the_fragment(finished, hos
     assert "page_url=" in src and "%23top" not in src and "#top" not in src
 
 
-def test_host_receives_each_event_once_per_page_with_no_personal_data(finished):
+def test_host_receives_each_event_once_per_page_with_no_personal_or_health_data(finished):
     events = finished["events"]
     types = [e["type"] for e in events]
     assert types.count("quiz:start") == 1
@@ -155,12 +155,11 @@ def test_host_receives_each_event_once_per_page_with_no_personal_data(finished):
     assert types.count("quiz:step") >= 2
     assert all(e["bubbles"] and e["slot"] == "slot" for e in events)
     for event in events:
-        assert set(event["detail"]) == {"clinic", "step", "steps", "suitability"}
+        # The clinic slug and step numbers only: no suitability, outcome, area or answer.
+        assert set(event["detail"]) == {"clinic", "step", "steps"}
         assert event["detail"]["clinic"] == HOST_CLINIC
     steps = [e["detail"]["step"] for e in events if e["type"] == "quiz:step"]
     assert steps == sorted(set(steps)), "the error state must not repeat a step event"
-    lead = next(e for e in events if e["type"] == "quiz:lead")
-    assert lead["detail"]["suitability"] in {"good", "possible", "consult", "not_suitable"}
     text = json.dumps(events)
     assert EMAIL not in text and NAME not in text
 
@@ -174,7 +173,7 @@ def test_data_layer_gets_the_same_events_without_personal_data_or_answers(finish
     assert names.count("quiz_step") == len(
         [e for e in finished["events"] if e["type"] == "quiz:step"]
     )
-    allowed = {"event", "quiz_clinic", "quiz_step", "quiz_steps", "quiz_suitability"}
+    allowed = {"event", "quiz_clinic", "quiz_step", "quiz_steps"}
     assert all(set(p) == allowed for p in pushed)
     text = json.dumps(pushed)
     assert EMAIL not in text and NAME not in text
