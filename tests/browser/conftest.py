@@ -175,6 +175,32 @@ window.quizEvents = [];
   });
 });
 </script>"""
+    # Records everything the quiz could hand the host page, serialised when it happens:
+    # every message this window receives, every CustomEvent dispatched anywhere on the page
+    # and every dataLayer push.
+    everything = """<script>
+window.hostMessages = [];
+window.addEventListener("message", function (e) {
+  window.hostMessages.push({origin: e.origin, data: JSON.stringify(e.data)});
+});
+window.hostEvents = [];
+var dispatch = EventTarget.prototype.dispatchEvent;
+EventTarget.prototype.dispatchEvent = function (event) {
+  if (event instanceof CustomEvent) {
+    window.hostEvents.push({type: event.type, detail: JSON.stringify(event.detail)});
+  }
+  return dispatch.apply(this, arguments);
+};
+window.dataLayer = [];
+window.dataLayerPushes = [];
+var push = window.dataLayer.push;
+window.dataLayer.push = function () {
+  for (var i = 0; i < arguments.length; i++) {
+    window.dataLayerPushes.push(JSON.stringify(arguments[i]));
+  }
+  return push.apply(this, arguments);
+};
+</script>"""
     head = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<link rel="icon" href="data:,"><title>Clinic</title></head><body>'
@@ -185,6 +211,10 @@ window.quizEvents = [];
         + "<h1>Alpha Skin Clinic</h1><p>Our treatments.</p>"
         + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
         + "</div><footer style='height:1500px'>Footer</footer></body></html>",
+        "/record.html": head
+        + everything
+        + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
+        + "</div></body></html>",
         "/two.html": head
         + recorder
         + '<div id="slot-a"></div>'
