@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
-from quiz.models import AuditEntry, Clinic, User, utcnow
+from quiz.models import AuditEntry, Clinic, User, new_session_nonce, utcnow
 from quiz.services.common import ServiceError, get_clinic
 from quiz.services.leadwork import add_audit
 from quiz.validation import check_contact
@@ -205,6 +205,15 @@ def authenticate(email: str, password: str, address: str | None) -> SignIn:
     return SignIn(user)
 
 
+def sign_out(user: User) -> None:
+    """End every session of the account on the server, copied session cookies included."""
+    user_id = user.id
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        user.session_nonce = new_session_nonce()
+        add_audit(session, user.email, "logout", {})
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Change a user's own password after checking the current one."""
     if not _verify(user.password_hash, current or ""):
@@ -213,7 +222,10 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str, *, actor: str) -> None:
-    """Set a new password (also unlocks the account); raise ServiceError when weak."""
+    """Set a new password, ending the account's sessions and lifting its lock.
+
+    Raise ServiceError when the password is weak.
+    """
     problems = password_problems(new or "", user.email)
     if problems:
         raise _weak_password(problems)
@@ -222,17 +234,22 @@ def set_password(user: User, new: str, *, actor: str) -> None:
     with write_transaction() as session:
         user = session.get(User, user_id)
         user.password_hash = new_hash
+        # Whoever knew the old password may hold a session: end them all.
+        user.session_nonce = new_session_nonce()
         user.failed_logins = 0
         user.locked_until = None
         add_audit(session, actor, "user.password", {"email": user.email})
 
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
-    """Enable or disable an account; a disabled account cannot sign in."""
+    """Enable or disable an account; disabling ends its sessions, and it cannot sign in."""
     user_id = user.id
     with write_transaction() as session:
         user = session.get(User, user_id)
         user.active = active
+        if not active:
+            # So that enabling it again does not bring back the sessions open before.
+            user.session_nonce = new_session_nonce()
         add_audit(
             session, actor, "user.enable" if active else "user.disable", {"email": user.email}
         )
