@@ -192,12 +192,28 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(10))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic | None] = relationship()
+
+
+class SignInLock(db.Model):
+    """Recent failed sign-ins for one email from one network, and the lock they led to.
+
+    Kept for any email typed, account or not, so that the lock reveals no account.
+    """
+
+    __tablename__ = "sign_in_locks"
+    __table_args__ = (UniqueConstraint("email", "network", name="uq_sign_in_locks_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # An IPv4 address or an IPv6 /64 (quiz.services.lockout.network_of).
+    network: Mapped[str] = mapped_column(String(50))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LeadNote(db.Model):
