@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
@@ -35,25 +35,23 @@ class Account:
         return bool(self.user.active)
 
     def get_id(self) -> str:
-        """Return the session id: the user id and a fingerprint of the password hash.
+        """Return the session id: the user id and the account's current session nonce.
 
-        A password change or reset changes the fingerprint, which signs out every other
-        session of that account.
+        Signing out, a new password and disabling the account give it a new nonce, which
+        ends every session that carries the old one, copied cookies included.
         """
-        return f"{self.user.id}:{_fingerprint(self.user.password_hash)}"
-
-
-def _fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+        return f"{self.user.id}:{self.user.session_nonce}"
 
 
 @login_manager.user_loader
 def _load(session_id: str) -> Account | None:
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, _, nonce = session_id.partition(":")
+    if not user_id.isdigit() or not nonce:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.active or fingerprint != _fingerprint(user.password_hash):
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(nonce.encode(), user.session_nonce.encode()):
         return None
     return Account(user)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +57,11 @@ def utcnow() -> datetime:
 def new_uuid() -> str:
     """Return a random UUID as text (public ids, event ids)."""
     return str(uuid.uuid4())
+
+
+def new_session_nonce() -> str:
+    """Return a fresh random value for User.session_nonce."""
+    return secrets.token_urlsafe(16)
 
 
 class Clinic(db.Model):
@@ -181,15 +187,33 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of every session id of this account: a new value ends all its sessions at once.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
     role: Mapped[str] = mapped_column(String(10))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic | None] = relationship()
+
+
+class SignInLock(db.Model):
+    """Recent failed sign-ins for one email from one network, and the lock they led to.
+
+    Kept for any email typed, account or not, so that the lock reveals no account.
+    """
+
+    __tablename__ = "sign_in_locks"
+    __table_args__ = (UniqueConstraint("email", "network", name="uq_sign_in_locks_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # An IPv4 address or an IPv6 /64 (quiz.services.lockout.network_of).
+    network: Mapped[str] = mapped_column(String(50))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LeadNote(db.Model):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from quiz.extensions import db
-from quiz.models import AuditEntry, User, utcnow
+from quiz.models import AuditEntry, User
 from quiz.services import ServiceError
 from quiz.services import users as user_service
 from tests import test_admin_support as support
@@ -67,43 +65,6 @@ def test_empty_form_asks_for_email_and_password(client):
     response = client.post("/admin/login", data={})
     assert response.status_code == 401
     assert "Enter your email and password." in response.get_data(as_text=True)
-
-
-def test_five_failures_lock_the_account_with_a_clear_message(app, make_user):
-    make_user("ops@clinic.example")
-    client = app.test_client()
-    for _ in range(4):
-        response = post_login(client, "ops@clinic.example", "Wrong-password-1")
-        assert user_service.GENERIC_ERROR in response.get_data(as_text=True)
-    fifth = post_login(client, "ops@clinic.example", "Wrong-password-1")
-    assert "locked for 15 minutes" in fifth.get_data(as_text=True)
-    # Even the right password is refused while locked.
-    right = post_login(client, "ops@clinic.example", STRONG)
-    assert right.status_code == 401
-    assert "locked for 15 minutes" in right.get_data(as_text=True)
-    user = db.session.execute(db.select(User)).scalar_one()
-    assert user.locked_until > utcnow() + timedelta(minutes=14)
-
-
-def test_the_lock_lifts_after_its_time(app, make_user):
-    user = make_user("ops@clinic.example")
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
-    response = post_login(app.test_client(), "ops@clinic.example", STRONG)
-    assert response.status_code == 302
-
-
-def test_old_failures_outside_the_window_do_not_count_towards_a_lock(app, make_user):
-    make_user("ops@clinic.example")
-    client = app.test_client()
-    for _ in range(4):
-        post_login(client, "ops@clinic.example", "Wrong-password-1")
-    for entry in audit("login.failed"):
-        entry.created_at = utcnow() - timedelta(minutes=20)
-    db.session.commit()
-    response = post_login(client, "ops@clinic.example", "Wrong-password-1")
-    assert user_service.GENERIC_ERROR in response.get_data(as_text=True)
-    assert db.session.execute(db.select(User)).scalar_one().locked_until is None
 
 
 def test_a_disabled_account_cannot_sign_in(app, make_user):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quiz.extensions import db
 from quiz.models import Clinic, User
-from quiz.services import get_clinic
+from quiz.services import get_clinic, lockout
 from tests import test_admin_support as support
 
 _admin_test_config = support._admin_test_config
@@ -126,12 +126,34 @@ def test_admins_disable_and_enable_accounts_but_not_their_own(admin_client, make
     assert me.active is True
 
 
-def test_admins_reset_a_password_which_also_lifts_a_lock(admin_client, make_user, app):
-    from quiz.models import utcnow
+def fail_to_sign_in(app, email, address, times):
+    client = app.test_client()
+    for _ in range(times):
+        client.post(
+            "/admin/login",
+            data={"email": email, "password": "Wrong-password-1"},
+            environ_base={"REMOTE_ADDR": address},
+        )
 
+
+def test_the_users_page_shows_from_how_many_networks_an_account_is_locked_out(
+    admin_client, make_user, app
+):
+    make_user("other@clinic.example")
+    for address in ("203.0.113.1", "203.0.113.2"):
+        fail_to_sign_in(app, "other@clinic.example", address, lockout.LOCK_AFTER)
+    fail_to_sign_in(app, "admin@clinic.example", "203.0.113.1", lockout.LOCK_AFTER - 1)
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    row = next(r for r in page.split("<tr>") if "<td>other@clinic.example</td>" in r)
+    assert "(locked out from 2 networks until" in row
+    assert page.count("locked out from") == 1  # four failures lock nobody out
+
+
+def test_admins_reset_a_password_which_also_lifts_a_lock(admin_client, make_user, app):
     other = make_user("other@clinic.example")
-    other.locked_until = utcnow().replace(year=2099)
-    db.session.commit()
+    fail_to_sign_in(app, other.email, "127.0.0.1", lockout.LOCK_AFTER)
+    locked = app.test_client().post("/admin/login", data={"email": other.email, "password": STRONG})
+    assert locked.status_code == 401
     weak = admin_client.post(
         f"/admin/users/{other.id}/password", data={"password": "short"}, follow_redirects=True
     )

@@ -48,7 +48,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: end the account's sessions on the server, then forget this one."""
+    # Clearing the cookie alone would leave any copy of it valid; a new nonce does not.
+    user_service.sign_out(auth.signed_in_user())
     logout_user()
     session.clear()
     flash(gettext("You are signed out."))
@@ -66,7 +68,7 @@ def password():
         except ServiceError as exc:
             form.new.errors = [error_text(exc)]
         else:
-            # The session id includes a fingerprint of the hash: sign in again with the new one.
+            # A new password gives the account a new session nonce: keep this session with it.
             login_user(auth.Account(user))
             flash(gettext("Your password is changed."))
             return redirect(url_for("admin.leads"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import (
     Clinic,
+    SignInLock,
     User,
+    utcnow,
 )
 from quiz.services.common import questionnaire
 
@@ -29,12 +33,28 @@ def list_clinics() -> list[Clinic]:
     return list(db.session.execute(db.select(Clinic).order_by(Clinic.name)).scalars())
 
 
-def list_users() -> list[tuple[User, str | None]]:
-    """Return every account with its clinic's name, by email."""
-    return list(
-        db.session.execute(
-            db.select(User, Clinic.name)
-            .outerjoin(Clinic, Clinic.id == User.clinic_id)
-            .order_by(User.email)
-        ).all()
+def list_users() -> list[tuple[User, str | None, int | None, datetime | None]]:
+    """Return every account, by email, with its clinic's name and its sign-in locks.
+
+    The locks are how many networks are locked out of the account now, and until when the
+    last of them lasts (both None when there is none).
+    """
+    locks = (
+        db.select(
+            SignInLock.email,
+            db.func.count().label("networks"),
+            db.func.max(SignInLock.locked_until).label("until"),
+        )
+        .where(SignInLock.locked_until > utcnow())
+        .group_by(SignInLock.email)
+        .subquery()
     )
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            db.select(User, Clinic.name, locks.c.networks, locks.c.until)
+            .outerjoin(Clinic, Clinic.id == User.clinic_id)
+            .outerjoin(locks, locks.c.email == User.email)
+            .order_by(User.email)
+        )
+    ]

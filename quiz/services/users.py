@@ -1,10 +1,11 @@
-"""Back-office accounts: creation, password rules and hashing, sign-in with lockout."""
+"""Back-office accounts: creation, password rules and hashing, sign-in, sessions."""
 
 from __future__ import annotations
 
+import secrets
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
-from quiz.models import AuditEntry, Clinic, User, utcnow
+from quiz.models import Clinic, User, new_session_nonce, utcnow
+from quiz.services import lockout
 from quiz.services.common import ServiceError, get_clinic
 from quiz.services.leadwork import add_audit
 from quiz.validation import check_contact
@@ -22,13 +24,13 @@ from quiz.validation import check_contact
 ROLES = ("admin", "staff")
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
-LOCK_AFTER = 5
-LOCK_WINDOW = timedelta(minutes=15)
-LOCK_TIME = timedelta(minutes=15)
-GENERIC_ERROR = N_("That email and password do not match an active account.")
-LOCKED_ERROR = N_(
-    "This account is locked for 15 minutes after repeated failed sign-ins. "
-    "Try again later, or ask an administrator to reset the password."
+# The one answer to every failed sign-in, whether the account is unknown, disabled or locked
+# or the password wrong, so that it tells nobody which of these it was.
+GENERIC_ERROR = N_(
+    "That email and password do not match an active account. After %(count)d failed "
+    "attempts from one network, sign-in from it pauses for %(minutes)d minutes.",
+    count=lockout.LOCK_AFTER,
+    minutes=lockout.LOCK_TIME // timedelta(minutes=1),
 )
 
 # The most common passwords that also pass the length and mix rules.
@@ -135,7 +137,6 @@ def create_user(
         role=role,
         clinic_id=clinic.id if clinic else None,
         active=True,
-        failed_logins=0,
     )
     if find_user(email) is not None:
         raise ServiceError(N_("an account for %(email)s already exists", email=email))
@@ -163,46 +164,42 @@ class SignIn:
 
 
 def authenticate(email: str, password: str, address: str | None) -> SignIn:
-    """Check credentials, counting failures and locking the account after repeated ones.
+    """Check credentials; repeated failures lock out that email from that network only.
 
-    Unknown accounts and wrong passwords get the same message and take the same time, so
-    the form does not reveal which addresses have accounts.
+    Unknown, disabled and locked accounts and wrong passwords get the same message and the
+    same work (one Argon2 verification), so the form reveals nothing about an account.
     """
     email = (email or "").strip().lower()[:254]
     password = (password or "")[:MAX_LENGTH]
+    network = lockout.network_of(address)
     now = utcnow()
     with write_transaction() as session:
         user = session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-        if user is None or not user.active:
-            _verify(_dummy_hash(), password)
-            add_audit(session, email or "-", "login.failed", {"address": address})
-            return SignIn(None, GENERIC_ERROR)
-        if user.locked_until is not None and user.locked_until > now:
-            add_audit(session, email, "login.locked", {"address": address})
-            return SignIn(None, LOCKED_ERROR)
-        if not _verify(user.password_hash, password):
-            last = session.execute(
-                db.select(db.func.max(AuditEntry.created_at)).where(
-                    AuditEntry.action == "login.failed", AuditEntry.actor == email
-                )
-            ).scalar_one()
-            # Failures count within a window: an old typo does not bring a lock closer.
-            recent = last is not None and _aware(last) > now - LOCK_WINDOW
-            user.failed_logins = (user.failed_logins or 0) + 1 if recent else 1
-            add_audit(session, email, "login.failed", {"address": address})
-            if user.failed_logins >= LOCK_AFTER:
-                user.locked_until = now + LOCK_TIME
-                user.failed_logins = 0
-                add_audit(session, email, "login.lockout", {"address": address})
-                return SignIn(None, LOCKED_ERROR)
+        locked = lockout.is_locked(session, email, network, now)
+        may_pass = user is not None and user.active and not locked
+        # Only an account that may sign in has its own hash checked; the dummy costs the same.
+        checked = _verify(user.password_hash if may_pass else _dummy_hash(), password)
+        if not (may_pass and checked):
+            action = "login.locked" if locked else "login.failed"
+            add_audit(session, email or "-", action, {"address": address})
+            if not locked and lockout.record_failure(session, email, network, now):
+                add_audit(session, email or "-", "login.lockout", {"address": address})
             return SignIn(None, GENERIC_ERROR)
         if hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
+        lockout.forget(session, email, network)
         user.last_login_at = now
         add_audit(session, email, "login", {"address": address})
     return SignIn(user)
+
+
+def sign_out(user: User) -> None:
+    """End every session of the account on the server, copied session cookies included."""
+    user_id = user.id
+    with write_transaction() as session:
+        user = session.get(User, user_id)
+        user.session_nonce = new_session_nonce()
+        add_audit(session, user.email, "logout", {})
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -213,7 +210,10 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str, *, actor: str) -> None:
-    """Set a new password (also unlocks the account); raise ServiceError when weak."""
+    """Set a new password, ending the account's sessions and lifting its lock.
+
+    Raise ServiceError when the password is weak.
+    """
     problems = password_problems(new or "", user.email)
     if problems:
         raise _weak_password(problems)
@@ -222,17 +222,21 @@ def set_password(user: User, new: str, *, actor: str) -> None:
     with write_transaction() as session:
         user = session.get(User, user_id)
         user.password_hash = new_hash
-        user.failed_logins = 0
-        user.locked_until = None
+        # Whoever knew the old password may hold a session: end them all.
+        user.session_nonce = new_session_nonce()
+        lockout.forget(session, user.email)
         add_audit(session, actor, "user.password", {"email": user.email})
 
 
 def set_active(user: User, active: bool, *, actor: str) -> None:
-    """Enable or disable an account; a disabled account cannot sign in."""
+    """Enable or disable an account; disabling ends its sessions, and it cannot sign in."""
     user_id = user.id
     with write_transaction() as session:
         user = session.get(User, user_id)
         user.active = active
+        if not active:
+            # So that enabling it again does not bring back the sessions open before.
+            user.session_nonce = new_session_nonce()
         add_audit(
             session, actor, "user.enable" if active else "user.disable", {"email": user.email}
         )
@@ -245,6 +249,8 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+# Random per process: the dummy hash matches no password anyone could know.
+_DUMMY_PASSWORD = secrets.token_urlsafe(32)
 _dummy: dict[str, str] = {}
 
 
@@ -252,10 +258,5 @@ def _dummy_hash() -> str:
     # Hashed once per parameter set, so an unknown account costs as much as a wrong password.
     key = repr(sorted(current_app.config.get("ARGON2_OPTIONS", {}).items()))
     if key not in _dummy:
-        _dummy[key] = hash_password("not-a-real-password-0")
+        _dummy[key] = hash_password(_DUMMY_PASSWORD)
     return _dummy[key]
-
-
-def _aware(value: datetime) -> datetime:
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
