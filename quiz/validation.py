@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from quiz.messages import N_
+from quiz.messages import N_, Message
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Attribution a lead keeps: the utm_* fields and the page the quiz was embedded on.
@@ -18,6 +19,27 @@ _EMAIL = re.compile(
 )
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# An RFC 2047 encoded word, =?charset?encoding?text?=: mail software decodes it wherever it
+# meets one in a header, line breaks included, so it is never part of a contact field.
+_ENCODED_WORD = re.compile(r"=\?.*?\?=", re.S)
+# Controls (C0, C1 with NEL), format characters (bidi overrides, zero-width spaces, BOM),
+# line and paragraph separators, and lone surrogates: they break lines or hide text.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Zero-width non-joiner and joiner are format characters that spell names correctly in
+# Persian and Indic scripts (and join emoji), and break no line.
+_NAME_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
+
+
+def text_problem(value: str) -> Message | None:
+    """Return why text cannot be a contact detail (control characters, encoded words), or None."""
+    if any(
+        unicodedata.category(c) in _UNSAFE_CATEGORIES and c not in _NAME_FORMAT_CHARACTERS
+        for c in value
+    ):
+        return N_("Please remove line breaks and other invisible control characters.")
+    if _ENCODED_WORD.search(value):
+        return N_("Please write this as plain text, without =?…?= sequences.")
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,12 +68,14 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
         if not isinstance(value, str):
             errors[f"contact.{key}"] = [N_("Must be text.")]
             return None
+        # Before tidying spaces: str.split() would quietly turn line breaks into spaces.
+        problem = text_problem(value)
+        if problem is not None:
+            errors[f"contact.{key}"] = [problem]
+            return None
         value = " ".join(value.split())
         if len(value) > limit:
             errors[f"contact.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
-            return None
-        if _CONTROL.search(value):
-            errors[f"contact.{key}"] = [N_("Contains characters that are not allowed.")]
             return None
         return value
 
