@@ -246,3 +246,53 @@ def test_the_forms_contact_check_refuses_an_encoded_word_beside_the_name():
     form = _contact(name="=?utf-8?q?Eve=0D=0AReply-To:_eve@evil.example?=")
     assert forms.check_contact_form(form) == (None, None)
     assert form.name.errors == ["Please write this as plain text, without =?…?= sequences."]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "first,second@visitor.example",
+        "first;second@visitor.example",
+        "Eve <eve@visitor.example>",
+        '"first,second"@visitor.example',
+        "eve@visitor.example, other@visitor.example",
+        "eve@[127.0.0.1]",
+        "eve@localhost",
+        "eve@visitor..example",
+        "eve@visitor.example.",
+        "two@@visitor.example",
+        "a@b",
+        "x" * 65 + "@visitor.example",
+        "eve@" + "d" * 64 + ".example",
+        "=?utf-8?q?eve?=@visitor.example",
+        None,
+        7,
+        "",
+    ],
+)
+def test_check_email_refuses_anything_but_one_address(address):
+    assert validation.check_email(address)[0] is None
+    assert validation.mail_address(address) is None
+    assert validation.check_email(address)[1]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored", "sent"),
+    [
+        ("Ada@Example.com", "ada@example.com", "ada@example.com"),
+        ("  ada+quiz@clinic.example ", "ada+quiz@clinic.example", "ada+quiz@clinic.example"),
+        ("o'brien@visitor.example", "o'brien@visitor.example", "o'brien@visitor.example"),
+        ("zoe@Bücher.example", "zoe@bücher.example", "zoe@xn--bcher-kva.example"),
+        ("zoë@visitor.example", "zoë@visitor.example", "zoë@visitor.example"),
+    ],
+)
+def test_check_email_normalises_as_stored_and_mail_address_as_sent(given, stored, sent):
+    assert validation.check_email(given) == (stored, None)
+    assert validation.mail_address(given) == sent
+
+
+def test_check_phone_tidies_spaces_and_refuses_the_rest():
+    assert validation.check_phone(" +44  20 7946 0001 ") == ("+44 20 7946 0001", None)
+    for bad in ("call me", "+44\r\n20 7946", "12", None):
+        phone, problem = validation.check_phone(bad)
+        assert phone is None and problem
