@@ -109,7 +109,7 @@ def deliver(delivery_id: int, attempts: int, now: datetime) -> str:
         db.session.rollback()
         if send is not None:
             send()
-    except _Permanent as exc:
+    except (_Permanent, mailer.UnsendableMail) as exc:
         error, permanent = str(exc), True
     except (mailer.MailError, webhooks.WebhookError, ServiceError) as exc:
         error = str(exc)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+# The subjects name the clinic, never the visitor: a header is the one place where text the
+# visitor typed could be read as an instruction to the mail software instead of as text.
+
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
-        "clinic_subject": "New enquiry from the skin assessment: {name}",
+        "clinic_subject": "New enquiry from the {clinic} skin assessment",
         "clinic_intro": "A new enquiry came in through the skin assessment on your website.",
         "name": "Name",
         "email": "Email",
@@ -39,7 +42,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "evening": "Evening",
     },
     "de": {
-        "clinic_subject": "Neue Anfrage aus der Hautanalyse: {name}",
+        "clinic_subject": "Neue Anfrage aus der Hautanalyse von {clinic}",
         "clinic_intro": "Über die Hautanalyse auf Ihrer Website ist eine neue Anfrage eingegangen.",
         "name": "Name",
         "email": "E-Mail",
@@ -75,7 +78,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "evening": "Abends",
     },
     "es": {
-        "clinic_subject": "Nueva consulta desde la evaluación de la piel: {name}",
+        "clinic_subject": "Nueva consulta desde la evaluación de la piel de {clinic}",
         "clinic_intro": "Ha llegado una nueva consulta a través de la evaluación de su sitio web.",
         "name": "Nombre",
         "email": "Correo electrónico",

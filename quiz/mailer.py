@@ -6,6 +6,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Mapping
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -14,6 +15,7 @@ from flask import current_app, render_template
 from quiz.mail_texts import phrases
 from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire
+from quiz.validation import mail_address, text_problem
 
 log = logging.getLogger("quiz.mail")
 
@@ -25,6 +27,10 @@ FALLBACK_PUBLIC_URL = "http://127.0.0.1:5000"
 
 class MailError(Exception):
     """A mail that could not be handed to the mail server; the message says why."""
+
+
+class UnsendableMail(MailError):
+    """A mail that can never be sent as it stands (no valid recipient); retrying cannot help."""
 
 
 def public_url() -> str:
@@ -46,13 +52,17 @@ def clinic_message(lead: Lead, clinic: Clinic, quiz: Questionnaire) -> EmailMess
         "lead_url": f"{public_url()}/admin/leads/{lead.public_id}",
     }
     message = _message(
-        to=clinic.email or "",
+        to=_address(clinic.email, "the clinic's address"),
         subject=t["clinic_subject"],
         template="mail/new_lead",
         context=context,
     )
-    # Replying goes straight to the visitor, the quickest way for the clinic to answer.
-    message["Reply-To"] = lead.email
+    # Replying goes straight to the visitor, the quickest way for the clinic to answer. A lead
+    # stored before addresses were checked this strictly still reaches the clinic, without it.
+    try:
+        message["Reply-To"] = _address(lead.email, "the visitor's address")
+    except UnsendableMail:
+        log.warning("lead %s: no Reply-To, the visitor's address is not valid", lead.public_id)
     return message
 
 
@@ -87,13 +97,13 @@ def visitor_message(
         "content": content,
     }
     message = _message(
-        to=lead.email,
+        to=_address(lead.email, "the visitor's address"),
         subject=t["visitor_subject"],
         template="mail/visitor_copy",
         context=context,
     )
     if clinic.email:
-        message["Reply-To"] = clinic.email
+        message["Reply-To"] = _address(clinic.email, "the clinic's address")
     return message
 
 
@@ -104,13 +114,35 @@ def _phrases(lead: Lead, clinic: Clinic) -> dict[str, str]:
     }
 
 
-def _message(*, to: str, subject: str, template: str, context: dict) -> EmailMessage:
-    if not to:
-        raise MailError("no recipient address")
+def _address(value: str | None, whose: str) -> Address:
+    """Parse exactly one address into the object the header is built from; never a raw string.
+
+    The error names whose address it is, not the address: it is stored and shown in the back
+    office's deliveries.
+    """
+    address = mail_address(value)
+    if address is None:
+        raise UnsendableMail(f"{whose} is not one valid email address")
+    username, _, domain = address.rpartition("@")
+    return Address(username=username, domain=domain)
+
+
+def _header_text(value: str) -> str:
+    """Return text for an unstructured header, refusing what a mail reader would decode.
+
+    Visitor text is kept out of headers altogether; this guards the clinic's name, which the
+    Subject carries, whatever the Python build (some wrote decoded encoded words verbatim).
+    """
+    if text_problem(value) is not None:
+        raise UnsendableMail("the subject would hold a control character or an encoded word")
+    return value
+
+
+def _message(*, to: Address, subject: str, template: str, context: dict) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = _header_text(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     # .txt templates are not autoescaped (plain text), .html ones are.
@@ -134,8 +166,21 @@ def readable(message: EmailMessage) -> str:
     return "\n".join(lines)
 
 
+def recipient(message: EmailMessage) -> str:
+    """Return the one envelope recipient of a message: its To address; MailError otherwise."""
+    if message["Cc"] is not None or message["Bcc"] is not None:
+        raise UnsendableMail("a mail goes to its one To address only, never to Cc or Bcc")
+    header = message["To"]
+    addresses = getattr(header, "addresses", ()) if header is not None else ()
+    address = mail_address(addresses[0].addr_spec) if len(addresses) == 1 else None
+    if address is None:
+        raise UnsendableMail("a mail needs exactly one valid To address")
+    return address
+
+
 def send(message: EmailMessage) -> None:
     """Hand a message to MAIL_SERVER, or write it to the log when no server is configured."""
+    to = recipient(message)
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
@@ -147,7 +192,8 @@ def send(message: EmailMessage) -> None:
                 smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(message)
+            # Explicit: smtplib would otherwise gather recipients from every address header.
+            smtp.send_message(message, to_addrs=[to])
     except TimeoutError:
         raise MailError(f"mail server {server} did not answer within {TIMEOUT_SECONDS} s") from None
     except (smtplib.SMTPException, OSError) as exc:

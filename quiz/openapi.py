@@ -80,10 +80,18 @@ SCHEMAS: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             "name": {"type": "string", "maxLength": 200},
-            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "email": {
+                "type": "string",
+                "format": "email",
+                "maxLength": 254,
+                "description": "One address, at most 64 characters before the @; no display "
+                "name, quoted local part or domain literal. Stored lower-cased.",
+            },
             "phone": _nullable({"type": "string", "maxLength": 40}),
             "contact_time": _nullable({"enum": list(CONTACT_TIMES)}),
         },
+        "description": "No field may hold control characters (line breaks, Unicode line and "
+        "paragraph separators, bidi overrides) or RFC 2047 encoded words (`=?…?=`).",
     },
     "Consent": {
         "type": "object",

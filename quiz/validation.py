@@ -3,21 +3,95 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from quiz.messages import N_
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+
+from quiz.messages import N_, Message
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Attribution a lead keeps: the utm_* fields and the page the quiz was embedded on.
 SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
-_EMAIL = re.compile(
-    r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
-)
+_LOCAL_PART_MAX = 64
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# An RFC 2047 encoded word, =?charset?encoding?text?=: mail software decodes it wherever it
+# meets one in a header, line breaks included, so it is never part of a contact field.
+_ENCODED_WORD = re.compile(r"=\?.*?\?=", re.S)
+# Controls (C0, C1 with NEL), format characters (bidi overrides, zero-width spaces, BOM),
+# line and paragraph separators, and lone surrogates: they break lines or hide text.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Zero-width non-joiner and joiner are format characters that spell names correctly in
+# Persian and Indic scripts (and join emoji), and break no line.
+_NAME_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
+
+
+def text_problem(value: str) -> Message | None:
+    """Return why text cannot be a contact detail (control characters, encoded words), or None."""
+    if any(
+        unicodedata.category(c) in _UNSAFE_CATEGORIES and c not in _NAME_FORMAT_CHARACTERS
+        for c in value
+    ):
+        return N_("Please remove line breaks and other invisible control characters.")
+    if _ENCODED_WORD.search(value):
+        return N_("Please write this as plain text, without =?…?= sequences.")
+    return None
+
+
+def _validated_email(value: Any) -> tuple[ValidatedEmail | None, Message | None]:
+    if not isinstance(value, str):
+        return None, N_("Must be text.")
+    # Before stripping: str.strip() would quietly drop line breaks at either end.
+    problem = text_problem(value)
+    if problem is not None:
+        return None, problem
+    value = value.strip()
+    if not value:
+        return None, N_("Please give an email address.")
+    try:
+        # Syntax only, as deliverable mail: no quoted local parts, no display names, no
+        # domain literals, RFC length limits, IDN and SMTPUTF8 where they are valid. No DNS:
+        # a lookup would make a form submission wait on the network.
+        validated = validate_email(value.lower(), check_deliverability=False)
+    except EmailNotValidError:
+        validated = None
+    # RFC 5321's 64 characters before the @, which newer email-validator releases check
+    # only in their strict mode.
+    if validated is None or len(validated.local_part) > _LOCAL_PART_MAX:
+        return None, N_("Please give a valid email address, like name@example.com.")
+    return validated, None
+
+
+def check_email(value: Any) -> tuple[str | None, Message | None]:
+    """Return one email address as the app stores it (lower-cased), or None and the reason."""
+    validated, error = _validated_email(value)
+    return (validated.normalized if validated else None), error
+
+
+def mail_address(value: Any) -> str | None:
+    """Return one valid address in the form to give a mail server (IDN domain in ASCII)."""
+    validated, _ = _validated_email(value)
+    if validated is None:
+        return None
+    # ascii_email is None when the local part itself needs SMTPUTF8.
+    return validated.ascii_email or validated.normalized
+
+
+def check_phone(value: Any) -> tuple[str | None, Message | None]:
+    """Return a phone number with its spaces tidied, or None and the reason it is not one."""
+    if not isinstance(value, str):
+        return None, N_("Must be text.")
+    problem = text_problem(value)
+    if problem is not None:
+        return None, problem
+    value = " ".join(value.split())
+    if not _PHONE.match(value):
+        return None, N_("Please give a phone number using digits, spaces and + only.")
+    return value, None
 
 
 @dataclass(frozen=True)
@@ -46,12 +120,14 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
         if not isinstance(value, str):
             errors[f"contact.{key}"] = [N_("Must be text.")]
             return None
+        # Before tidying spaces: str.split() would quietly turn line breaks into spaces.
+        problem = text_problem(value)
+        if problem is not None:
+            errors[f"contact.{key}"] = [problem]
+            return None
         value = " ".join(value.split())
         if len(value) > limit:
             errors[f"contact.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
-            return None
-        if _CONTROL.search(value):
-            errors[f"contact.{key}"] = [N_("Contains characters that are not allowed.")]
             return None
         return value
 
@@ -63,12 +139,14 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
         errors["contact.name"] = [N_("Please tell us your name.")]
     if email is None and "contact.email" not in errors:
         errors["contact.email"] = [N_("Please give an email address.")]
-    elif email is not None and not _EMAIL.match(email):
-        errors["contact.email"] = [N_("Please give a valid email address, like name@example.com.")]
-    if phone is not None and not _PHONE.match(phone):
-        errors["contact.phone"] = [
-            N_("Please give a phone number using digits, spaces and + only.")
-        ]
+    elif email is not None:
+        email, problem = check_email(email)
+        if problem is not None:
+            errors["contact.email"] = [problem]
+    if phone is not None:
+        phone, problem = check_phone(phone)
+        if problem is not None:
+            errors["contact.phone"] = [problem]
     if contact_time is not None and contact_time not in CONTACT_TIMES:
         errors["contact.contact_time"] = [
             N_("Must be one of: %(choices)s.", choices=", ".join(CONTACT_TIMES))
@@ -76,7 +154,7 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
     if errors:
         return None, errors
     assert name is not None and email is not None
-    return Contact(name, email.lower() if email else email, phone, contact_time), {}
+    return Contact(name, email, phone, contact_time), {}
 
 
 @dataclass(frozen=True)

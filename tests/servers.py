@@ -26,11 +26,13 @@ def free_port() -> int:
 class _Collector:
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)
+        self.raw.append(envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
@@ -73,6 +75,16 @@ class SMTPSink:
     def messages(self) -> list[EmailMessage]:
         """The messages received so far, parsed."""
         return self._collector.messages
+
+    @property
+    def raw(self) -> list[bytes]:
+        """The messages received so far, byte for byte as they came over the wire."""
+        return self._collector.raw
+
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        """(MAIL FROM, RCPT TO addresses) of each message received so far."""
+        return self._collector.envelopes
 
     def start(self) -> SMTPSink:
         self._controller.start()

@@ -45,6 +45,8 @@ def test_clinic_create_stores_the_clinic_and_prints_its_snippet(app):
         (["acme", "--name", "X", "--origin", "ftp://acme.example"], "origin"),
         (["acme", "--name", "X", "--origin", "https://acme.example/path"], "origin"),
         (["acme", "--name", "X", "--email", "nobody"], "email"),
+        (["acme", "--name", "X", "--email", "desk,eve@acme.example"], "email"),
+        (["acme", "--name", "X", "--email", "=?utf-8?q?desk?=@acme.example"], "email"),
         (["acme", "--name", "X", "--language", "fr"], "language"),
         (["acme", "--name", "X", "--webhook", "not a url"], "webhook"),
     ],

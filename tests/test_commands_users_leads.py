@@ -105,6 +105,11 @@ def test_user_create_refuses_a_bad_email_and_a_duplicate(cli):
         cli("user", "create", "nope", "--role", "admin", "--password-stdin", input=STRONG + "\n")
     )
     assert "not a valid email" in output
+    for bad in ("ops,eve@clinic.example", "ops@clinic.example\u2028"):
+        output = one_line_error(
+            cli("user", "create", bad, "--role", "admin", "--password-stdin", input=STRONG + "\n")
+        )
+        assert "not a valid email" in output
     ok = cli(
         "user",
         "create",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
-from quiz import forms
+from quiz import forms, validation
 from tests.conftest import answer_everything
 
 
@@ -198,3 +199,100 @@ def test_automated_submissions_are_recognised():
     assert forms.looks_automated(form, started=100, now=101.0, min_seconds=3)
     assert not forms.looks_automated(form, started=100, now=104.0, min_seconds=3)
     assert forms.looks_automated(_contact(website="x"), started=0, now=10_000.0, min_seconds=3)
+
+
+# --------------------------------------------------------------------------- contact checks
+
+_GOOD = {"name": "Ada", "email": "ada@example.com", "phone": "+44 20 7946 0001"}
+
+
+@pytest.mark.parametrize("field", ["name", "email", "phone", "contact_time"])
+@pytest.mark.parametrize(
+    "trick",
+    [
+        "=?utf-8?q?x=0D=0ABcc:_eve@evil.example?=",
+        "=?UTF-8?B?RXZlDQpCY2M6IGV2ZUBldmlsLmV4YW1wbGU=?=",
+        "\r\n",
+        "\n",
+        "\t",
+        "\x00",
+        "\x85",  # NEL
+        "\u2028",  # line separator
+        "\u2029",  # paragraph separator
+        "\u202e",  # right-to-left override
+        "\u200b",  # zero-width space
+        "\ufeff",  # byte order mark
+    ],
+    ids=["q-word", "b-word", "crlf", "lf", "tab", "nul", "nel", "ls", "ps", "rlo", "zwsp", "bom"],
+)
+def test_contact_check_refuses_encoded_words_and_control_characters_in_every_field(field, trick):
+    value = {"email": f"ada{trick}@example.com", "phone": f"+44 20{trick}7946"}.get(
+        field, f"Ada{trick}Lovelace"
+    )
+    contact, errors = validation.check_contact({**_GOOD, field: value})
+    assert contact is None
+    assert list(errors) == [f"contact.{field}"]
+    [message] = errors[f"contact.{field}"]
+    assert ("=?" in message) == ("=?" in trick)
+
+
+def test_contact_check_keeps_names_in_every_script():
+    for name in ("Zoë Núñez", "O'Brien-Smith", "محمد‌رضا", "ज्ञान", "李小龍", "Ada <b>L</b>"):
+        contact, errors = validation.check_contact({**_GOOD, "name": f"  {name} "})
+        assert errors == {} and contact.name == name
+
+
+def test_the_forms_contact_check_refuses_an_encoded_word_beside_the_name():
+    form = _contact(name="=?utf-8?q?Eve=0D=0AReply-To:_eve@evil.example?=")
+    assert forms.check_contact_form(form) == (None, None)
+    assert form.name.errors == ["Please write this as plain text, without =?…?= sequences."]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "first,second@visitor.example",
+        "first;second@visitor.example",
+        "Eve <eve@visitor.example>",
+        '"first,second"@visitor.example',
+        "eve@visitor.example, other@visitor.example",
+        "eve@[127.0.0.1]",
+        "eve@localhost",
+        "eve@visitor..example",
+        "eve@visitor.example.",
+        "two@@visitor.example",
+        "a@b",
+        "x" * 65 + "@visitor.example",
+        "eve@" + "d" * 64 + ".example",
+        "=?utf-8?q?eve?=@visitor.example",
+        None,
+        7,
+        "",
+    ],
+)
+def test_check_email_refuses_anything_but_one_address(address):
+    assert validation.check_email(address)[0] is None
+    assert validation.mail_address(address) is None
+    assert validation.check_email(address)[1]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored", "sent"),
+    [
+        ("Ada@Example.com", "ada@example.com", "ada@example.com"),
+        ("  ada+quiz@clinic.example ", "ada+quiz@clinic.example", "ada+quiz@clinic.example"),
+        ("o'brien@visitor.example", "o'brien@visitor.example", "o'brien@visitor.example"),
+        ("zoe@Bücher.example", "zoe@bücher.example", "zoe@xn--bcher-kva.example"),
+        ("zoë@visitor.example", "zoë@visitor.example", "zoë@visitor.example"),
+    ],
+)
+def test_check_email_normalises_as_stored_and_mail_address_as_sent(given, stored, sent):
+    assert validation.check_email(given) == (stored, None)
+    assert validation.mail_address(given) == sent
+
+
+def test_check_phone_tidies_spaces_and_refuses_the_rest():
+    assert validation.check_phone(" +44  20 7946 0001 ") == ("+44 20 7946 0001", None)
+    for bad in ("call me", "+44\r\n20 7946", "12", None):
+        phone, problem = validation.check_phone(bad)
+        assert phone is None and problem

@@ -133,7 +133,9 @@ def test_erase_of_an_address_with_no_leads_deletes_nothing(app, clinics, make_le
     assert audit("erasure")[0].detail == {"count": 0}
 
 
-@pytest.mark.parametrize("bad", ["", "not-an-address", "a@b", "two@@example.com", None])
+@pytest.mark.parametrize(
+    "bad", ["", "not-an-address", "a@b", "two@@example.com", None, "a,b@example.com"]
+)
 def test_erase_refuses_what_is_not_an_email_address(app, clinics, make_lead, bad):
     make_lead(clinics[0])
     with pytest.raises(services.ServiceError, match="not a valid email address"):

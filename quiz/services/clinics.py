@@ -11,7 +11,7 @@ from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
-from quiz.validation import check_contact, check_origin, clean_page_url
+from quiz.validation import check_email, check_origin, check_phone, clean_page_url
 
 # One whole message per link, so that each reads naturally once translated.
 _URL_ERRORS = {
@@ -63,14 +63,16 @@ def check_clinic_fields(
         clean_origins.append(normalised)
     email = (email or "").strip() or None
     if email is not None:
-        _, errors = check_contact({"name": name, "email": email})
-        if errors:
+        checked, _ = check_email(email)
+        if checked is None:
             raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
+        email = checked
     phone = (phone or "").strip() or None
     if phone is not None:
-        _, errors = check_contact({"name": name, "email": "a@example.com", "phone": phone})
-        if errors:
+        checked, _ = check_phone(phone)
+        if checked is None:
             raise ServiceError(N_("phone %(phone)r: use digits, spaces and + only", phone=phone))
+        phone = checked
     if language not in questionnaire().languages:
         supported = ", ".join(questionnaire().languages)
         raise ServiceError(
@@ -85,7 +87,7 @@ def check_clinic_fields(
     return {
         "name": name,
         "origins": list(dict.fromkeys(clean_origins)),
-        "email": email.lower() if email else None,
+        "email": email,
         "phone": phone,
         "booking_url": _url("booking link", booking_url),
         "privacy_url": _url("privacy link", privacy_url),

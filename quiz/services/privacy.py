@@ -32,7 +32,7 @@ from quiz.models import (
 )
 from quiz.serialize import iso
 from quiz.services.common import ServiceError, questionnaire, vault
-from quiz.validation import SOURCE_FIELDS, check_contact
+from quiz.validation import SOURCE_FIELDS, check_email
 
 PURGE_BATCH = 500
 ERASURE_SALT = "erasure"
@@ -52,12 +52,12 @@ class ErasureTokenError(ServiceError):
 
 def clean_email(email: str) -> str:
     """Return the address lower-cased and trimmed; ServiceError when it is not an address."""
-    _, errors = check_contact({"name": "-", "email": email if isinstance(email, str) else None})
-    if errors:
+    address, _ = check_email(email)
+    if address is None:
         raise ServiceError(
             N_("%(email)r is not a valid email address, like name@example.com", email=email)
         )
-    return " ".join(email.split()).lower()
+    return address
 
 
 def erase_person(email: str, actor: str) -> int:

@@ -19,7 +19,7 @@ from quiz.models import Clinic, User, new_session_nonce, utcnow
 from quiz.services import lockout
 from quiz.services.common import ServiceError, get_clinic
 from quiz.services.leadwork import add_audit
-from quiz.validation import check_contact
+from quiz.validation import check_email
 
 ROLES = ("admin", "staff")
 MIN_LENGTH = 12
@@ -104,12 +104,11 @@ def hash_password(password: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    """Return the email trimmed and lower-cased; raise ServiceError when it is not one."""
-    email = (email or "").strip().lower()
-    _, errors = check_contact({"name": "x", "email": email})
-    if errors:
+    """Return the email as stored (trimmed, lower-cased); ServiceError when it is not one."""
+    address, _ = check_email(email)
+    if address is None:
         raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
-    return email
+    return address
 
 
 def create_user(
