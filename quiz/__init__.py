@@ -38,8 +38,9 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     _init_extensions(app)
     _register_blueprints(app)
 
-    from quiz import errors, headers, static_files
+    from quiz import body_limit, errors, headers, static_files
 
+    body_limit.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     static_files.init_app(app)

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from quiz import ratelimit_storage
 from quiz.crypto import new_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,34 @@ def _instance_secret(path: Path, make) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def _ratelimit_storage(redis_url: str | None, instance: Path, *, check: bool) -> str:
+    """Return where rate-limit counters live: Redis when set, else a file on this machine.
+
+    Counters in one process's memory would let every gunicorn worker allow the full limit,
+    so without Redis they go to a SQLite file that all workers of this machine share.
+    """
+    if redis_url:
+        # limits spells a Redis socket redis+unix://, where redis-py spells it unix://.
+        if redis_url.startswith("unix:"):
+            return "redis+" + redis_url
+        return redis_url
+    path = instance / "ratelimits.db"
+    if check:
+        try:
+            instance.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"REDIS_URL: unset, so rate-limit counters go to {path}, but its folder cannot"
+                f" be created ({exc.strerror}); make it writable or set REDIS_URL"
+            ) from None
+        if not os.access(instance, os.W_OK):
+            raise ConfigError(
+                f"REDIS_URL: unset, so rate-limit counters go to {path}, but its folder is not"
+                " writable; make it writable or set REDIS_URL"
+            )
+    return f"{ratelimit_storage.SCHEME}:///{path}"
 
 
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
@@ -95,7 +124,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "LEAD_RETENTION_DAYS", get("LEAD_RETENTION_DAYS") or "365", 1, 36500
     )
     config["RATELIMIT_ENABLED"] = _bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED") or "true")
-    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    config["RATELIMIT_STORAGE_URI"] = _ratelimit_storage(
+        redis_url, instance, check=config["RATELIMIT_ENABLED"]
+    )
     # Several deployments may share one Redis: each keeps its counters under its own prefix.
     config["RATELIMIT_KEY_PREFIX"] = get("RATELIMIT_KEY_PREFIX") or "quiz"
     config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -59,6 +59,17 @@ def error_response(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, message=message), code
 
 
+# Headers of an HTTP exception's own response that the client needs whatever body replaces
+# it: Allow on a 405 (RFC 9110), Retry-After on a 429 or 503, WWW-Authenticate on a 401.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def exception_headers(exc: HTTPException) -> dict[str, str]:
+    """Return the headers of `exc`'s own response that must survive a custom error body."""
+    headers = exc.get_response(request.environ).headers
+    return {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+
+
 def init_app(app: Flask) -> None:
     """Register /healthz and the error handlers."""
     app.register_blueprint(bp)
@@ -66,11 +77,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
-        response = error_response(code, MESSAGES.get(code) or exc.description)
-        if code == 429 and exc.get_response().headers.get("Retry-After"):
-            body, status = response
-            return body, status, {"Retry-After": exc.get_response().headers["Retry-After"]}
-        return response
+        body, status = error_response(code, MESSAGES.get(code) or exc.description)
+        return body, status, exception_headers(exc)
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc: SQLAlchemyError):

@@ -7,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from quiz import ratelimit_storage  # noqa: F401  (registers the quiz+sqlite storage)
+
 
 class Base(DeclarativeBase):
     """Declarative base for every model."""
@@ -17,4 +19,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
+# Counters go where RATELIMIT_STORAGE_URI says (quiz/config.py): Redis, or without it the
+# quiz+sqlite file storage, which importing ratelimit_storage registers with `limits`.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

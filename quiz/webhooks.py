@@ -150,16 +150,39 @@ def _checked_addresses(host: str, port: int, allow_private: bool, *, plain_http:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if plain_http and not ip.is_loopback:
             raise WebhookError(f"plain http is only allowed to loopback, {host} is {ip}")
-        if not allow_private and not _public(ip):
+        if not allow_private and not is_public(ip):
             raise WebhookError(f"{host} resolves to a non-public address ({ip})")
     return list(dict.fromkeys(addresses))
 
 
-def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes whose low 32 bits are an IPv4 address a packet ends up at: IPv4-mapped
+# (::ffff:0:0/96), IPv4-compatible (::/96, deprecated but still routed by some stacks),
+# IPv4-translated (::ffff:0:0:0/96, RFC 2765) and the NAT64 well-known prefix (RFC 6052).
+_EMBEDDING_PREFIXES = tuple(
+    ipaddress.IPv6Network(prefix)
+    for prefix in ("::ffff:0:0/96", "::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# NAT64's local-use prefix (RFC 8215) is never globally reachable, whatever it embeds (and
+# where it embeds it depends on the operator's chosen prefix length).
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Tell whether `ip`, and any IPv4 address it maps or translates to, is publicly routed."""
     # is_global is True for multicast ranges, so those are refused separately.
-    return ip.is_global and not ip.is_multicast
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv4Address):
+        return True
+    if ip in _LOCAL_NAT64:
+        return False
+    # Python judges these IPv6 forms as global even when the IPv4 inside is loopback or
+    # private, so a webhook could reach this host or its network through them.
+    # (Teredo, 2001::/32, needs no decoding: Python already counts it as not global.)
+    inside = [ip.sixtofour] if ip.sixtofour is not None else []
+    if any(ip in prefix for prefix in _EMBEDDING_PREFIXES):
+        inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(is_public(address) for address in inside)
 
 
 def _pinned(addresses: list[str]):

@@ -1,19 +1,32 @@
-"""Real servers on loopback for delivery tests: an SMTP sink and a scriptable HTTP receiver."""
+"""Real servers on loopback: an SMTP sink, a scriptable HTTP receiver and the app in gunicorn."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from quiz.crypto import new_key
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -184,3 +197,84 @@ def wait_for(predicate, seconds: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return predicate()
+
+
+# --------------------------------------------------------------------------- the app in gunicorn
+
+# Settings of the developer's environment that would point a served app somewhere else.
+_FOREIGN_ENV = {"DATABASE_URL", "QUESTIONS_FILE", "REDIS_URL", "PUBLIC_URL", "BIND"}
+
+
+def run_flask(env: dict, *args: str) -> None:
+    """Run a `flask --app wsgi` command; fail the test with its output when it fails."""
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, f"flask {' '.join(args)}: {done.stdout}{done.stderr}"
+
+
+def wait_until_serving(base: str, server: subprocess.Popen, log: Path) -> None:
+    """Poll /healthz until the server answers; fail at once if gunicorn dies."""
+    for _ in range(600):
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"gunicorn never answered /healthz:\n{log.read_text()}")
+
+
+@dataclass
+class Served:
+    """An app served by gunicorn: its address, environment, database file and log."""
+
+    base: str
+    env: dict[str, str]
+    database: Path
+    log: Path
+
+
+@contextmanager
+def gunicorn(folder: Path, *, workers: int, clinic: str, **env: str) -> Iterator[Served]:
+    """Serve the app with `gunicorn -w N` on a fresh SQLite database holding one clinic.
+
+    `env` adds or overrides environment variables (REDIS_URL is unset unless given here).
+    """
+    settings = {key: value for key, value in os.environ.items() if key not in _FOREIGN_ENV}
+    settings.update(
+        DATABASE_URL=f"sqlite:///{folder / 'quiz.db'}",
+        SECRET_KEY="served-test-secret",
+        DATA_ENCRYPTION_KEY=new_key(),
+        LOG_FORMAT="json",
+        WEB_CONCURRENCY=str(workers),
+        **env,
+    )
+    run_flask(settings, "db", "upgrade")
+    run_flask(settings, "clinic", "create", clinic, "--name", "Served Test Clinic")
+    port = free_port()
+    log = folder / "gunicorn.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "-w", str(workers),
+             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT, env=settings, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(base, server, log)
+        yield Served(base, settings, folder / "quiz.db", log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -282,10 +282,13 @@ def test_body_over_64_kib_is_413_json(post, clinic):
     assert list(response.get_json()["errors"]) == ["body"]
 
 
-def test_wrong_method_is_json(client, clinic):
+def test_wrong_method_is_json_and_says_which_methods_are_allowed(client, clinic):
     response = client.delete("/api/v1/assessments")
     assert response.status_code == 405
     assert response.is_json
+    assert list(response.get_json()["errors"]) == ["request"]
+    # RFC 9110 15.5.6: a 405 names the methods the resource supports.
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
 
 
 # --------------------------------------------------------------------------- idempotency

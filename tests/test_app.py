@@ -37,6 +37,16 @@ def test_unknown_page_is_a_friendly_404(client):
     assert b"Traceback" not in response.data
 
 
+def test_wrong_method_is_a_friendly_405_that_says_which_methods_are_allowed(client, make_clinic):
+    make_clinic("demo")
+    response = client.delete("/embed/demo", headers={"Accept": "text/html"})
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert b"That method is not allowed here" in response.data
+    # RFC 9110 15.5.6: a 405 names the methods the resource supports.
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
 def test_bad_configuration_exits_with_one_line_and_no_traceback(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "LEAD_RETENTION_DAYS": "soon", "HOME": str(tmp_path)}
     proc = subprocess.run(

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -20,98 +15,20 @@ from quiz import create_app
 from quiz.crypto import new_key
 from quiz.questions import load
 from tests.conftest import answer_everything
+from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 SUBMISSIONS = 200
 THREADS = 8
 CLINIC = "load-test"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_flask(env: dict, *args: str) -> None:
-    """Run a `flask --app wsgi` command; fail the test with its output when it fails."""
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, f"flask {' '.join(args)}: {done.stdout}{done.stderr}"
-
-
-def wait_until_serving(base: str, server: subprocess.Popen, log: Path) -> None:
-    """Poll /healthz until the server answers; fail at once if gunicorn dies."""
-    for _ in range(600):
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz") as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"gunicorn never answered /healthz:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A migrated SQLite database with one clinic, served by `gunicorn -w 4`."""
-    tmp_path = tmp_path_factory.mktemp("served")
-    database = tmp_path / "quiz.db"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "QUESTIONS_FILE", "REDIS_URL", "PUBLIC_URL", "BIND"}
-    }
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        SECRET_KEY="concurrency-test-secret",
-        DATA_ENCRYPTION_KEY=new_key(),
-        RATELIMIT_ENABLED="false",
-        LOG_FORMAT="json",
-        WEB_CONCURRENCY="4",
-    )
-    run_flask(env, "db", "upgrade")
-    run_flask(env, "clinic", "create", CLINIC, "--name", "Load Test Clinic")
-
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                "gunicorn.conf.py",
-                "-w",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_serving(base, server, log)
-        yield base, database, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    folder = tmp_path_factory.mktemp("served")
+    with gunicorn(folder, workers=4, clinic=CLINIC, RATELIMIT_ENABLED="false") as app:
+        yield app.base, app.database, app.log
 
 
 def submit(base: str, payload: dict) -> tuple[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from datetime import timedelta
 
@@ -168,6 +169,55 @@ def test_a_receiver_that_hangs_past_the_timeout_is_a_failure(receiver):
 def test_private_or_plain_http_targets_are_refused_in_production(receiver, url):
     with pytest.raises(webhooks.WebhookError):
         webhooks.post(url.format(port=receiver.port), b"{}", {}, allow_private=False, timeout=1)
+    assert receiver.hits == []
+
+
+# IPv6 forms that carry an IPv4 address inside are judged by that IPv4 address.
+HIDDEN_IPV4 = [
+    ("::127.0.0.1", False),  # IPv4-compatible (RFC 4291, deprecated) loopback
+    ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+    ("::ffff:0:7f00:1", False),  # IPv4-translated (RFC 2765) loopback
+    ("64:ff9b::7f00:1", False),  # NAT64 well-known prefix (RFC 6052) to loopback
+    ("64:ff9b::a00:1", False),  # NAT64 to 10.0.0.1
+    ("64:ff9b:1::7f00:1", False),  # NAT64 local-use prefix (RFC 8215) to loopback
+    ("64:ff9b:1::808:808", False),  # local-use prefix: never globally reachable
+    ("2002:7f00:1::", False),  # 6to4 (RFC 3056) of 127.0.0.1
+    ("2002:a00:1::", False),  # 6to4 of 10.0.0.1
+    ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254 (cloud metadata)
+    ("::a9fe:a9fe", False),  # IPv4-compatible cloud metadata
+    ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
+    ("::1", False),
+    ("::", False),
+    ("fe80::1", False),
+    ("fd00::1", False),
+    ("ff0e::1", False),  # global-scope multicast
+    ("127.0.0.1", False),
+    ("100.64.0.1", False),  # shared address space (carrier-grade NAT)
+    # Public controls: the same forms around a public IPv4 address, and plain public ones.
+    ("::ffff:8.8.8.8", True),
+    ("::8.8.8.8", True),
+    ("::ffff:0:808:808", True),
+    ("64:ff9b::808:808", True),
+    ("2002:808:808::", True),
+    ("2001:4860:4860::8888", True),
+    ("8.8.8.8", True),
+]
+
+
+@pytest.mark.parametrize(("address", "public"), HIDDEN_IPV4)
+def test_an_address_is_public_only_when_every_ipv4_inside_it_is(address, public):
+    assert webhooks.is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b::7f00:1", "64:ff9b:1::7f00:1", "2002:7f00:1::",
+     "2002:a00:1::"],
+)  # fmt: skip
+def test_ipv6_forms_of_private_ipv4_are_refused_before_connecting(receiver, address):
+    url = f"https://[{address}]:{receiver.port}/hook"
+    with pytest.raises(webhooks.WebhookError, match="non-public address"):
+        webhooks.post(url, b"{}", {}, allow_private=False, timeout=1)
     assert receiver.hits == []
 
 

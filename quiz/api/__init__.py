@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from quiz.errors import MESSAGES
+from quiz.errors import MESSAGES, exception_headers
 from quiz.extensions import csrf, db
 from quiz.i18n import translate_errors
 from quiz.models import Clinic
@@ -52,11 +52,7 @@ def _http_error(exc: HTTPException):
     message = MESSAGES.get(status) or exc.description
     if status == 413:
         message = "The request body is too large: send at most 64 KiB."
-    headers = {}
-    retry_after = exc.get_response().headers.get("Retry-After")
-    if retry_after:
-        headers["Retry-After"] = retry_after
-    return jsonify(error_body(status, message)), status, headers
+    return jsonify(error_body(status, message)), status, exception_headers(exc)
 
 
 def use_clinic(clinic: Clinic) -> None:
