@@ -17,8 +17,9 @@ from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import Clinic, Delivery, Event, Lead, QuestionnaireSnapshot, utcnow
 from quiz.questions import Questionnaire
+from quiz.runtime import questionnaire, runtime, vault
 from quiz.scoring import Result
-from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.services.common import ServiceError
 from quiz.services.outbox import announce
 from quiz.validation import SOURCE_FIELDS, Consent, Contact
 
@@ -171,7 +172,7 @@ def _snapshot(session, quiz: Questionnaire) -> None:
 
 def _snapshotted() -> set[str]:
     """Versions this app has seen stored: skips a read on every lead after the first."""
-    return current_app.extensions.setdefault("snapshotted_versions", set())
+    return runtime().snapshotted_versions
 
 
 def read_health_data(lead: Lead) -> dict:
