@@ -37,30 +37,36 @@ def load(path: str | Path) -> Questionnaire:
     except OSError as exc:
         raise QuestionnaireError([f"{path}: cannot read ({exc.strerror})"]) from None
     try:
-        document = json.loads(raw_bytes.decode("utf-8"))
+        source = raw_bytes.decode("utf-8")
+        document = json.loads(source)
     except UnicodeDecodeError:
         raise QuestionnaireError([f"{path}: not UTF-8 text"]) from None
     except json.JSONDecodeError as exc:
         raise QuestionnaireError(
             [f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
-    version = hashlib.sha256(raw_bytes).hexdigest()[:12]
-    return parse(document, version=version, base_dir=str(path.parent))
+    return parse(document, version=_version(raw_bytes), base_dir=str(path.parent), source=source)
 
 
-def parse(document: Any, *, version: str = "", base_dir: str = "") -> Questionnaire:
-    """Validate a decoded questionnaire document and build the frozen model."""
+def parse(
+    document: Any, *, version: str = "", base_dir: str = "", source: str = ""
+) -> Questionnaire:
+    """Validate a decoded questionnaire document and build the frozen model.
+
+    `source` is the text the document was decoded from and `version` its hash; without them
+    the document's canonical JSON stands in for the text, and its hash for the version.
+    """
+    source = source or json.dumps(document, sort_keys=True, ensure_ascii=False)
     parser = _Parser(base_dir)
-    result = parser.questionnaire(document, version or _hash_document(document))
+    result = parser.questionnaire(document, version or _version(source.encode()), source)
     if parser.problems:
         raise QuestionnaireError(parser.problems)
     assert result is not None
     return result
 
 
-def _hash_document(document: Any) -> str:
-    encoded = json.dumps(document, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(encoded).hexdigest()[:12]
+def _version(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()[:12]
 
 
 class _Parser:
@@ -139,7 +145,7 @@ class _Parser:
 
     # -- sections
 
-    def questionnaire(self, doc: Any, version: str) -> Questionnaire | None:
+    def questionnaire(self, doc: Any, version: str, source: str) -> Questionnaire | None:
         doc = self.obj(
             doc,
             "$",
@@ -198,6 +204,7 @@ class _Parser:
             good_threshold=good_threshold,
             consent_version=consent_version,
             base_dir=self.base_dir,
+            source=source,
             _by_id=by_id,
         )
 

@@ -151,6 +151,8 @@ class Questionnaire:
     good_threshold: int
     consent_version: str
     base_dir: str = ""
+    # The text whose hash is `version`: what a lead's snapshot stores, whatever the file says now.
+    source: str = field(default="", compare=False, repr=False)
     _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from flask import current_app
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -156,9 +155,9 @@ def _snapshot(session, quiz: Questionnaire) -> None:
     if quiz.version in _snapshotted():
         return
     if session.get(QuestionnaireSnapshot, quiz.version) is None:
-        path = current_app.config["QUESTIONS_FILE"]
-        with open(path, encoding="utf-8") as handle:
-            document = handle.read()
+        # The text loaded at start-up, which the version is the hash of: the file may have
+        # been edited since, and this app still asks the questions it loaded.
+        document = quiz.source
         # Two workers storing their first lead at once both find no snapshot: the second
         # insert must not fail the visitor's lead.
         postgres = session.get_bind().dialect.name == "postgresql"
