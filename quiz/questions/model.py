@@ -137,6 +137,13 @@ class ContentItem:
     areas: tuple[str, ...] = ()
 
 
+def localized_file(file: str, language: str, default_language: str) -> str:
+    """Return the path of a content file in a language (`x.md` → `x.de.md`)."""
+    if language == default_language:
+        return file
+    return file[: -len(".md")] + f".{language}.md"
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     """The whole questionnaire: questions in steps, scoring areas, outcomes and content."""
