@@ -12,6 +12,7 @@ from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.questions import Questionnaire, check_answers, clean_answers
+from quiz.runtime import runtime
 from tests.servers import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def app(app_config, tmp_path, monkeypatch):
 @pytest.fixture
 def questionnaire(app) -> Questionnaire:
     """The questionnaire the app loaded."""
-    return app.extensions["questionnaire"]
+    return runtime(app).questionnaire
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
 from quiz import services
+from quiz.commands import Group
 from quiz.questions import QuestionnaireError, load
 
-clinic_cli = AppGroup("clinic", help="Manage clinics.")
-questions_cli = AppGroup("questions", help="Check questionnaires.")
+clinic_cli = Group("clinic", help="Manage clinics.")
+questions_cli = Group("questions", help="Check questionnaires.")
 GROUPS = (clinic_cli, questions_cli)
 
 

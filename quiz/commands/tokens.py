@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
 from quiz import services
+from quiz.commands import Group
 from quiz.services import tokens
 
-token_cli = AppGroup("token", help="Manage API tokens for the pull API.")
+token_cli = Group("token", help="Manage API tokens for the pull API.")
 GROUPS = (token_cli,)
 
 

@@ -17,7 +17,7 @@ from quiz.models import (
     Lead,
 )
 from quiz.queries.leads import SUITABILITY_ORDER, LeadFilters, area_label, day_start, filtered
-from quiz.services.common import questionnaire
+from quiz.runtime import questionnaire
 
 
 @dataclass

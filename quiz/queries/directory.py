@@ -12,7 +12,7 @@ from quiz.models import (
     User,
     utcnow,
 )
-from quiz.services.common import questionnaire
+from quiz.runtime import questionnaire
 
 
 def clinic_choices(scope: Scope) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from quiz.models import (
     User,
 )
 from quiz.questions import Questionnaire, QuestionnaireError, parse
-from quiz.services.common import questionnaire
+from quiz.runtime import questionnaire
 
 SORTS = ("created", "name", "suitability", "status")
 SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")

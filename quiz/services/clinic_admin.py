@@ -11,8 +11,9 @@ from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import Clinic
+from quiz.runtime import questionnaire
 from quiz.services.clinics import check_clinic_fields
-from quiz.services.common import ServiceError, questionnaire
+from quiz.services.common import ServiceError
 from quiz.services.leadwork import add_audit
 from quiz.services.outbox import generate_secret
 

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
-from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
+from quiz.runtime import questionnaire
+from quiz.services.common import SLUG, ServiceError, get_clinic
 from quiz.validation import check_email, check_origin, check_phone, clean_page_url
 
 # One whole message per link, so that each reads naturally once translated.

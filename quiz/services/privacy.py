@@ -30,8 +30,9 @@ from quiz.models import (
     LeadStatusChange,
     utcnow,
 )
+from quiz.runtime import questionnaire, vault
 from quiz.serialize import iso
-from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.services.common import ServiceError
 from quiz.validation import SOURCE_FIELDS, check_email
 
 PURGE_BATCH = 500

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
+from quiz.runtime import runtime
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -406,7 +407,7 @@ def _store_lead(app, clinic) -> None:
     from quiz.validation import Consent, Contact
     from tests.conftest import answer_everything
 
-    questionnaire = app.extensions["questionnaire"]
+    questionnaire = runtime(app).questionnaire
     answers = answer_everything(questionnaire, concerns=["cellulite", "pigmentation"])
     services.record_assessment(
         clinic,
