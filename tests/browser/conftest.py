@@ -206,7 +206,11 @@ window.quizEvents = [];
         + recorder
         + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
         + f'</div><iframe id="spoof" src="{quiz_origin}/_probe/spoof"></iframe>'
-        + "<script>window.postMessage({type: 'quiz:height', h: 5000}, '*');</script>"
+        # Counts the spoofer's messages: once both arrived, embed.js has seen them too.
+        + "<script>window.spoofMessages = 0; window.addEventListener('message', function (e) {"
+        + " if (e.source === document.getElementById('spoof').contentWindow)"
+        + " window.spoofMessages++; });"
+        + "window.postMessage({type: 'quiz:height', h: 5000}, '*');</script>"
         + "</body></html>",
     }
 
