@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from quiz.extensions import db
 from quiz.models import Lead
+from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC, SECOND_CLINIC
 from tests.browser.engines import HostBrowser, WaitTimeout, wait_until
 from tests.conftest import answer_everything
@@ -81,7 +82,7 @@ def journey(engine_browser, quiz_server, host_server) -> dict:
     """Finish the quiz once per engine on the clinic's page, sending a lead; keep what
     happened: placement, heights after each page, focus, events and errors."""
     browser = engine_browser
-    answers = answer_everything(quiz_server.app.extensions["questionnaire"])
+    answers = answer_everything(runtime(quiz_server.app).questionnaire)
     query = "&".join(f"{k}={v}" for k, v in UTM.items())
     page_url = f"{host_server}/host.html?{query}"
     browser.open(f"{page_url}#top")
