@@ -11,9 +11,9 @@ from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import Clinic
+from quiz.services.audit import add_audit
 from quiz.services.clinics import check_clinic_fields
 from quiz.services.common import ServiceError, questionnaire
-from quiz.services.leadwork import add_audit
 from quiz.services.outbox import generate_secret
 
 MAX_VOICE_TEXT = 1000

@@ -21,7 +21,6 @@ from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import (
-    AuditEntry,
     Delivery,
     ExportedLead,
     IdempotencyRecord,
@@ -31,6 +30,7 @@ from quiz.models import (
     utcnow,
 )
 from quiz.serialize import iso
+from quiz.services.audit import add_audit
 from quiz.services.common import ServiceError, questionnaire, vault
 from quiz.validation import SOURCE_FIELDS, check_email
 
@@ -75,7 +75,7 @@ def erase_person(email: str, actor: str) -> int:
             ).scalars()
         )
         _delete_leads(session, ids)
-        _audit(session, actor, "erasure", {"count": len(ids)})
+        add_audit(session, actor, "erasure", {"count": len(ids)})
     return len(ids)
 
 
@@ -103,7 +103,7 @@ def purge_expired(now: datetime | None = None, actor: str = "system") -> int:
         if len(ids) < PURGE_BATCH:
             break
     with write_transaction() as session:
-        _audit(session, actor, "purge", {"count": total, "cutoff": cutoff.isoformat()})
+        add_audit(session, actor, "purge", {"count": total, "cutoff": cutoff.isoformat()})
     return total
 
 
@@ -124,7 +124,7 @@ def person_data(email: str, actor: str = "system") -> dict[str, Any]:
     for lead in leads:
         result["leads"].append(_lead_data(lead))
     with write_transaction() as session:
-        _audit(session, actor, "access_export", {"count": len(leads)})
+        add_audit(session, actor, "access_export", {"count": len(leads)})
     return result
 
 
@@ -173,7 +173,7 @@ def rotate_keys(
             break
         last_id = rows[-1][0]
     with write_transaction() as session:
-        _audit(
+        add_audit(
             session,
             actor,
             "key_rotation",
@@ -227,7 +227,7 @@ def erase_by_token(token: str) -> int:
                 ).scalars()
             )
             _delete_leads(session, ids)
-        _audit(session, "visitor", "erasure", {"count": len(ids), "via": "link"})
+        add_audit(session, "visitor", "erasure", {"count": len(ids), "via": "link"})
     return len(ids)
 
 
@@ -239,11 +239,6 @@ def _delete_leads(session: Session, ids: list[int]) -> None:
         session.execute(delete(Lead).where(Lead.id.in_(chunk)))
     # Bulk deletes bypass the identity map; drop stale Lead objects a caller may still hold.
     session.expire_all()
-
-
-def _audit(session: Session, actor: str, action: str, detail: dict[str, Any]) -> None:
-    # Detail holds counts and dates only: an audit log must not become a copy of what was erased.
-    session.add(AuditEntry(actor=(actor or "system")[:254], action=action, detail=detail))
 
 
 def _lead_data(lead: Lead) -> dict[str, Any]:
