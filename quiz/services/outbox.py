@@ -51,17 +51,6 @@ def generate_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def rotate_secret(clinic: Clinic) -> str:
-    """Give the clinic a new webhook secret and return it; the old one stops working at once."""
-    secret = generate_secret()
-    with write_transaction() as session:
-        stored = session.get(Clinic, clinic.id)
-        if stored is None:
-            raise ServiceError(N_("that clinic no longer exists"))
-        stored.webhook_secret = secret
-    return secret
-
-
 def ensure_secret(clinic_id: int) -> str:
     """Return the clinic's webhook secret, generating one if it has none yet."""
     with write_transaction() as session:
