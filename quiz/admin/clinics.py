@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext
 
 from quiz import auth, queries, services
@@ -11,11 +11,6 @@ from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.i18n import translate_marked
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
-
-
-def _public_url() -> str:
-    # Without PUBLIC_URL, the address the administrator reached us on is the best guess.
-    return current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
 
 
 def _clinic_form(**kwargs) -> ClinicForm:
@@ -31,8 +26,7 @@ def _clinic_form(**kwargs) -> ClinicForm:
 @auth.admin_required
 def clinics():
     """List every clinic with its embed snippet."""
-    base = _public_url()
-    rows = [(c, services.embed_snippet(c.slug, base)) for c in queries.list_clinics()]
+    rows = [(c, services.embed_snippet(c.slug)) for c in queries.list_clinics()]
     return render_template("admin/clinics.html", rows=rows)
 
 
@@ -97,7 +91,7 @@ def clinic_edit(slug: str):
         else:
             flash(gettext("Clinic saved."))
             return redirect(url_for("admin.clinic_edit", slug=slug))
-    snippet = services.embed_snippet(clinic.slug, _public_url())
+    snippet = services.embed_snippet(clinic.slug)
     return render_template(
         "admin/clinic_form.html",
         form=form,

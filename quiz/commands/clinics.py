@@ -16,11 +16,6 @@ questions_cli = AppGroup("questions", help="Check questionnaires.")
 GROUPS = (clinic_cli, questions_cli)
 
 
-def public_url() -> str:
-    """Return PUBLIC_URL, or the development server's address when it is unset."""
-    return current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-
-
 @clinic_cli.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="The clinic's name, shown to visitors.")
@@ -37,7 +32,7 @@ def clinic_create(slug, name, origins, email, webhook, language):
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
-    click.echo(services.embed_snippet(clinic.slug, public_url()))
+    click.echo(services.embed_snippet(clinic.slug))
 
 
 @clinic_cli.command("list")

@@ -11,6 +11,7 @@ from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
+from quiz.urls import FALLBACK_PUBLIC_URL, public_url
 from quiz.validation import check_email, check_origin, check_phone, clean_page_url
 
 # One whole message per link, so that each reads naturally once translated.
@@ -139,9 +140,9 @@ def create_clinic(
     return clinic
 
 
-def embed_snippet(clinic_slug: str, public_url: str) -> str:
+def embed_snippet(clinic_slug: str) -> str:
     """Return the one-line HTML snippet that embeds a clinic's quiz, with a no-script link."""
-    base = public_url.rstrip("/")
+    base = public_url()
     return (
         f'<script src="{base}/static/embed.js" data-clinic="{clinic_slug}" async></script>\n'
         f'<noscript><a href="{base}/embed/{clinic_slug}" target="_blank" rel="noopener">'
@@ -157,7 +158,7 @@ def ensure_demo_clinic() -> Clinic:
     return create_clinic(
         "demo",
         "Demo Aesthetic Clinic",
-        origins=["http://127.0.0.1:5000", "http://localhost:5000"],
+        origins=[FALLBACK_PUBLIC_URL, "http://localhost:5000"],
         booking_url="https://example.com/book",
         phone="+44 20 7946 0000",
     )
