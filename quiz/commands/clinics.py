@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from quiz import services
+from quiz import queries, services
 from quiz.questions import QuestionnaireError, load
 
 clinic_cli = AppGroup("clinic", help="Manage clinics.")
@@ -38,10 +38,7 @@ def clinic_create(slug, name, origins, email, webhook, language):
 @clinic_cli.command("list")
 def clinic_list():
     """Print one clinic a line: slug, name, language, origins, email."""
-    from quiz.extensions import db
-    from quiz.models import Clinic
-
-    for clinic in db.session.execute(db.select(Clinic).order_by(Clinic.slug)).scalars():
+    for clinic in queries.list_clinics(by="slug"):
         click.echo(services.clinic_summary(clinic))
 
 

@@ -62,15 +62,6 @@ def ensure_secret(clinic_id: int) -> str:
         return clinic.webhook_secret
 
 
-def failed_deliveries(clinic_id: int | None = None) -> list[Delivery]:
-    """Return deliveries that gave up, newest first, optionally of one clinic."""
-    query = db.select(Delivery).filter_by(status="failed")
-    if clinic_id is not None:
-        query = query.filter_by(clinic_id=clinic_id)
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
-    return list(db.session.execute(query).scalars())
-
-
 def retry_now(delivery_id: int) -> Delivery:
     """Make a failed or waiting delivery due now and wake the worker.
 
@@ -89,14 +80,16 @@ def retry_now(delivery_id: int) -> Delivery:
     return delivery
 
 
-def retry_all_failed(clinic_id: int | None = None) -> int:
-    """Make every failed delivery due now (optionally of one clinic); return how many."""
-    ids = [d.id for d in failed_deliveries(clinic_id)]
+def retry_all_failed() -> int:
+    """Make every failed delivery due now; return how many."""
     now = utcnow()
     with write_transaction() as session:
-        for delivery in session.scalars(db.select(Delivery).where(Delivery.id.in_(ids))):
-            if delivery.status == "failed":
-                delivery.status = "pending"
-                delivery.next_attempt_at = now
+        # Chosen inside the write transaction, so a delivery that a worker moves meanwhile is
+        # neither counted nor announced.
+        failed = list(session.scalars(db.select(Delivery).where(Delivery.status == "failed")))
+        for delivery in failed:
+            delivery.status = "pending"
+            delivery.next_attempt_at = now
+        ids = [delivery.id for delivery in failed]
     announce(ids)
     return len(ids)
