@@ -38,18 +38,8 @@ def clinic_new():
     if form.validate_on_submit():
         try:
             clinic = services.create_clinic(
-                form.slug.data or "",
-                form.name.data,
-                origins=_lines(form.origins.data),
-                email=form.email.data or None,
-                webhook_url=form.webhook_url.data or None,
-                language=form.language.data,
-                booking_url=form.booking_url.data or None,
-                phone=form.phone.data or None,
-                contact_timing=form.contact_timing.data,
+                form.slug.data or "", form.fields(), actor=auth.signed_in_user().email
             )
-            if form.privacy_url.data:
-                update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
         except services.ServiceError as exc:
             form.form_errors.append(error_text(exc))
         else:
@@ -82,7 +72,7 @@ def clinic_edit(slug: str):
     if form.validate_on_submit():
         try:
             update_clinic(
-                clinic, actor=auth.signed_in_user().email, **_values(form), **_settings(form)
+                clinic, form.fields(), actor=auth.signed_in_user().email, **_settings(form)
             )
         except SettingsError as exc:
             _show_field_errors(form, exc.errors)
@@ -121,10 +111,6 @@ def clinic_webhook_secret(slug: str):
     )
 
 
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
 def _stored_settings(clinic) -> dict:
     branding = clinic.branding or {}
     settings = clinic.settings or {}
@@ -157,17 +143,3 @@ def _show_field_errors(form: ClinicForm, errors: dict[str, list[str]]) -> None:
             form[name].errors = [*form[name].errors, *map(translate_marked, messages)]
         else:
             form.form_errors.extend(map(translate_marked, messages))
-
-
-def _values(form: ClinicForm) -> dict:
-    return {
-        "name": form.name.data,
-        "origins": _lines(form.origins.data),
-        "email": form.email.data,
-        "booking_url": form.booking_url.data,
-        "phone": form.phone.data,
-        "privacy_url": form.privacy_url.data,
-        "language": form.language.data,
-        "contact_timing": form.contact_timing.data,
-        "webhook_url": form.webhook_url.data,
-    }

@@ -26,9 +26,10 @@ GROUPS = (clinic_cli, questions_cli)
 def clinic_create(slug, name, origins, email, webhook, language):
     """Add a clinic and print its embed snippet."""
     try:
-        clinic = services.create_clinic(
-            slug, name, origins=origins, email=email, webhook_url=webhook, language=language
+        fields = services.ClinicFields(
+            name=name, origins=origins, email=email, webhook_url=webhook, language=language
         )
+        clinic = services.create_clinic(slug, fields, actor="cli")
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
