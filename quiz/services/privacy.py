@@ -243,40 +243,12 @@ def _delete_leads(session: Session, ids: list[int]) -> None:
 
 def _lead_data(lead: Lead) -> dict[str, Any]:
     health = vault().decrypt(lead.health_data)
-    quiz = questionnaire()
-    language = lead.language
-    answers = []
-    for question_id, option_ids in (health.get("answers") or {}).items():
-        try:
-            question = quiz.question(question_id)
-        except KeyError:
-            question = None
-        chosen = []
-        for option_id in option_ids:
-            option = question.option(option_id) if question else None
-            chosen.append(
-                {"id": option_id, "label": option.label.get(language) if option else None}
-            )
-        answers.append(
-            {
-                "question_id": question_id,
-                "question": question.text.get(language) if question else None,
-                "answers": chosen,
-            }
-        )
-    notes = db.session.execute(
-        db.select(LeadNote).filter_by(lead_id=lead.id).order_by(LeadNote.created_at, LeadNote.id)
-    ).scalars()
-    changes = db.session.execute(
-        db.select(LeadStatusChange)
-        .filter_by(lead_id=lead.id)
-        .order_by(LeadStatusChange.created_at, LeadStatusChange.id)
-    ).scalars()
+    changes, notes = _history(lead.id)
     return {
         "id": lead.public_id,
         "clinic": {"slug": lead.clinic.slug, "name": lead.clinic.name},
         "created_at": iso(lead.created_at),
-        "language": language,
+        "language": lead.language,
         "contact": {
             "name": lead.name,
             "email": lead.email,
@@ -291,7 +263,7 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
             "wants_copy": lead.wants_copy,
         },
         "questionnaire_version": lead.questionnaire_version,
-        "answers": answers,
+        "answers": _answers(health.get("answers") or {}, lead.language),
         "scores": health.get("scores", {}),
         "reasons": [r.get("text") for r in health.get("reasons", [])],
         "outcome": {
@@ -308,3 +280,41 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
         ],
         "notes": [{"at": iso(n.created_at), "text": n.body} for n in notes],
     }
+
+
+def _answers(answers: dict[str, list[str]], language: str) -> list[dict[str, Any]]:
+    """Pair each answer with its question and option texts; unknown ids keep a None text."""
+    quiz = questionnaire()
+    paired = []
+    for question_id, option_ids in answers.items():
+        try:
+            question = quiz.question(question_id)
+        except KeyError:
+            question = None
+        chosen = []
+        for option_id in option_ids:
+            option = question.option(option_id) if question else None
+            chosen.append(
+                {"id": option_id, "label": option.label.get(language) if option else None}
+            )
+        paired.append(
+            {
+                "question_id": question_id,
+                "question": question.text.get(language) if question else None,
+                "answers": chosen,
+            }
+        )
+    return paired
+
+
+def _history(lead_id: int) -> tuple[list[LeadStatusChange], list[LeadNote]]:
+    """Return a lead's status changes and notes, each oldest first."""
+    changes = db.session.execute(
+        db.select(LeadStatusChange)
+        .filter_by(lead_id=lead_id)
+        .order_by(LeadStatusChange.created_at, LeadStatusChange.id)
+    ).scalars()
+    notes = db.session.execute(
+        db.select(LeadNote).filter_by(lead_id=lead_id).order_by(LeadNote.created_at, LeadNote.id)
+    ).scalars()
+    return list(changes), list(notes)
