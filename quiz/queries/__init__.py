@@ -8,6 +8,7 @@ from quiz.queries.directory import (
     clinic_choices,
     get_user,
     list_clinics,
+    list_tokens,
     list_users,
     outcome_ids,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "leads_after",
     "list_clinics",
     "list_leads",
+    "list_tokens",
     "list_users",
     "outcome_ids",
     "questionnaire",

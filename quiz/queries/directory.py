@@ -1,4 +1,4 @@
-"""Clinics, outcomes and accounts as the back office, the CLI and the API's CORS check see them."""
+"""Clinics, outcomes, accounts and API tokens as the back office, the CLI and the API see them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import (
+    ApiToken,
     Clinic,
     SignInLock,
     User,
@@ -42,6 +43,12 @@ def any_clinic_has_origin(origin: str) -> bool:
         origin in (origins or [])
         for origins in db.session.execute(db.select(Clinic.origins)).scalars()
     )
+
+
+def list_tokens(clinic: Clinic) -> list[ApiToken]:
+    """Return the clinic's API tokens, oldest first (hashes only, never secrets)."""
+    stmt = db.select(ApiToken).where(ApiToken.clinic_id == clinic.id).order_by(ApiToken.id)
+    return list(db.session.execute(stmt).scalars())
 
 
 def get_user(user_id: int) -> User | None:
