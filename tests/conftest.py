@@ -110,11 +110,10 @@ def make_clinic(app):
     def make(slug: str | None = None, **overrides):
         settings = overrides.pop("settings", None)
         branding = overrides.pop("branding", None)
-        extra = {k: overrides.pop(k) for k in ("webhook_secret", "privacy_url") if k in overrides}
+        extra = {k: overrides.pop(k) for k in ("webhook_secret",) if k in overrides}
         clinic = services.create_clinic(
             slug or f"clinic-{next(counter)}",
-            overrides.pop("name", "Test Clinic"),
-            **overrides,
+            services.ClinicFields(overrides.pop("name", "Test Clinic"), **overrides),
         )
         if settings is not None or branding is not None or extra:
             clinic.settings = settings or {}

@@ -4,6 +4,7 @@
 from quiz.runtime import questionnaire, vault
 from quiz.services.assessments import find_submission, read_health_data, record_assessment
 from quiz.services.clinics import (
+    ClinicFields,
     clinic_summary,
     create_clinic,
     embed_snippet,
@@ -14,6 +15,7 @@ from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
 
 __all__ = [
     "EVENT_KINDS",
+    "ClinicFields",
     "ServiceError",
     "clinic_summary",
     "create_clinic",

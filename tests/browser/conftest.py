@@ -132,13 +132,20 @@ def quiz_server(ports, host_origin, tmp_path_factory) -> Iterator[QuizServer]:
 
     with app.app_context():
         db.create_all()
-        services.create_clinic(HOST_CLINIC, "Alpha Skin Clinic", origins=[host_origin])
-        services.create_clinic(SECOND_CLINIC, "Beta Clinic", origins=[host_origin])
         services.create_clinic(
-            FOREIGN_CLINIC, "Elsewhere Clinic", origins=["https://elsewhere.example"]
+            HOST_CLINIC, services.ClinicFields("Alpha Skin Clinic", origins=[host_origin])
+        )
+        services.create_clinic(
+            SECOND_CLINIC, services.ClinicFields("Beta Clinic", origins=[host_origin])
+        )
+        services.create_clinic(
+            FOREIGN_CLINIC,
+            services.ClinicFields("Elsewhere Clinic", origins=["https://elsewhere.example"]),
         )
         # The demo clinic lists no origin of this server: only 'self' lets / frame it.
-        services.create_clinic("demo", "Demo Aesthetic Clinic", origins=["https://demo.example"])
+        services.create_clinic(
+            "demo", services.ClinicFields("Demo Aesthetic Clinic", origins=["https://demo.example"])
+        )
 
     server_state = QuizServer(app=app, origin=f"http://localhost:{ports[1]}")
 
@@ -438,12 +445,16 @@ def a11y_setup(quiz_server, host_origin) -> QuizServer:
         if services.get_clinic(A11Y_BEFORE) is None:
             services.create_clinic(
                 A11Y_BEFORE,
-                "Clear Skin Clinic",
-                origins=[host_origin],
-                contact_timing="before",
-                booking_url="https://clear.example/book",
+                services.ClinicFields(
+                    "Clear Skin Clinic",
+                    origins=[host_origin],
+                    contact_timing="before",
+                    booking_url="https://clear.example/book",
+                ),
             )
-            services.create_clinic(A11Y_BRANDED, "Violet Clinic", origins=[host_origin])
+            services.create_clinic(
+                A11Y_BRANDED, services.ClinicFields("Violet Clinic", origins=[host_origin])
+            )
             with write_transaction():
                 services.get_clinic(A11Y_BEFORE).privacy_url = "https://clear.example/privacy"
                 services.get_clinic(A11Y_BRANDED).branding = dict(DARK_BRANDING)
