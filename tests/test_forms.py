@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from quiz import forms
+from quiz.embed import forms
 from tests.conftest import answer_everything
 
 

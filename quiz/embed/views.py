@@ -9,8 +9,9 @@ from dataclasses import replace
 from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz import forms, i18n, services
+from quiz import i18n, services
 from quiz.content import render_item
+from quiz.embed import forms
 from quiz.extensions import csrf, db, limiter
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
