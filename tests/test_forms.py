@@ -78,7 +78,7 @@ def test_back_on_the_first_step_stays_there(questionnaire):
 def test_an_answer_that_ends_the_quiz_finishes_at_once(questionnaire):
     move = forms.advance(questionnaire, {}, 0, "next", MultiDict([("q-age", "under_18")]))
     assert move.finished
-    assert forms.ended_early(questionnaire, move.answers)
+    assert questionnaire.ends_quiz(move.answers)
 
 
 def test_a_question_revealed_on_the_same_step_is_asked_without_an_error(questionnaire):

@@ -111,15 +111,6 @@ def progress(questionnaire: Questionnaire, answers: Answers, index: int) -> tupl
     return number, max(len(steps), number)
 
 
-def ended_early(questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]) -> bool:
-    """Tell whether an answer ends the quiz (for example: under 18)."""
-    for qid, chosen in answers.items():
-        question = questionnaire._by_id.get(qid)
-        if question and any((o := question.option(c)) and o.ends_quiz for c in chosen):
-            return True
-    return False
-
-
 @dataclass(frozen=True)
 class Move:
     """Where the visitor goes after a POST: the answers to carry and the step to show."""
@@ -160,7 +151,7 @@ def advance(
         shown = {q.id for q in visible_questions(questionnaire, step, answers)}
         display = {k: v for k, v in errors.items() if k in shown or k not in step_ids}
         return Move(new, index, errors=display, revealed=not display, changed_step=False)
-    if ended_early(questionnaire, kept):
+    if questionnaire.ends_quiz(kept):
         return Move(new, done, finished=True)
     later = [i for i in applicable_steps(questionnaire, kept) if i > index]
     if later:
