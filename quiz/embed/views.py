@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import i18n, services
 from quiz.content import render_item
-from quiz.embed import forms
+from quiz.embed import flow, forms
 from quiz.extensions import csrf, db, limiter
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
@@ -97,7 +97,7 @@ def step(clinic: str):
         state = replace(state, run_id=secrets.token_urlsafe(16), started=int(time.time()))
     quiz = services.questionnaire()
     g.no_store = True
-    move = forms.advance(
+    move = flow.advance(
         quiz, state.answers, state.step, request.form.get("action", "next"), request.form
     )
     starting = state.step < 0
@@ -118,12 +118,12 @@ def step(clinic: str):
         formdata=request.form if shown_again else None,
         errors=move.errors,
     )
-    number, total = forms.progress(quiz, move.answers, move.step)
+    number, total = flow.progress(quiz, move.answers, move.step)
     body = render_template(
         "embed/step.html",
         step=current,
         form=form,
-        questions={q.id: q for q in forms.visible_questions(quiz, current, move.answers)},
+        questions={q.id: q for q in flow.visible_questions(quiz, current, move.answers)},
         summary=forms.error_summary(form),
         revealed=move.revealed,
         number=number,
@@ -150,7 +150,7 @@ def contact(clinic: str):
     state = _state(found)
     quiz = services.questionnaire()
     g.no_store = True
-    if not forms.answers_complete(quiz, state.answers):
+    if not flow.answers_complete(quiz, state.answers):
         raise StateError("This quiz page could not be verified.")
     result = _score(found, quiz, state)
     form = forms.contact_form(found.name, request.form)
@@ -280,7 +280,7 @@ def _context(
     quiz = services.questionnaire()
     i18n.use_language(language)
     if steps is None and state is not None:
-        steps = len(forms.applicable_steps(quiz, state.answers))
+        steps = len(flow.applicable_steps(quiz, state.answers))
     return {
         "clinic": clinic,
         "lang": language,
