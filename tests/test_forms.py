@@ -5,6 +5,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 
 from quiz.embed import forms
+from quiz.i18n import pick_language
 from tests.conftest import answer_everything
 
 
@@ -44,9 +45,11 @@ def test_source_keeps_valid_attribution_and_drops_the_rest():
 
 
 def test_language_falls_back_to_the_clinic_then_the_questionnaire(questionnaire):
-    assert forms.pick_language(questionnaire, "en", "en") == "en"
-    assert forms.pick_language(questionnaire, "zz", "en") == "en"
-    assert forms.pick_language(questionnaire, None, "zz") == questionnaire.languages[0]
+    assert pick_language(questionnaire.languages, "en", "en") == "en"
+    assert pick_language(questionnaire.languages, "zz", "en") == "en"
+    assert pick_language(questionnaire.languages, None, "zz") == questionnaire.languages[0]
+    # The API's "language" may be any JSON value: anything but an offered code falls back.
+    assert pick_language(("en", "de"), ["de"], "de") == pick_language(("en", "de"), 5, "de") == "de"
 
 
 def _contact(**values):

@@ -16,7 +16,7 @@ from quiz import services
 from quiz.api import ApiError, use_clinic
 from quiz.database import write_transaction
 from quiz.extensions import db
-from quiz.i18n import use_language
+from quiz.i18n import pick_language, use_language
 from quiz.models import Clinic, IdempotencyRecord
 from quiz.questions import Questionnaire, check_answers
 from quiz.scoring import Result, score
@@ -24,14 +24,6 @@ from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
 MAX_KEY_LENGTH = 100
-
-
-def language_for(clinic: Clinic, requested: Any) -> str:
-    """Return the requested language when the questionnaire has it, else the clinic's."""
-    languages = services.questionnaire().languages
-    if isinstance(requested, str) and requested in languages:
-        return requested
-    return clinic.language if clinic.language in languages else languages[0]
 
 
 def quiz_document(quiz: Questionnaire, language: str) -> dict:
@@ -59,7 +51,8 @@ def quiz_for(slug: str | None, lang: str | None) -> dict:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-    return quiz_document(services.questionnaire(), language_for(clinic, lang))
+    quiz = services.questionnaire()
+    return quiz_document(quiz, pick_language(quiz.languages, lang, clinic.language))
 
 
 def parse_body(raw: bytes) -> dict:
@@ -96,7 +89,10 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-    use_language(language_for(clinic, body.get("language")))
+    language = pick_language(
+        services.questionnaire().languages, body.get("language"), clinic.language
+    )
+    use_language(language)
     if idempotency_key is not None:
         replay = _recorded(clinic, idempotency_key)
         if replay is not None:
@@ -164,7 +160,7 @@ def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
     if errors:
         raise ApiError(422, errors)
     return {
-        "language": language_for(clinic, language),
+        "language": pick_language(quiz.languages, language, clinic.language),
         "answers": answers,
         "contact": contact,
         "consent": consent,

@@ -59,14 +59,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-# --------------------------------------------------------------------------- language, source
-
-
-def pick_language(questionnaire: Questionnaire, requested: str | None, fallback: str) -> str:
-    """Return the requested language when the questionnaire has it, else the clinic's."""
-    if requested in questionnaire.languages:
-        return requested  # type: ignore[return-value]
-    return fallback if fallback in questionnaire.languages else questionnaire.languages[0]
+# --------------------------------------------------------------------------- source
 
 
 def source_from_query(args: Mapping[str, str]) -> dict[str, str]:

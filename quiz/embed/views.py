@@ -57,7 +57,7 @@ def intro(clinic: str):
     """Show the intro and a Start button; the page is the same for every visitor."""
     found = _clinic(clinic)
     quiz = services.questionnaire()
-    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    language = i18n.pick_language(quiz.languages, request.args.get("lang"), found.language)
     source = forms.source_from_query(request.args)
     services.record_event(found, "view", source=source)
     return _intro_page(found, language, source)
@@ -197,8 +197,8 @@ def forget(clinic: str, token: str):
     """
     found = _clinic(clinic)
     g.no_store = True
-    language = forms.pick_language(
-        services.questionnaire(), request.args.get("lang"), found.language
+    language = i18n.pick_language(
+        services.questionnaire().languages, request.args.get("lang"), found.language
     )
     context = _context(found, None, language, event="")
     if request.method == "GET":
@@ -220,7 +220,7 @@ def content(clinic: str, content_id: str):
     item = quiz.content_item(content_id)
     if item is None or content_id in services.hidden_content(found):
         abort(404)
-    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    language = i18n.pick_language(quiz.languages, request.args.get("lang"), found.language)
     return render_template(
         "embed/content.html",
         item=item,
