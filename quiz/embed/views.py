@@ -13,6 +13,7 @@ from quiz import i18n, services
 from quiz.content import render_item
 from quiz.embed import flow, forms
 from quiz.extensions import csrf, db, limiter
+from quiz.headers import no_store
 from quiz.models import Clinic
 from quiz.questions import Questionnaire
 from quiz.scoring import Result, score
@@ -89,6 +90,7 @@ def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
 
 
 @bp.post("/<clinic>/step")
+@no_store
 def step(clinic: str):
     """Take one step's answers, then show the next step, the same step again, or the result."""
     found = _clinic(clinic)
@@ -96,7 +98,6 @@ def step(clinic: str):
     if state.step < 0 and not state.run_id:
         state = replace(state, run_id=secrets.token_urlsafe(16), started=int(time.time()))
     quiz = services.questionnaire()
-    g.no_store = True
     move = flow.advance(
         quiz, state.answers, state.step, request.form.get("action", "next"), request.form
     )
@@ -144,12 +145,12 @@ def step(clinic: str):
 
 @bp.post("/<clinic>/contact")
 @limiter.limit(lambda: current_app.config["ASSESSMENT_RATE_LIMIT"])
+@no_store
 def contact(clinic: str):
     """Store a lead from the contact form, or show the form again with what to fix."""
     found = _clinic(clinic)
     state = _state(found)
     quiz = services.questionnaire()
-    g.no_store = True
     if not flow.answers_complete(quiz, state.answers):
         raise StateError("This quiz page could not be verified.")
     result = _score(found, quiz, state)
@@ -190,13 +191,13 @@ def contact(clinic: str):
 
 
 @bp.route("/<clinic>/forget/<token>", methods=["GET", "POST"])
+@no_store
 def forget(clinic: str, token: str):
     """Let a visitor delete the details they left: a confirmation page, then the erasure.
 
     The link only asks on GET (mail scanners and link previews follow links); the POST erases.
     """
     found = _clinic(clinic)
-    g.no_store = True
     language = i18n.pick_language(
         services.questionnaire().languages, request.args.get("lang"), found.language
     )
