@@ -17,13 +17,14 @@ from quiz.api import ApiError, use_clinic
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.i18n import pick_language, use_language
+from quiz.limits import MAX_LENGTH
 from quiz.models import Clinic, IdempotencyRecord
 from quiz.questions import Questionnaire, check_answers
 from quiz.scoring import Result, score
 from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
-MAX_KEY_LENGTH = 100
+MAX_KEY_LENGTH = MAX_LENGTH["idempotency_key"]
 
 
 def quiz_document(quiz: Questionnaire, language: str) -> dict:

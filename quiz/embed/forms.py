@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.embed.flow import FIELD_PREFIX, Answers, visible_questions
 from quiz.i18n import translate
+from quiz.limits import MAX_LENGTH
 from quiz.questions import Questionnaire, Step
 from quiz.validation import (
     CONTACT_TIMES,
@@ -119,10 +120,15 @@ def step_form(
 class ContactForm(Form):
     """Contact details, the two separate consents, marketing, a copy, and the honeypot."""
 
-    name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "maxlength": 200})
-    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email", "maxlength": 254})
+    name = StringField(
+        _l("Your name"), render_kw={"autocomplete": "name", "maxlength": MAX_LENGTH["name"]}
+    )
+    email = EmailField(
+        _l("Email address"), render_kw={"autocomplete": "email", "maxlength": MAX_LENGTH["email"]}
+    )
     phone = TelField(
-        _l("Phone number (optional)"), render_kw={"autocomplete": "tel", "maxlength": 40}
+        _l("Phone number (optional)"),
+        render_kw={"autocomplete": "tel", "maxlength": MAX_LENGTH["phone"]},
     )
     contact_time = RadioField(
         _l("When do you prefer to be contacted?"),
