@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from quiz import services
 from quiz.api import ApiError, use_clinic
-from quiz.database import write_transaction
-from quiz.extensions import db
 from quiz.i18n import pick_language, use_language
 from quiz.limits import MAX_LENGTH
-from quiz.models import Clinic, IdempotencyRecord
+from quiz.models import Clinic
 from quiz.questions import Questionnaire, check_answers
 from quiz.scoring import Result, score
+from quiz.services import idempotency
 from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
@@ -95,7 +91,7 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     )
     use_language(language)
     if idempotency_key is not None:
-        replay = _recorded(clinic, idempotency_key)
+        replay = idempotency.replay(clinic, idempotency_key)
         if replay is not None:
             return replay
 
@@ -112,7 +108,7 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
             consent=checked["consent"],
             source=checked["source"],
             language=checked["language"],
-            submission_id=_submission_id(idempotency_key),
+            submission_id=idempotency.submission_id(idempotency_key),
             complete_event=True,
         )
     else:
@@ -121,7 +117,7 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     answer = result_body(clinic, result, checked["language"], lead.public_id if lead else None)
     if idempotency_key is None:
         return status, answer
-    return _remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
+    return idempotency.remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
 
 
 def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
@@ -189,48 +185,3 @@ def content_url(clinic: Clinic, content_id: str) -> str:
         path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/{quote(content_id)}"
     base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
     return base + path
-
-
-def _submission_id(idempotency_key: str | None) -> str:
-    # The lead's own duplicate guard (unique per clinic) makes concurrent requests with the
-    # same key store one lead; hashed because the column holds 64 characters.
-    if idempotency_key is None:
-        return f"api:{uuid.uuid4().hex}"
-    digest = hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"api:{digest[:60]}"
-
-
-def _recorded(clinic: Clinic, key: str) -> tuple[int, dict] | None:
-    record = db.session.execute(
-        db.select(IdempotencyRecord).filter_by(clinic_id=clinic.id, key=key)
-    ).scalar_one_or_none()
-    if record is None:
-        return None
-    try:
-        return record.status_code, services.vault().decrypt(record.body["sealed"])
-    except (KeyError, TypeError, ValueError):
-        # Sealed under a key no longer configured: score again; the lead's own duplicate
-        # guard still keeps it to one lead.
-        return None
-
-
-def _remember(
-    clinic: Clinic, key: str, status: int, body: dict, lead_id: int | None
-) -> tuple[int, dict]:
-    try:
-        with write_transaction() as session:
-            session.add(
-                IdempotencyRecord(
-                    clinic_id=clinic.id,
-                    key=key,
-                    status_code=status,
-                    # Scores and reasons are health data: sealed like the lead's own copy.
-                    body={"sealed": services.vault().encrypt(body)},
-                    lead_id=lead_id,
-                )
-            )
-    except IntegrityError:
-        # A concurrent request with the same key answered first: everyone gets its answer.
-        replay = _recorded(clinic, key)
-        return replay if replay is not None else (status, body)
-    return status, body
