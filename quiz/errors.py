@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from quiz.database import DatabaseUnavailable
 from quiz.extensions import db
 
 bp = Blueprint("errors", __name__)
@@ -71,6 +72,12 @@ def init_app(app: Flask) -> None:
             body, status = response
             return body, status, {"Retry-After": exc.get_response().headers["Retry-After"]}
         return response
+
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_unavailable(_exc: DatabaseUnavailable):
+        # A service could not store what it was asked to; it rolled back and logged why, and
+        # the objects it restored stay readable (another rollback here would expire them).
+        return error_response(503)
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc: SQLAlchemyError):

@@ -15,8 +15,8 @@ from quiz.i18n import pick_language, use_language
 from quiz.limits import MAX_LENGTH
 from quiz.models import Clinic
 from quiz.questions import Questionnaire, check_answers
-from quiz.scoring import Result, score
-from quiz.services import idempotency
+from quiz.scoring import Result
+from quiz.services import idempotency, submissions
 from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
@@ -69,7 +69,8 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
 
     Returns the status (201 when a lead was stored, else 200) and the response body. With an
     Idempotency-Key the first answer for that clinic and key is replayed and nothing new is
-    stored. Raises ApiError for 400, 404 and 422; nothing is stored then.
+    stored. Raises ApiError for 400, 404 and 422 and DatabaseUnavailable (a 503); nothing is
+    stored then.
     """
     body = parse_body(raw)
     errors: dict[str, list[str]] = {}
@@ -86,41 +87,34 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-    language = pick_language(
-        services.questionnaire().languages, body.get("language"), clinic.language
-    )
+    quiz = services.questionnaire()
+    language = pick_language(quiz.languages, body.get("language"), clinic.language)
     use_language(language)
     if idempotency_key is not None:
         replay = idempotency.replay(clinic, idempotency_key)
         if replay is not None:
             return replay
 
-    quiz = services.questionnaire()
-    checked = _check_fields(quiz, clinic, body)
-    result = score(quiz, checked["answers"], hidden_content=services.hidden_content(clinic))
-    lead = None
-    if checked["contact"] is not None and result.store_lead:
-        # One transaction stores the lead with its "complete" and "lead" events.
-        lead = services.record_assessment(
-            clinic,
-            result,
-            contact=checked["contact"],
-            consent=checked["consent"],
-            source=checked["source"],
-            language=checked["language"],
-            submission_id=idempotency.submission_id(idempotency_key),
-            complete_event=True,
-        )
-    else:
-        services.record_event(clinic, "complete", result=result, source=checked["source"])
+    checked = _check_fields(quiz, body)
+    result = submissions.assess(clinic, checked["answers"])
+    lead = submissions.submit_assessment(
+        clinic,
+        result,
+        language=language,
+        source=checked["source"],
+        contact=checked["contact"],
+        consent=checked["consent"],
+        submission_id=idempotency.submission_id(idempotency_key),
+    )
     status = 201 if lead is not None else 200
-    answer = result_body(clinic, result, checked["language"], lead.public_id if lead else None)
+    answer = result_body(clinic, result, language, lead.public_id if lead else None)
     if idempotency_key is None:
         return status, answer
     return idempotency.remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
 
 
-def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
+def _check_fields(quiz: Questionnaire, body: dict) -> dict:
+    """Check the body's fields; ApiError 422 with every problem found, else the clean values."""
     errors: dict[str, list[str]] = {}
     language = body.get("language")
     if language is not None and not isinstance(language, str):
@@ -157,7 +151,6 @@ def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
     if errors:
         raise ApiError(422, errors)
     return {
-        "language": pick_language(quiz.languages, language, clinic.language),
         "answers": answers,
         "contact": contact,
         "consent": consent,

@@ -218,3 +218,14 @@ def error_summary(form: BaseForm | Form) -> list[tuple[str, str]]:
             joiner = " " if label.rstrip().endswith(("?", ":", ".", "!")) else ": "
             items.append((target, f"{label}{joiner}{message}"))
     return items
+
+
+SAVE_FAILED = _l(
+    "We could not save your details just now, so nothing was sent. Everything you typed is "
+    'still here: please press "Send my details" again in a moment.'
+)
+
+
+def note_save_failed(form: ContactForm) -> None:
+    """Say on the form, above its fields, that sending failed and nothing was stored."""
+    form.form_errors.append(SAVE_FAILED)

@@ -1,5 +1,6 @@
 """The write side, one module per responsibility; the names views and commands use."""
 
+from quiz.database import DatabaseUnavailable
 from quiz.services.assessments import find_submission, read_health_data, record_assessment
 from quiz.services.clinics import (
     clinic_summary,
@@ -19,6 +20,7 @@ from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
 
 __all__ = [
     "EVENT_KINDS",
+    "DatabaseUnavailable",
     "ServiceError",
     "clinic_summary",
     "create_clinic",

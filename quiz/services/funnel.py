@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz.database import write_transaction
+from quiz.database import separate_write_transaction
 from quiz.models import Clinic, Event, utcnow
 from quiz.scoring import Result
 
@@ -57,11 +57,13 @@ def record_event(
     step: str | None = None,
     result: Result | None = None,
     source: dict[str, str] | None = None,
+    buffered: bool = True,
 ) -> None:
     """Store one funnel event; it carries no personal data.
 
     Best effort: analytics must never stand between a visitor and their quiz, so a
-    database that refuses the write is logged and the visitor's page goes on.
+    database that refuses the write is logged and the visitor's page goes on. With
+    `buffered=False` it is written at once, for an event a later write must not outrun.
     """
     assert kind in EVENT_KINDS
     source = source or {}
@@ -76,7 +78,7 @@ def record_event(
         "created_at": utcnow(),
     }
     seconds = current_app.config.get("EVENT_BUFFER_SECONDS", 0)
-    if seconds > 0:
+    if seconds > 0 and buffered:
         app = current_app._get_current_object()  # the app itself outlives this request
         rows = _buffer(app).add(row, app.config["EVENT_BUFFER_SIZE"], seconds)
     else:
@@ -108,7 +110,8 @@ def _write(rows: list[dict]) -> None:
     if not rows:
         return
     try:
-        with write_transaction() as session:
-            session.execute(insert(Event), rows)
+        # Not on the session: a refused write must not roll back what the page has loaded.
+        with separate_write_transaction() as connection:
+            connection.execute(insert(Event), rows)
     except SQLAlchemyError as exc:
         log.warning("%d funnel events not stored: %s", len(rows), exc.__class__.__name__)
