@@ -18,7 +18,6 @@ SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
 _LOCAL_PART_MAX = 64
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # An RFC 2047 encoded word, =?charset?encoding?text?=: mail software decodes it wherever it
 # meets one in a header, line breaks included, so it is never part of a contact field.
 _ENCODED_WORD = re.compile(r"=\?.*?\?=", re.S)
@@ -31,7 +30,7 @@ _NAME_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
 
 
 def text_problem(value: str) -> Message | None:
-    """Return why text cannot be a contact detail (control characters, encoded words), or None."""
+    """Return why text cannot be contact or attribution (controls, encoded words), or None."""
     if any(
         unicodedata.category(c) in _UNSAFE_CATEGORIES and c not in _NAME_FORMAT_CHARACTERS
         for c in value
@@ -204,8 +203,11 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
             errors[f"source.{key}"[:100]] = [N_("Unknown field.")]
         elif value is None or value == "":
             continue
-        elif not isinstance(value, str) or _CONTROL.search(value):
+        elif not isinstance(value, str):
             errors[f"source.{key}"] = [N_("Must be text.")]
+        elif (problem := text_problem(value)) is not None:
+            # The contact fields' rule: a lone surrogate cannot even be stored as UTF-8.
+            errors[f"source.{key}"] = [problem]
         elif key == "page_url":
             cleaned = clean_page_url(value)
             if cleaned is None:

@@ -236,6 +236,17 @@ def test_consent_without_contact_must_still_be_well_formed(post, clinic, questio
         ({"source": {"utm_source": 5}}, "source.utm_source"),
         ({"source": {"page_url": "javascript:alert(1)"}}, "source.page_url"),
         ({"source": "newsletter"}, "source"),
+        # Lone surrogates: valid JSON escapes that no database can store as UTF-8.
+        (
+            {"contact": {"name": "A\ud800B", "email": "a@b.example"}, "consent": CONSENT},
+            "contact.name",
+        ),
+        (
+            {"contact": {"name": "Ada", "email": "a\ud800b@b.example"}, "consent": CONSENT},
+            "contact.email",
+        ),
+        ({"source": {"utm_source": "A\ud800B"}}, "source.utm_source"),
+        ({"source": {"page_url": "https://site.example/A\ud800B"}}, "source.page_url"),
     ],
 )
 def test_invalid_field_is_422_naming_it_and_stores_nothing(

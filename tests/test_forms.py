@@ -222,9 +222,13 @@ _GOOD = {"name": "Ada", "email": "ada@example.com", "phone": "+44 20 7946 0001"}
         "\u202e",  # right-to-left override
         "\u200b",  # zero-width space
         "\ufeff",  # byte order mark
+        "\ud800",  # a lone surrogate: not storable as UTF-8
     ],
-    ids=["q-word", "b-word", "crlf", "lf", "tab", "nul", "nel", "ls", "ps", "rlo", "zwsp", "bom"],
-)
+    ids=[
+        "q-word", "b-word", "crlf", "lf", "tab", "nul", "nel", "ls", "ps", "rlo", "zwsp", "bom",
+        "surrogate",
+    ],
+)  # fmt: skip
 def test_contact_check_refuses_encoded_words_and_control_characters_in_every_field(field, trick):
     value = {"email": f"ada{trick}@example.com", "phone": f"+44 20{trick}7946"}.get(
         field, f"Ada{trick}Lovelace"
@@ -234,6 +238,16 @@ def test_contact_check_refuses_encoded_words_and_control_characters_in_every_fie
     assert list(errors) == [f"contact.{field}"]
     [message] = errors[f"contact.{field}"]
     assert ("=?" in message) == ("=?" in trick)
+
+
+@pytest.mark.parametrize("field", validation.SOURCE_FIELDS)
+@pytest.mark.parametrize("trick", ["\ud800", "\udfff", "\x00", "\r\n", "\u202e", "=?utf-8?q?x?="])
+def test_source_check_refuses_what_the_contact_check_refuses(field, trick):
+    value = f"https://site.example/a{trick}b" if field == "page_url" else f"a{trick}b"
+    source, errors = validation.check_source({field: value})
+    assert source == {}
+    assert errors == {f"source.{field}": [validation.text_problem(value)]}
+    assert forms.source_from_query({field: value}) == {}
 
 
 def test_contact_check_keeps_names_in_every_script():
