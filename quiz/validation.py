@@ -227,7 +227,11 @@ def clean_page_url(value: str) -> str | None:
     """Return an http(s) URL without its fragment, or None when it is not one."""
     if len(value) > 1000:
         return None
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        # An unbalanced or non-address [...] host ("http://[x"): not a URL a page can have.
+        return None
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return None
     return parts._replace(fragment="").geturl()

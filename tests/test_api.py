@@ -235,6 +235,7 @@ def test_consent_without_contact_must_still_be_well_formed(post, clinic, questio
         ({"contact": "Ada", "consent": CONSENT}, "contact"),
         ({"source": {"utm_source": 5}}, "source.utm_source"),
         ({"source": {"page_url": "javascript:alert(1)"}}, "source.page_url"),
+        ({"source": {"page_url": "http://[x"}}, "source.page_url"),
         ({"source": "newsletter"}, "source"),
         # Lone surrogates: valid JSON escapes that no database can store as UTF-8.
         (

@@ -250,6 +250,15 @@ def test_source_check_refuses_what_the_contact_check_refuses(field, trick):
     assert forms.source_from_query({field: value}) == {}
 
 
+@pytest.mark.parametrize("url", ["http://[x", "https://a]b/", "http://[not-an-address]/"])
+def test_a_page_url_urlsplit_cannot_read_is_refused_not_raised(url):
+    source, errors = validation.check_source({"page_url": url})
+    assert source == {} and list(errors) == ["source.page_url"]
+    assert forms.source_from_query({"page_url": url, "utm_source": "mail"}) == {
+        "utm_source": "mail"
+    }
+
+
 def test_contact_check_keeps_names_in_every_script():
     for name in ("Zoë Núñez", "O'Brien-Smith", "محمد‌رضا", "ज्ञान", "李小龍", "Ada <b>L</b>"):
         contact, errors = validation.check_contact({**_GOOD, "name": f"  {name} "})
