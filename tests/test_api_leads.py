@@ -246,6 +246,13 @@ def test_default_limit_is_100(client, clinic, token, make_lead):
         ("limit=501", "limit"),
         ("limit=ten", "limit"),
         ("limit=-1", "limit"),
+        # Digits that str.isdigit() takes: superscript two, Arabic-Indic twelve.
+        ("limit=%C2%B2", "limit"),
+        ("limit=%D9%A1%D9%A2", "limit"),
+        ("limit=" + "9" * 5000, "limit"),
+        # Valid ISO 8601 times that fall outside year 1 to 9999 once in UTC.
+        ("since=0001-01-01T00:00:00%2B01:00", "since"),
+        ("since=9999-12-31T23:59:59-01:00", "since"),
         ("sinse=2026-01-01", "sinse"),
     ],
 )
@@ -253,6 +260,14 @@ def test_bad_paging_arguments_are_422(client, token, query, field):
     response = client.get(f"/api/v1/leads?{query}", headers=auth(token))
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == [field]
+    assert response.get_json()["errors"][field][0]
+
+
+def test_the_extreme_times_that_convert_to_utc_are_accepted(client, clinic, token, make_lead):
+    make_lead(clinic, name="Any")
+    for since, names in (("0001-01-01T00:00:00-01:00", ["Any"]), ("9999-12-31", [])):
+        body = client.get(f"/api/v1/leads?since={since}", headers=auth(token)).get_json()
+        assert [lead["name"] for lead in body["leads"]] == names, since
 
 
 def test_a_tampered_cursor_is_422(client, clinic, token, make_lead):
