@@ -362,6 +362,43 @@ def test_a_lost_idempotency_record_still_makes_one_lead(post, clinic, questionna
     assert count(Lead) == 1
 
 
+# WSGI hands header bytes over as Latin-1 characters (PEP 3333): "\xff\xfe" is a key that is
+# not UTF-8 at all, "caf\xc3\xa9" the UTF-8 bytes of "café".
+@pytest.mark.parametrize("key", ["\xff\xfe", "caf\xc3\xa9", "tab\tinside"])
+def test_a_key_in_any_byte_encoding_replays_the_first_answer(post, clinic, questionnaire, key):
+    body = {
+        "clinic": "demo",
+        "answers": answer_everything(questionnaire),
+        "contact": CONTACT,
+        "consent": CONSENT,
+    }
+    first = post(body, **{"Idempotency-Key": key})
+    again = post(body, **{"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert count(Lead) == 1
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a\ud800b", "a\x00b", "a\x1bb", "a\x7fb", "\u20ac"],
+    ids=["lone-surrogate", "nul", "escape", "del", "beyond-latin-1"],
+)
+def test_a_key_no_http_header_can_carry_is_422_and_stores_nothing(post, clinic, questionnaire, key):
+    response = post(
+        {
+            "clinic": "demo",
+            "answers": answer_everything(questionnaire),
+            "contact": CONTACT,
+            "consent": CONSENT,
+        },
+        **{"Idempotency-Key": key},
+    )
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["idempotency_key"]
+    assert count(Lead) == count(IdempotencyRecord) == count(Event) == 0
+
+
 def test_idempotency_key_over_100_characters_is_422(post, clinic, questionnaire):
     response = post(
         {"clinic": "demo", "answers": answer_everything(questionnaire)},
