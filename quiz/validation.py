@@ -29,6 +29,14 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _NAME_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
 
 
+def storage_problem(value: str) -> Message | None:
+    """Return why no database can store this text (a NUL, a lone surrogate), or None."""
+    # PostgreSQL refuses NUL in text; a lone surrogate has no UTF-8 form for any database.
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        return N_("Please remove the invisible NUL or broken characters from this text.")
+    return None
+
+
 def text_problem(value: str) -> Message | None:
     """Return why text cannot be contact or attribution (controls, encoded words), or None."""
     if any(
