@@ -11,7 +11,13 @@ from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
-from quiz.validation import check_email, check_origin, check_phone, clean_page_url
+from quiz.validation import (
+    check_email,
+    check_origin,
+    check_phone,
+    clean_page_url,
+    storage_problem,
+)
 
 # One whole message per link, so that each reads naturally once translated.
 _URL_ERRORS = {
@@ -48,6 +54,12 @@ def check_clinic_fields(
 
     The one set of rules for creating a clinic (CLI, back office) and for editing it.
     """
+    origins = list(origins)
+    # A command-line argument in no valid encoding arrives with lone surrogates, which no
+    # database can store: refuse them (and NULs) before any other rule looks at the text.
+    for value in (name, *origins, email, phone, booking_url, privacy_url, webhook_url):
+        if value is not None and storage_problem(value) is not None:
+            raise ServiceError(N_("%(value)r: remove the NUL or broken characters", value=value))
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
         raise ServiceError(N_("name: give a name of 1 to 200 characters"))
