@@ -133,6 +133,9 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
             errors[f"contact.{key}"] = [problem]
             return None
         value = " ".join(value.split())
+        if not value:
+            # Only spaces: as good as not given (a name of "   " would be stored as "").
+            return None
         if len(value) > limit:
             errors[f"contact.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
             return None

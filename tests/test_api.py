@@ -237,6 +237,7 @@ def test_consent_without_contact_must_still_be_well_formed(post, clinic, questio
         ({"source": {"page_url": "javascript:alert(1)"}}, "source.page_url"),
         ({"source": {"page_url": "http://[x"}}, "source.page_url"),
         ({"source": "newsletter"}, "source"),
+        ({"contact": {"name": "   ", "email": "a@b.example"}, "consent": CONSENT}, "contact.name"),
         # Lone surrogates: valid JSON escapes that no database can store as UTF-8.
         (
             {"contact": {"name": "A\ud800B", "email": "a@b.example"}, "consent": CONSENT},

@@ -259,6 +259,15 @@ def test_a_page_url_urlsplit_cannot_read_is_refused_not_raised(url):
     }
 
 
+@pytest.mark.parametrize("blank", ["   ", "\u3000", "\u00a0 \u2003"])
+def test_a_name_of_only_spaces_is_no_name_and_a_blank_phone_is_no_phone(blank):
+    contact, errors = validation.check_contact({**_GOOD, "name": blank})
+    assert contact is None
+    assert errors == {"contact.name": ["Please tell us your name."]}
+    contact, errors = validation.check_contact({**_GOOD, "phone": blank, "contact_time": blank})
+    assert errors == {} and contact.phone is None and contact.contact_time is None
+
+
 def test_contact_check_keeps_names_in_every_script():
     for name in ("Zoë Núñez", "O'Brien-Smith", "محمد‌رضا", "ज्ञान", "李小龍", "Ada <b>L</b>"):
         contact, errors = validation.check_contact({**_GOOD, "name": f"  {name} "})
