@@ -5,7 +5,19 @@ from __future__ import annotations
 from quiz.limits import MAX_LENGTH
 from quiz.models import LEAD_STATUSES
 from quiz.questions import QUESTION_TYPES, SUITABILITIES
-from quiz.validation import CONTACT_TIMES, UTM_FIELDS
+from quiz.validation import (
+    CONTACT_TIMES,
+    EMAIL_PATTERN,
+    ENCODED_WORD_PATTERN,
+    NON_BLANK_TEXT_PATTERN,
+    PAGE_URL_PATTERN,
+    PHONE_MAX,
+    PHONE_MIN,
+    PHONE_PATTERN,
+    PLAIN_TEXT_PATTERN,
+    SPECIAL_USE_DOMAIN_PATTERN,
+    UTM_FIELDS,
+)
 
 
 def _ref(name: str) -> dict:
@@ -18,6 +30,26 @@ def _nullable(schema: dict) -> dict:
 
 _STRING = {"type": "string"}
 _TIME = {"type": "string", "format": "date-time"}
+# The `since` the leads API reads: RFC 3339 times as Python's datetime.fromisoformat takes
+# them (upper-case T and Z, no leap second), from year 1 to 9999 also once in UTC, so the
+# first day with a positive offset and the last with a negative one are left out.
+_SINCE_TIME = {
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]+)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$",
+    "not": {
+        "anyOf": [
+            {"pattern": "^0000-"},
+            {"pattern": r"^0001-01-01T.*\+"},
+            {"pattern": r"^9999-12-31T.*-[0-9]{2}:[0-9]{2}$"},
+        ]
+    },
+}
+_SINCE_DATE = {"not": {"pattern": "^0000-"}}
+# validation.text_problem's rule: no control or invisible format character, no encoded word.
+_NO_ENCODED_WORD = {"not": {"pattern": ENCODED_WORD_PATTERN}}
+_PLAIN = {"pattern": PLAIN_TEXT_PATTERN, **_NO_ENCODED_WORD}
+# The same, and not only spaces.
+_NON_BLANK = {"minLength": 1, "pattern": NON_BLANK_TEXT_PATTERN, **_NO_ENCODED_WORD}
 
 SCHEMAS: dict[str, dict] = {
     "Errors": {
@@ -80,23 +112,38 @@ SCHEMAS: dict[str, dict] = {
         "required": ["name", "email"],
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "maxLength": MAX_LENGTH["name"]},
+            "name": {"type": "string", "maxLength": MAX_LENGTH["name"], **_NON_BLANK},
             "email": {
                 "type": "string",
                 "format": "email",
                 "maxLength": MAX_LENGTH["email"],
-                "description": "One address, at most 64 characters before the @; no display "
-                "name, quoted local part or domain literal. Stored lower-cased.",
+                "pattern": EMAIL_PATTERN,
+                "not": {"pattern": SPECIAL_USE_DOMAIN_PATTERN},
+                "description": "One address as deliverable mail, at most 64 characters "
+                "before the @; no display name, quoted local part or domain literal, no "
+                "special-use domain (localhost, test, invalid, …). Stored lower-cased. The "
+                "pattern is the common form; other addresses valid as deliverable mail "
+                "(dots, IDN) are accepted too.",
             },
-            "phone": _nullable({"type": "string", "maxLength": MAX_LENGTH["phone"]}),
+            "phone": _nullable(
+                {
+                    "type": "string",
+                    "minLength": PHONE_MIN,
+                    "maxLength": PHONE_MAX,
+                    "pattern": PHONE_PATTERN,
+                    "description": "Digits, spaces and `+ ( ) . / -`.",
+                }
+            ),
             "contact_time": _nullable({"enum": list(CONTACT_TIMES)}),
         },
         "description": "No field may hold control characters (line breaks, Unicode line and "
-        "paragraph separators, bidi overrides) or RFC 2047 encoded words (`=?…?=`).",
+        "paragraph separators, bidi overrides, zero-width spaces), lone surrogates or RFC "
+        "2047 encoded words (`=?…?=`).",
     },
     "Consent": {
         "type": "object",
-        "description": "`contact` and `health_data` must both be true to store a lead.",
+        "description": "With `contact` details, `contact` and `health_data` must both be "
+        "true; without them, the consents are not needed but must be well formed.",
         "additionalProperties": False,
         "properties": {
             "contact": {"type": "boolean"},
@@ -110,13 +157,21 @@ SCHEMAS: dict[str, dict] = {
         "additionalProperties": False,
         "properties": {
             **{
-                name: _nullable({"type": "string", "maxLength": MAX_LENGTH[name]})
+                name: _nullable({"type": "string", "maxLength": MAX_LENGTH[name], **_PLAIN})
                 for name in UTM_FIELDS
             },
             "page_url": _nullable(
-                {"type": "string", "format": "uri", "maxLength": MAX_LENGTH["page_url"]}
+                {
+                    "type": "string",
+                    "format": "uri",
+                    "maxLength": MAX_LENGTH["page_url"],
+                    "pattern": PAGE_URL_PATTERN,
+                    **_NO_ENCODED_WORD,
+                }
             ),
         },
+        "description": "Attribution, under the contact fields' rule: no control characters, "
+        "lone surrogates or encoded words.",
     },
     "AssessmentRequest": {
         "type": "object",
@@ -127,7 +182,8 @@ SCHEMAS: dict[str, dict] = {
             "language": _nullable(_STRING),
             "answers": {
                 "type": "object",
-                "description": "Question id to one option id, or a list of option ids.",
+                "description": "Question id to one option id, or a list of option ids, as "
+                "`GET /quiz` lists them; every required question that applies is answered.",
                 "additionalProperties": {
                     "anyOf": [_STRING, {"type": "array", "maxItems": 50, "items": _STRING}]
                 },
@@ -135,6 +191,19 @@ SCHEMAS: dict[str, dict] = {
             "contact": _nullable(_ref("Contact")),
             "consent": _nullable(_ref("Consent")),
             "source": _nullable(_ref("Source")),
+        },
+        # With contact details, both consents must be given: otherwise nothing is stored
+        # and the request is refused (422) rather than scored.
+        "if": {"required": ["contact"], "properties": {"contact": {"type": "object"}}},
+        "then": {
+            "required": ["consent"],
+            "properties": {
+                "consent": {
+                    "type": "object",
+                    "required": ["contact", "health_data"],
+                    "properties": {"contact": {"enum": [True]}, "health_data": {"enum": [True]}},
+                }
+            },
         },
     },
     "Scores": {
@@ -328,9 +397,12 @@ def build_document() -> dict:
                                 "type": "string",
                                 "minLength": 1,
                                 "maxLength": MAX_LENGTH["idempotency_key"],
+                                # What an HTTP field value can hold (RFC 9110, section 5.5).
+                                "pattern": "^[\\t\\u0020-\\u007e\\u0080-\\u00ff]*$",
                             },
                             "description": "The same key for the same clinic returns the "
-                            "first answer again and stores nothing new.",
+                            "first answer again and stores nothing new. Any bytes a header "
+                            "can carry; no control characters.",
                         }
                     ],
                     "requestBody": {
@@ -361,19 +433,21 @@ def build_document() -> dict:
                             "required": False,
                             "schema": {
                                 "anyOf": [
-                                    {"type": "string", "format": "date-time"},
-                                    {"type": "string", "format": "date"},
+                                    {"type": "string", "format": "date-time", **_SINCE_TIME},
+                                    {"type": "string", "format": "date", **_SINCE_DATE},
                                 ]
                             },
                             "description": "ISO 8601 date or time; leads created at or after "
-                            "it (UTC when no offset is given).",
+                            "it (UTC when no offset is given). Years 1 to 9999, also once "
+                            "converted to UTC.",
                         },
                         {
                             "name": "cursor",
                             "in": "query",
                             "required": False,
-                            "schema": _STRING,
-                            "description": "The previous page's `next_cursor`.",
+                            "schema": {"type": "string", "minLength": 1},
+                            "description": "The previous page's `next_cursor`, unchanged: any "
+                            "other value is refused with 422.",
                         },
                         {
                             "name": "limit",

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from email_validator import (
+    SPECIAL_USE_DOMAIN_NAMES,
+    EmailNotValidError,
+    ValidatedEmail,
+    validate_email,
+)
 
 from quiz.messages import N_, Message
 
@@ -17,8 +22,9 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_conte
 SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
 _LOCAL_PART_MAX = 64
-_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,25}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A phone number's length once its spaces are tidied.
+PHONE_MIN, PHONE_MAX = 6, 25
+_PHONE = re.compile(rf"^\+?[0-9 ()./-]{{{PHONE_MIN},{PHONE_MAX}}}$")
 # An RFC 2047 encoded word, =?charset?encoding?text?=: mail software decodes it wherever it
 # meets one in a header, line breaks included, so it is never part of a contact field.
 _ENCODED_WORD = re.compile(r"=\?.*?\?=", re.S)
@@ -30,12 +36,24 @@ _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 _NAME_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
 
 
+def _refused(character: str) -> bool:
+    return (
+        unicodedata.category(character) in _UNSAFE_CATEGORIES
+        and character not in _NAME_FORMAT_CHARACTERS
+    )
+
+
+def storage_problem(value: str) -> Message | None:
+    """Return why no database can store this text (a NUL, a lone surrogate), or None."""
+    # PostgreSQL refuses NUL in text; a lone surrogate has no UTF-8 form for any database.
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        return N_("Please remove the invisible NUL or broken characters from this text.")
+    return None
+
+
 def text_problem(value: str) -> Message | None:
-    """Return why text cannot be a contact detail (control characters, encoded words), or None."""
-    if any(
-        unicodedata.category(c) in _UNSAFE_CATEGORIES and c not in _NAME_FORMAT_CHARACTERS
-        for c in value
-    ):
+    """Return why text cannot be contact or attribution (controls, encoded words), or None."""
+    if any(_refused(c) for c in value):
         return N_("Please remove line breaks and other invisible control characters.")
     if _ENCODED_WORD.search(value):
         return N_("Please write this as plain text, without =?…?= sequences.")
@@ -126,6 +144,9 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
             errors[f"contact.{key}"] = [problem]
             return None
         value = " ".join(value.split())
+        if not value:
+            # Only spaces: as good as not given (a name of "   " would be stored as "").
+            return None
         if len(value) > limit:
             errors[f"contact.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
             return None
@@ -204,8 +225,11 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
             errors[f"source.{key}"[:100]] = [N_("Unknown field.")]
         elif value is None or value == "":
             continue
-        elif not isinstance(value, str) or _CONTROL.search(value):
+        elif not isinstance(value, str):
             errors[f"source.{key}"] = [N_("Must be text.")]
+        elif (problem := text_problem(value)) is not None:
+            # The contact fields' rule: a lone surrogate cannot even be stored as UTF-8.
+            errors[f"source.{key}"] = [problem]
         elif key == "page_url":
             cleaned = clean_page_url(value)
             if cleaned is None:
@@ -225,10 +249,81 @@ def clean_page_url(value: str) -> str | None:
     """Return an http(s) URL without its fragment, or None when it is not one."""
     if len(value) > 1000:
         return None
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        # An unbalanced or non-address [...] host ("http://[x"): not a URL a page can have.
+        return None
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return None
     return parts._replace(fragment="").geturl()
+
+
+# --------------------------------------------------------------------------- as patterns
+# The rules above as JSON Schema patterns (ECMA-262, read alike by Python's re), for the
+# API's OpenAPI document: what matches them, the checks accept. Lone surrogates are left
+# out, as a JSON Schema string is made of Unicode scalar values.
+
+# Unicode puts its controls, format characters and line or paragraph separators in the
+# first two planes and in plane 14 (tags); a test scans every plane in case that changes.
+_PLANES_WITH_CONTROLS = (range(0x20000), range(0xE0000, 0xF0000))
+
+
+def _character_class(predicate) -> str:
+    """Return the characters for which `predicate` holds as a regex class body, in ranges."""
+    ranges: list[list[int]] = []
+    for plane in _PLANES_WITH_CONTROLS:
+        for code in plane:
+            if 0xD800 <= code <= 0xDFFF or not predicate(chr(code)):
+                continue
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+
+    def spelled(code: int) -> str:
+        # \uXXXX in the first plane; beyond it the character itself, as ECMA-262 and
+        # Python's re spell astral escapes differently.
+        return f"\\u{code:04x}" if code < 0x10000 else chr(code)
+
+    return "".join(
+        spelled(low) if low == high else f"{spelled(low)}-{spelled(high)}" for low, high in ranges
+    )
+
+
+_REFUSED_CLASS = _character_class(_refused)
+# What str.split() takes for a space that text_problem lets through (NBSP, em space, …).
+_SPACE_CLASS = _character_class(lambda c: c.isspace() and not _refused(c))
+# Text with no character text_problem refuses; encoded words are refused by ENCODED_WORD.
+PLAIN_TEXT_PATTERN = f"^[^{_REFUSED_CLASS}]*$"
+# The same with at least one character that is not a space: a name that tidies to nothing
+# is no name.
+NON_BLANK_TEXT_PATTERN = (
+    f"^[^{_REFUSED_CLASS}]*[^{_REFUSED_CLASS}{_SPACE_CLASS}][^{_REFUSED_CLASS}]*$"
+)
+# Matched anywhere, it refuses the text (the pattern language has no "does not contain").
+ENCODED_WORD_PATTERN = _ENCODED_WORD.pattern
+# A phone number as check_phone keeps it: no space at either end or twice in a row, and
+# PHONE_MIN to PHONE_MAX characters after the optional +.
+PHONE_PATTERN = rf"^\+?(?=[0-9 ()./-]{{{PHONE_MIN},{PHONE_MAX}}}$)[0-9()./-]+(?: [0-9()./-]+)*$"
+# Common addresses check_email accepts: a dot-free local part of at most 64 characters
+# and a domain of letters, digits and inner hyphens with an alphabetic top level.
+EMAIL_PATTERN = (
+    rf"^[A-Za-z0-9_+-]{{1,{_LOCAL_PART_MAX}}}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+# Matched, it refuses an address: the special-use domains email-validator refuses
+# (localhost, test, invalid, …), in either case.
+SPECIAL_USE_DOMAIN_PATTERN = "[@.](?:{})$".format(
+    "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name)
+        for name in SPECIAL_USE_DOMAIN_NAMES
+    )
+)
+# An http(s) URL with a host (no brackets: urlsplit refuses most bracketed hosts).
+PAGE_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]{_REFUSED_CLASS}]+(?:[/?#][^{_REFUSED_CLASS}]*)?$"
+)
 
 
 def check_origin(value: str) -> str | None:

@@ -67,6 +67,14 @@ def test_empty_form_asks_for_email_and_password(client):
     assert "Enter your email and password." in response.get_data(as_text=True)
 
 
+def test_a_nul_in_the_sign_in_address_is_refused_without_asking_the_database(client):
+    # PostgreSQL refuses a NUL even in a query's parameter; the form stops it first.
+    response = client.post("/admin/login", data={"email": "a\x00@clinic.example", "password": "x"})
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "Please remove the invisible NUL or broken characters from this text." in page
+
+
 def test_a_disabled_account_cannot_sign_in(app, make_user):
     user = make_user("ops@clinic.example")
     user_service.set_active(user, False, actor="test")

@@ -146,6 +146,18 @@ def test_each_bad_branding_value_is_refused_beside_its_field(
     assert stored().branding in ({}, None)
 
 
+@pytest.mark.parametrize("field", ["name", "intro", "thanks", "booking_url"])
+def test_a_nul_in_a_clinic_field_is_refused_beside_it_and_saves_nothing(admin_client, gamma, field):
+    value = "https://gamma.example/\x00" if field == "booking_url" else "Gamma\x00 Skin"
+    response = admin_client.post("/admin/clinics/gamma", data={**BASE, field: value})
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert f'id="{field}-error"' in page
+    assert "Please remove the invisible NUL or broken characters from this text." in page
+    clinic = stored()
+    assert clinic.name == "Gamma Skin" and "\x00" not in str(clinic.settings)
+
+
 # ------------------------------------------------------------------------------ logo
 
 

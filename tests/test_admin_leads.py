@@ -6,14 +6,18 @@ import csv
 import io
 import zipfile
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quiz.extensions import db
-from quiz.models import AuditEntry, ExportedLead, ExportRecord, Lead
+from quiz.models import AuditEntry, ExportedLead, ExportRecord, Lead, LeadNote
 from tests import test_admin_support as support
 from tests.conftest import answer_everything
+from tests.strategies import hostile_text
 
 _admin_test_config = support._admin_test_config
 make_user = support.make_user
@@ -300,6 +304,62 @@ def test_bad_status_or_empty_note_is_refused_and_nothing_is_stored(
     assert lead.status == "new"
     html = admin_client.get(url).get_data(as_text=True)
     assert "Status new" not in html.split('id="timeline"')[1]
+
+
+# A NUL can be posted (%00) but never stored: PostgreSQL refuses it in text, even in a query.
+NO_STORE = "Please remove the invisible NUL or broken characters from this text."
+
+
+def test_a_note_with_a_nul_is_refused_beside_the_field_and_nothing_is_stored(
+    admin_client, make_clinic, make_lead
+):
+    lead = make_lead(make_clinic("alpha"))
+    response = admin_client.post(f"/admin/leads/{lead.public_id}/notes", data={"body": "a\x00b"})
+    assert response.status_code == 422
+    assert NO_STORE in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.execute(db.select(LeadNote)).first() is None
+
+
+@pytest.mark.parametrize("name", ["q", "utm_source", "utm_campaign"])
+def test_a_nul_in_a_text_filter_is_ignored_with_a_message(admin_client, two_clinics, name):
+    response = admin_client.get(f"/admin/leads?{name}=Alice%00")
+    assert names(response) == {"Alice Alpha", "Bob Beta"}
+    assert NO_STORE in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "public_id", ["a%00b", "not-a-uuid", "{00000000-0000-0000-0000-000000000000}"]
+)
+def test_a_lead_id_of_another_shape_is_404(admin_client, two_clinics, public_id):
+    assert admin_client.get(f"/admin/leads/{public_id}").status_code == 404
+
+
+_FILTERS = ["q", "utm_source", "utm_campaign", "date_from", "date_to", "page", "sort", "status"]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    query=st.dictionaries(st.sampled_from(_FILTERS), hostile_text(), max_size=4),
+    note=hostile_text(),
+)
+def test_junk_in_the_filters_or_a_note_never_gives_a_server_error(
+    admin_client, two_clinics, query, note
+):
+    # surrogatepass: a lone surrogate goes out as the invalid UTF-8 bytes it encodes to.
+    encoded = urlencode(query, encoding="utf-8", errors="surrogatepass")
+    assert admin_client.get(f"/admin/leads?{encoded}").status_code == 200
+    body = urlencode({"body": note}, encoding="utf-8", errors="surrogatepass")
+    response = admin_client.post(
+        f"/admin/leads/{two_clinics[2].public_id}/notes",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code in (302, 422)
 
 
 # --------------------------------------------------------------------------- exports

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func
 
 from quiz.extensions import db, limiter
 from quiz.models import Event, IdempotencyRecord, Lead
+from quiz.validation import SOURCE_FIELDS
 from tests.conftest import answer_everything
+from tests.strategies import header_text, hostile_text
 
 SITE = "https://clinic-site.example"
 CONTACT = {"name": "Ada Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0001"}
@@ -235,7 +237,20 @@ def test_consent_without_contact_must_still_be_well_formed(post, clinic, questio
         ({"contact": "Ada", "consent": CONSENT}, "contact"),
         ({"source": {"utm_source": 5}}, "source.utm_source"),
         ({"source": {"page_url": "javascript:alert(1)"}}, "source.page_url"),
+        ({"source": {"page_url": "http://[x"}}, "source.page_url"),
         ({"source": "newsletter"}, "source"),
+        ({"contact": {"name": "   ", "email": "a@b.example"}, "consent": CONSENT}, "contact.name"),
+        # Lone surrogates: valid JSON escapes that no database can store as UTF-8.
+        (
+            {"contact": {"name": "A\ud800B", "email": "a@b.example"}, "consent": CONSENT},
+            "contact.name",
+        ),
+        (
+            {"contact": {"name": "Ada", "email": "a\ud800b@b.example"}, "consent": CONSENT},
+            "contact.email",
+        ),
+        ({"source": {"utm_source": "A\ud800B"}}, "source.utm_source"),
+        ({"source": {"page_url": "https://site.example/A\ud800B"}}, "source.page_url"),
     ],
 )
 def test_invalid_field_is_422_naming_it_and_stores_nothing(
@@ -350,6 +365,43 @@ def test_a_lost_idempotency_record_still_makes_one_lead(post, clinic, questionna
     assert count(Lead) == 1
 
 
+# WSGI hands header bytes over as Latin-1 characters (PEP 3333): "\xff\xfe" is a key that is
+# not UTF-8 at all, "caf\xc3\xa9" the UTF-8 bytes of "café".
+@pytest.mark.parametrize("key", ["\xff\xfe", "caf\xc3\xa9", "tab\tinside"])
+def test_a_key_in_any_byte_encoding_replays_the_first_answer(post, clinic, questionnaire, key):
+    body = {
+        "clinic": "demo",
+        "answers": answer_everything(questionnaire),
+        "contact": CONTACT,
+        "consent": CONSENT,
+    }
+    first = post(body, **{"Idempotency-Key": key})
+    again = post(body, **{"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert count(Lead) == 1
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["a\ud800b", "a\x00b", "a\x1bb", "a\x7fb", "\u20ac"],
+    ids=["lone-surrogate", "nul", "escape", "del", "beyond-latin-1"],
+)
+def test_a_key_no_http_header_can_carry_is_422_and_stores_nothing(post, clinic, questionnaire, key):
+    response = post(
+        {
+            "clinic": "demo",
+            "answers": answer_everything(questionnaire),
+            "contact": CONTACT,
+            "consent": CONSENT,
+        },
+        **{"Idempotency-Key": key},
+    )
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == ["idempotency_key"]
+    assert count(Lead) == count(IdempotencyRecord) == count(Event) == 0
+
+
 def test_idempotency_key_over_100_characters_is_422(post, clinic, questionnaire):
     response = post(
         {"clinic": "demo", "answers": answer_everything(questionnaire)},
@@ -443,9 +495,9 @@ def test_twenty_first_assessment_in_a_minute_is_429_with_retry_after(
 # --------------------------------------------------------------------------- junk input
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text(20),
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+        st.lists(children, max_size=4) | st.dictionaries(hostile_text(10), children, max_size=4)
     ),
     max_leaves=12,
 )
@@ -472,6 +524,50 @@ def test_junk_in_any_field_never_breaks_the_server(client, clinic, questionnaire
     response = client.post("/api/v1/assessments", json=body)
     assert response.status_code < 500
     if response.status_code >= 400:
+        validator(build_document(), "Errors").validate(response.get_json())
+
+
+# Every text field the API reads, as a path into the body.
+_TEXT_FIELDS = [
+    ("clinic",),
+    ("language",),
+    *(("contact", key) for key in ("name", "email", "phone", "contact_time")),
+    *(("source", key) for key in SOURCE_FIELDS),
+]
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(field=st.sampled_from(_TEXT_FIELDS), text=hostile_text(), key=st.none() | header_text())
+# The fields where a lone surrogate once answered 500, always tried besides what is drawn.
+@example(field=("contact", "name"), text="A\ud800B", key=None)
+@example(field=("contact", "email"), text="a\ud800b@example.com", key=None)
+@example(field=("source", "utm_source"), text="A\ud800B", key=None)
+@example(field=("source", "page_url"), text="https://site.example/A\ud800B", key=None)
+@example(field=("clinic",), text="demo", key="A\ud800B")
+def test_hostile_text_in_any_text_field_or_the_key_never_breaks_the_server(
+    post, clinic, questionnaire, field, text, key
+):
+    body = {
+        "clinic": "demo",
+        "answers": answer_everything(questionnaire),
+        "contact": dict(CONTACT),
+        "consent": CONSENT,
+        "source": {},
+    }
+    *parents, name = field
+    target = body
+    for parent in parents:
+        target = target[parent]
+    target[name] = text
+    # json.dumps writes a lone surrogate as a \ud800 escape: valid JSON the server must read.
+    response = post(body, **({} if key is None else {"Idempotency-Key": key}))
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code >= 400:
+        from quiz.openapi import build_document
+        from tests.test_openapi import validator
+
         validator(build_document(), "Errors").validate(response.get_json())
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from quiz.extensions import db
 from quiz.models import ApiToken, Lead
 from quiz.services import tokens
+from tests.strategies import hostile_text, iso_times, whole_number_texts
 
 
 def auth(token: str) -> dict:
@@ -246,6 +250,13 @@ def test_default_limit_is_100(client, clinic, token, make_lead):
         ("limit=501", "limit"),
         ("limit=ten", "limit"),
         ("limit=-1", "limit"),
+        # Digits that str.isdigit() takes: superscript two, Arabic-Indic twelve.
+        ("limit=%C2%B2", "limit"),
+        ("limit=%D9%A1%D9%A2", "limit"),
+        ("limit=" + "9" * 5000, "limit"),
+        # Valid ISO 8601 times that fall outside year 1 to 9999 once in UTC.
+        ("since=0001-01-01T00:00:00%2B01:00", "since"),
+        ("since=9999-12-31T23:59:59-01:00", "since"),
         ("sinse=2026-01-01", "sinse"),
     ],
 )
@@ -253,6 +264,43 @@ def test_bad_paging_arguments_are_422(client, token, query, field):
     response = client.get(f"/api/v1/leads?{query}", headers=auth(token))
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == [field]
+    assert response.get_json()["errors"][field][0]
+
+
+def test_the_extreme_times_that_convert_to_utc_are_accepted(client, clinic, token, make_lead):
+    make_lead(clinic, name="Any")
+    for since, names in (("0001-01-01T00:00:00-01:00", ["Any"]), ("9999-12-31", [])):
+        body = client.get(f"/api/v1/leads?since={since}", headers=auth(token)).get_json()
+        assert [lead["name"] for lead in body["leads"]] == names, since
+
+
+_PAGING = st.fixed_dictionaries(
+    {},
+    optional={
+        "since": st.one_of(iso_times(), hostile_text()),
+        "limit": whole_number_texts(),
+        "cursor": hostile_text(),
+    },
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(args=_PAGING)
+# The arguments that once answered 500, always tried besides what is drawn.
+@example(args={"limit": "²"})
+@example(args={"since": "0001-01-01T00:00:00+01:00"})
+@example(args={"since": "9999-12-31T23:59:59-01:00"})
+def test_any_paging_arguments_get_a_page_or_a_422_naming_them(client, token, args):
+    # surrogatepass: a lone surrogate goes out as the bytes a hostile client would send.
+    query = urlencode(args, encoding="utf-8", errors="surrogatepass")
+    response = client.get(f"/api/v1/leads?{query}", headers=auth(token))
+    assert response.status_code in (200, 422), response.get_data(as_text=True)
+    if response.status_code == 422:
+        errors = response.get_json()["errors"]
+        assert errors and set(errors) <= set(args)
+        assert all(messages and all(messages) for messages in errors.values())
 
 
 def test_a_tampered_cursor_is_422(client, clinic, token, make_lead):

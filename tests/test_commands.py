@@ -49,6 +49,10 @@ def test_clinic_create_stores_the_clinic_and_prints_its_snippet(app):
         (["acme", "--name", "X", "--email", "=?utf-8?q?desk?=@acme.example"], "email"),
         (["acme", "--name", "X", "--language", "fr"], "language"),
         (["acme", "--name", "X", "--webhook", "not a url"], "webhook"),
+        # An argument in no valid encoding: Python hands "\xff" over as a lone surrogate.
+        (["acme", "--name", "A\udcffB"], "remove the NUL or broken characters"),
+        (["acme", "--name", "X", "--webhook", "https://a\udcff.example/h"], "broken characters"),
+        (["acme", "--name", "X", "--origin", "https://a\udcff.example"], "broken characters"),
     ],
 )
 def test_clinic_create_refuses_bad_input_in_one_line(app, args, message):

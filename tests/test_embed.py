@@ -539,6 +539,16 @@ def test_intro_takes_language_and_drops_bad_attribution(visitor, make_clinic):
     assert state.source == {"utm_source": "ok"}
 
 
+def test_intro_drops_a_page_url_that_cannot_be_parsed(visitor, make_clinic):
+    make_clinic("acme")
+    response = visitor.open("acme", utm_source="ok", page_url="http://[x")
+    assert response.status_code == 200
+    from flask import current_app
+
+    state = StateSigner(current_app.secret_key, 60).loads(visitor.token(), "acme")
+    assert state.source == {"utm_source": "ok"}
+
+
 def test_contact_post_is_rate_limited(app_config, request):
     app_config["RATELIMIT_ENABLED"] = True
     app = request.getfixturevalue("app")  # built only now, with the limit switched on

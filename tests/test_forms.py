@@ -113,9 +113,13 @@ _GOOD = {"name": "Ada", "email": "ada@example.com", "phone": "+44 20 7946 0001"}
         "\u202e",  # right-to-left override
         "\u200b",  # zero-width space
         "\ufeff",  # byte order mark
+        "\ud800",  # a lone surrogate: not storable as UTF-8
     ],
-    ids=["q-word", "b-word", "crlf", "lf", "tab", "nul", "nel", "ls", "ps", "rlo", "zwsp", "bom"],
-)
+    ids=[
+        "q-word", "b-word", "crlf", "lf", "tab", "nul", "nel", "ls", "ps", "rlo", "zwsp", "bom",
+        "surrogate",
+    ],
+)  # fmt: skip
 def test_contact_check_refuses_encoded_words_and_control_characters_in_every_field(field, trick):
     value = {"email": f"ada{trick}@example.com", "phone": f"+44 20{trick}7946"}.get(
         field, f"Ada{trick}Lovelace"
@@ -125,6 +129,34 @@ def test_contact_check_refuses_encoded_words_and_control_characters_in_every_fie
     assert list(errors) == [f"contact.{field}"]
     [message] = errors[f"contact.{field}"]
     assert ("=?" in message) == ("=?" in trick)
+
+
+@pytest.mark.parametrize("field", validation.SOURCE_FIELDS)
+@pytest.mark.parametrize("trick", ["\ud800", "\udfff", "\x00", "\r\n", "\u202e", "=?utf-8?q?x?="])
+def test_source_check_refuses_what_the_contact_check_refuses(field, trick):
+    value = f"https://site.example/a{trick}b" if field == "page_url" else f"a{trick}b"
+    source, errors = validation.check_source({field: value})
+    assert source == {}
+    assert errors == {f"source.{field}": [validation.text_problem(value)]}
+    assert forms.source_from_query({field: value}) == {}
+
+
+@pytest.mark.parametrize("url", ["http://[x", "https://a]b/", "http://[not-an-address]/"])
+def test_a_page_url_urlsplit_cannot_read_is_refused_not_raised(url):
+    source, errors = validation.check_source({"page_url": url})
+    assert source == {} and list(errors) == ["source.page_url"]
+    assert forms.source_from_query({"page_url": url, "utm_source": "mail"}) == {
+        "utm_source": "mail"
+    }
+
+
+@pytest.mark.parametrize("blank", ["   ", "\u3000", "\u00a0 \u2003"])
+def test_a_name_of_only_spaces_is_no_name_and_a_blank_phone_is_no_phone(blank):
+    contact, errors = validation.check_contact({**_GOOD, "name": blank})
+    assert contact is None
+    assert errors == {"contact.name": ["Please tell us your name."]}
+    contact, errors = validation.check_contact({**_GOOD, "phone": blank, "contact_time": blank})
+    assert errors == {} and contact.phone is None and contact.contact_time is None
 
 
 def test_contact_check_keeps_names_in_every_script():

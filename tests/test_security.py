@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
 from tests.conftest import answer_everything
+from tests.strategies import hostile_text
 
 _TOKEN = re.compile(r'name="state" value="([^"]+)"')
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -118,7 +120,8 @@ def test_script_in_any_contact_field_comes_back_as_text(
     assert db.session.execute(db.select(Lead)).first() is None
 
 
-_junk_text = st.text(max_size=300)
+# Lone surrogates too: the body below sends them as the invalid UTF-8 bytes they encode to.
+_junk_text = hostile_text(300)
 _junk_form = st.dictionaries(
     st.sampled_from(
         [
@@ -158,7 +161,10 @@ def test_junk_in_every_form_field_never_gives_a_server_error(
     if token is None:
         page = client.get("/embed/acme").get_data(as_text=True)
         token = html.unescape(_TOKEN.search(page).group(1))
-    response = client.post(f"/embed/acme/{path}", data={"state": token, **form})
+    body = urlencode({"state": token, **form}, doseq=True, encoding="utf-8", errors="surrogatepass")
+    response = client.post(
+        f"/embed/acme/{path}", data=body, content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code < 500, response.get_data(as_text=True)[-500:]
     assert "Traceback" not in response.get_data(as_text=True)
 

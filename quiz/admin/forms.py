@@ -32,9 +32,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quiz.i18n import translate
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
+from quiz.validation import storage_problem
 
 
 def choices(pairs) -> list:
@@ -42,7 +44,24 @@ def choices(pairs) -> list:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class AdminForm(FlaskForm):
+    """A back-office form whose text fields refuse what no database can store."""
+
+    def validate(self, extra_validators=None) -> bool:
+        """Run the fields' own checks, then refuse text holding a NUL or a lone surrogate."""
+        valid = super().validate(extra_validators)
+        # Every field, not only those written: a NUL in a search or a sign-in address makes
+        # PostgreSQL refuse the query itself.
+        for field in self:
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                problem = storage_problem(field.data)
+                if problem is not None:
+                    field.errors = [*field.errors, translate(problem)]
+                    valid = False
+        return valid
+
+
+class LoginForm(AdminForm):
     """Email and password."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -51,7 +70,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(AdminForm):
     """Change one's own password."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
@@ -91,7 +110,7 @@ def _any(label, values) -> list:
     return choices([("", label), *((v, label_of(v)) for v in values)])
 
 
-class LeadFilterForm(FlaskForm):
+class LeadFilterForm(AdminForm):
     """The lead list's filters, read from the query string (a GET form, no CSRF token).
 
     Every select defaults to "" (any), so a filter left out of the URL is valid, not a
@@ -122,7 +141,7 @@ class LeadFilterForm(FlaskForm):
             raise ValidationError(gettext("The end date is before the start date."))
 
 
-class AnalyticsFilterForm(FlaskForm):
+class AnalyticsFilterForm(AdminForm):
     """Clinic and date range for the analytics page (GET, no CSRF token)."""
 
     class Meta:
@@ -133,21 +152,21 @@ class AnalyticsFilterForm(FlaskForm):
     date_to = DateField(_l("To"), validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AdminForm):
     """Move a lead to another status."""
 
     status = SelectField(_l("Status"), choices=choices((s, label_of(s)) for s in LEAD_STATUSES))
     submit = SubmitField(_l("Update status"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(AdminForm):
     """Add a note to a lead."""
 
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Add note"))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(AdminForm):
     """Choose an export format; the filters come from the query string."""
 
     format = SelectField(
@@ -156,7 +175,7 @@ class ExportForm(FlaskForm):
     submit = SubmitField(_l("Export these leads"))
 
 
-class ClinicForm(FlaskForm):
+class ClinicForm(AdminForm):
     """A clinic's editable settings."""
 
     slug = StringField(_l("Slug (in the embed code)"), validators=[Optional(), Length(max=63)])
@@ -219,13 +238,13 @@ class ClinicForm(FlaskForm):
         )
 
 
-class SecretForm(FlaskForm):
+class SecretForm(AdminForm):
     """Generate a new webhook signing secret (a button with a CSRF token)."""
 
     submit = SubmitField(_l("Generate a new signing secret"))
 
 
-class UserForm(FlaskForm):
+class UserForm(AdminForm):
     """A new back-office account."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -238,20 +257,20 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AdminForm):
     """An administrator sets a new password for an account."""
 
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=1024)])
     submit = SubmitField(_l("Reset password"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AdminForm):
     """A button that posts with only a CSRF token (enable, disable)."""
 
     submit = SubmitField(_l("Go"))
 
 
-class PersonForm(FlaskForm):
+class PersonForm(AdminForm):
     """Find one person's data by address: export it (access) or erase it."""
 
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,12 @@ from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
 MAX_KEY_LENGTH = MAX_LENGTH["idempotency_key"]
+# What HTTP lets a field value hold (RFC 9110, section 5.5): visible ASCII, spaces, tabs and
+# the bytes 0x80-0xFF, which WSGI hands over as Latin-1 characters (PEP 3333), so a key in
+# UTF-8 or in no encoding at all is kept byte for byte. Anything else (a NUL, which
+# PostgreSQL cannot store, or a lone surrogate, which no UTF-8 database can) reached the
+# app by some other way than an HTTP header.
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def quiz_document(quiz: Questionnaire, language: str) -> dict:
@@ -82,6 +89,10 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
         errors["clinic"] = ["Give the clinic's slug."]
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH:
         errors["idempotency_key"] = [f"Must be 1 to {MAX_KEY_LENGTH} characters."]
+    elif idempotency_key is not None and not _HEADER_VALUE.fullmatch(idempotency_key):
+        errors["idempotency_key"] = [
+            "Must hold only what an HTTP header can: no control characters."
+        ]
     if errors:
         raise ApiError(422, errors)
     clinic = services.visitor_clinic(slug)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -16,6 +17,7 @@ from quiz.services import tokens
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 _ARGS = {"since", "cursor", "limit"}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
 def clinic_for(authorization: str | None) -> Clinic:
@@ -65,12 +67,22 @@ def _parse_since(value: str) -> datetime:
         raise ApiError(
             422, {"since": ["Must be an ISO 8601 date or time, like 2026-01-31T09:00:00Z."]}
         ) from None
-    # A time without an offset is read as UTC, the zone every stored time is in.
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when.tzinfo is None:
+        # A time without an offset is read as UTC, the zone every stored time is in.
+        return when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is in year 0 in UTC, 9999-12-31T23:59:59-01:00 in 10000.
+        raise ApiError(
+            422, {"since": ["Must be a time from year 1 to year 9999 once converted to UTC."]}
+        ) from None
 
 
 def _parse_limit(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and "١٢", which it
+    # reads as 12; four digits at most keeps int() away from numbers of any length.
+    if not _WHOLE_NUMBER.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise ApiError(422, {"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
     return int(value)
 

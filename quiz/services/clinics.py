@@ -15,7 +15,13 @@ from quiz.runtime import questionnaire
 from quiz.services.audit import add_audit
 from quiz.services.common import SLUG, ServiceError, get_clinic
 from quiz.urls import FALLBACK_PUBLIC_URL, public_url
-from quiz.validation import check_email, check_origin, check_phone, clean_page_url
+from quiz.validation import (
+    check_email,
+    check_origin,
+    check_phone,
+    clean_page_url,
+    storage_problem,
+)
 
 # One whole message per link, so that each reads naturally once translated.
 _URL_ERRORS = {
@@ -64,6 +70,19 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
 
     The one set of rules for creating a clinic (CLI, back office) and for editing it.
     """
+    # A command-line argument in no valid encoding arrives with lone surrogates, which no
+    # database can store: refuse them (and NULs) before any other rule looks at the text.
+    for value in (
+        given.name,
+        *given.origins,
+        given.email,
+        given.phone,
+        given.booking_url,
+        given.privacy_url,
+        given.webhook_url,
+    ):
+        if value is not None and storage_problem(value) is not None:
+            raise ServiceError(N_("%(value)r: remove the NUL or broken characters", value=value))
     name = " ".join((given.name or "").split())
     if not name or len(name) > 200:
         raise ServiceError(N_("name: give a name of 1 to 200 characters"))
