@@ -1,125 +1,169 @@
-/* Embeds a clinic's skin assessment: one iframe per script tag, sized to its content.
-   <script src="https://QUIZ-HOST/static/embed.js" data-clinic="SLUG" [data-lang]
-           [data-target="CSS selector"] async></script> */
+/* Embeds a clinic's skin assessment on its site (README, "Embedding"):
+
+     <script src="https://QUIZ-HOST/static/embed.js" data-clinic="SLUG" async></script>
+
+   It puts one iframe of the quiz on the page, sized to its content.
+
+   This is the readable source: `make embed-js` builds static/embed.js from it. */
 (function () {
   "use strict";
-  var MIN = 100, MAX = 10000, INITIAL = 600;
+  var D = document;
+  var W = window;
   var NAMES = { start: 1, step: 1, complete: 1, lead: 1 };
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  // The space an inline widget holds before the visitor starts: the first screen's height at
+  // 320 to 1280 px wide in every language (data-height overrides it).
+  var RESERVED = 620;
+  var TITLE = "Skin assessment";
 
   function isEmbedScript(s) {
     return s && s.src && /\/static\/embed\.js(\?|$)/.test(s.src) && s.getAttribute("data-clinic");
   }
 
-  function count(v) {
-    var n = parseInt(v, 10);
-    return n >= 0 && n <= 1000 ? n : null;
+  // A whole number from an attribute or a message, or null outside [min, max].
+  function number(value, max, min) {
+    var n = parseInt(value, 10);
+    return n >= (min || 0) && n <= max ? n : null;
+  }
+
+  function listen(target, name, handler) {
+    target.addEventListener(name, handler);
   }
 
   function mount(script) {
-    // Async scripts may run in any order; the marker keeps one iframe per tag.
-    if (script.getAttribute("data-quiz-mounted")) return;
+    function attr(name) {
+      return script.getAttribute("data-" + name);
+    }
+    // Async scripts may run in any order; the marker keeps one widget per tag.
+    if (attr("quiz-mounted")) return;
     script.setAttribute("data-quiz-mounted", "1");
-    var clinic = script.getAttribute("data-clinic");
+    var clinic = attr("clinic");
     if (!/^[a-z0-9-]{1,63}$/.test(clinic)) {
-      if (window.console) console.error("quiz embed: data-clinic must be a clinic slug");
+      if (W.console) console.error("quiz embed: data-clinic must be a clinic slug");
       return;
     }
-    var quizOrigin = new URL(script.src, location.href).origin;
+    var origin = new URL(script.src, location.href).origin;
     var params = new URLSearchParams();
     var here = new URLSearchParams(location.search);
-    UTM.forEach(function (k) {
-      var v = here.get(k);
-      if (v) params.set(k, v.slice(0, 200));
+    UTM.forEach(function (key) {
+      var value = here.get(key);
+      if (value) params.set(key, value.slice(0, 200));
     });
     var page = location.href.split("#")[0];
     params.set("page_url", page.length > 1000 ? location.origin + location.pathname : page);
-    var lang = script.getAttribute("data-lang");
-    if (lang) params.set("lang", lang);
+    if (attr("lang")) params.set("lang", attr("lang"));
 
-    var box = document.createElement("div");
+    var widget = {
+      clinic: clinic,
+      origin: origin,
+      attr: attr,
+      title: attr("title") || TITLE,
+      // The quiz's iframe. Its events are re-emitted on `box`; heights and page changes go
+      // to `tell(kind, value)`.
+      frame: function (box, tell) {
+        var frame = D.createElement("iframe");
+        frame.src = origin + "/embed/" + clinic + "?" + params;
+        frame.title = widget.title;
+        frame.referrerPolicy = "strict-origin-when-cross-origin";
+        // The frame learns which page it is on without relying on the referrer header.
+        frame.name = "quiz-parent " + location.origin;
+        listen(W, "message", function (e) {
+          var d = e.data;
+          if (e.origin !== origin || e.source !== frame.contentWindow) return;
+          if (!d || typeof d !== "object") return;
+          if (d.type === "quiz:height") {
+            var h = Number(d.h);
+            if (isFinite(h)) tell("height", Math.round(Math.max(100, Math.min(10000, h))));
+          } else if (d.type === "quiz:page") {
+            tell("page", d.event);
+            if (d.error || !NAMES[d.event]) return;
+            // The clinic slug and step numbers only: tags on the host page must never learn
+            // anything derived from the visitor's answers.
+            var step = number(d.step, 1000);
+            var steps = number(d.steps, 1000);
+            emit(box, d.event, clinic, step, steps);
+            // The first step page is both the start and a step: funnels count every step.
+            if (d.event === "start") emit(box, "step", clinic, step, steps);
+          }
+        });
+        return frame;
+      }
+    };
+    inline(widget, script);
+  }
+
+  function inline(widget, script) {
+    var box = D.createElement("div");
     box.className = "quiz-embed";
-    var frame = document.createElement("iframe");
-    frame.src = quizOrigin + "/embed/" + clinic + "?" + params.toString();
-    frame.title = script.getAttribute("data-title") || "Skin assessment";
-    frame.loading = "eager";
-    frame.referrerPolicy = "strict-origin-when-cross-origin";
-    // The frame learns which page it is on without relying on the referrer header.
-    frame.name = "quiz-parent " + location.origin;
-    var st = frame.style;
-    st.width = st.minWidth = "100%";
-    st.border = "0";
-    st.display = "block";
-    st.height = INITIAL + "px";
+    var wanted = 0;
+    var started = false;
+    var pages = 0;
+    var frame = widget.frame(box, function (kind, value) {
+      if (kind === "height") wanted = value;
+      else if (kind === "page") {
+        if (pages++) reveal(frame);
+        started = started || value !== "view";
+      }
+      fit();
+    });
+    var style = frame.style;
+    style.cssText = "width:100%;min-width:100%;border:0;display:block";
+    style.height = (number(widget.attr("height"), 5000, 100) || RESERVED) + "px";
     box.appendChild(frame);
 
-    var sel = script.getAttribute("data-target");
+    // Until the visitor starts, the frame keeps the height reserved for it, so nothing on
+    // the page moves (no layout shift). It may only grow while its bottom edge is at or below
+    // the bottom of the window: whatever follows it is then out of view, and moving it shows
+    // as no shift. Once started, it follows its content on every step.
+    function fit() {
+      if (!wanted) return;
+      var grow = wanted > frame.offsetHeight && frame.getBoundingClientRect().bottom >= innerHeight;
+      if (started || grow) style.height = wanted + "px";
+    }
+
+    var selector = widget.attr("target");
     function find() {
       try {
-        return sel ? document.querySelector(sel) : null;
+        return selector ? D.querySelector(selector) : null;
       } catch (e) {
         return null; // an invalid selector: fall back to right after the script tag
       }
     }
     function place() {
       var target = find();
+      var slot = script.parentNode;
       if (target) target.appendChild(box);
-      else script.parentNode.insertBefore(box, script.nextSibling);
+      else slot.insertBefore(box, script.nextSibling);
+      // The snippet's wrapper held the space while this script loaded; the frame has it now.
+      if (slot.hasAttribute("data-quiz-slot")) slot.style.minHeight = "";
     }
     // An async script can run before the page has parsed its target element.
-    if (sel && !find() && document.readyState === "loading") {
-      document.addEventListener("DOMContentLoaded", place);
-    } else place();
-
-    var pages = 0;
-    window.addEventListener("message", function (e) {
-      if (e.origin !== quizOrigin || e.source !== frame.contentWindow) return;
-      var d = e.data;
-      if (!d || typeof d !== "object") return;
-      if (d.type === "quiz:height") {
-        var h = Number(d.h);
-        if (isFinite(h)) st.height = Math.round(Math.max(MIN, Math.min(MAX, h))) + "px";
-      } else if (d.type === "quiz:page") {
-        if (pages++) reveal(frame);
-        if (d.error || !NAMES[d.event]) return;
-        // The clinic slug and step numbers only: tags on the host page must never learn
-        // anything derived from the visitor's answers.
-        var detail = { clinic: clinic, step: count(d.step), steps: count(d.steps) };
-        emit(box, d.event, detail);
-        // The first step page is both the start and a step: funnels count every step.
-        if (d.event === "start") emit(box, "step", detail);
-      }
-    });
+    if (selector && !find() && D.readyState === "loading") listen(D, "DOMContentLoaded", place);
+    else place();
   }
 
   function reveal(frame) {
     var top = frame.getBoundingClientRect().top;
-    if (top >= 0 && top < window.innerHeight) return;
-    var still = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (top >= 0 && top < innerHeight) return;
+    var still = W.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
     frame.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
   }
 
-  function emit(box, name, detail) {
-    var copy = {};
-    for (var k in detail) copy[k] = detail[k];
-    box.dispatchEvent(new CustomEvent("quiz:" + name, { bubbles: true, detail: copy }));
-    var dl = window.dataLayer;
-    if (dl && typeof dl.push === "function") {
-      dl.push({
-        event: "quiz_" + name,
-        quiz_clinic: detail.clinic,
-        quiz_step: detail.step,
-        quiz_steps: detail.steps
-      });
+  function emit(box, name, clinic, step, steps) {
+    var detail = { clinic: clinic, step: step, steps: steps };
+    box.dispatchEvent(new CustomEvent("quiz:" + name, { bubbles: true, detail: detail }));
+    var layer = W.dataLayer;
+    if (layer && typeof layer.push === "function") {
+      layer.push({ event: "quiz_" + name, quiz_clinic: clinic, quiz_step: step, quiz_steps: steps });
     }
   }
 
-  var me = document.currentScript;
+  var me = D.currentScript;
   if (isEmbedScript(me)) {
     mount(me);
   } else {
     // Loaded by a tag manager or an old browser: mount every tag not yet mounted.
-    var all = document.getElementsByTagName("script");
+    var all = D.getElementsByTagName("script");
     for (var i = 0; i < all.length; i++) if (isEmbedScript(all[i])) mount(all[i]);
   }
 })();
