@@ -2,7 +2,11 @@
 
      <script src="https://QUIZ-HOST/static/embed.js" data-clinic="SLUG" async></script>
 
-   It puts one iframe of the quiz on the page, sized to its content.
+   data-mode="inline" (the default) puts one iframe of the quiz on the page, sized to its
+   content; "popup" opens the quiz in a dialog from the page's own links or by itself;
+   "button" adds a floating launcher that opens that dialog. The dialog's code is in
+   static/js/popup.js, loaded from the quiz's origin the first time a popup opens, so a
+   closed popup costs the page this file only.
 
    This is the readable source: `make embed-js` builds static/embed.js from it. */
 (function () {
@@ -15,6 +19,8 @@
   // 320 to 1280 px wide in every language (data-height overrides it).
   var RESERVED = 620;
   var TITLE = "Skin assessment";
+  var LABEL = "Free skin assessment";
+  var COLOUR = /^#[0-9a-f]{6}$/i;
 
   function isEmbedScript(s) {
     return s && s.src && /\/static\/embed\.js(\?|$)/.test(s.src) && s.getAttribute("data-clinic");
@@ -58,8 +64,8 @@
       origin: origin,
       attr: attr,
       title: attr("title") || TITLE,
-      // The quiz's iframe. Its events are re-emitted on `box`; heights and page changes go
-      // to `tell(kind, value)`.
+      // The quiz's iframe, the same in every mode. Its events are re-emitted on `box`;
+      // heights, page changes and an Escape pressed inside it go to `tell(kind, value)`.
       frame: function (box, tell) {
         var frame = D.createElement("iframe");
         frame.src = origin + "/embed/" + clinic + "?" + params;
@@ -74,6 +80,8 @@
           if (d.type === "quiz:height") {
             var h = Number(d.h);
             if (isFinite(h)) tell("height", Math.round(Math.max(100, Math.min(10000, h))));
+          } else if (d.type === "quiz:escape") {
+            tell("escape");
           } else if (d.type === "quiz:page") {
             tell("page", d.event);
             if (d.error || !NAMES[d.event]) return;
@@ -89,7 +97,9 @@
         return frame;
       }
     };
-    inline(widget, script);
+    var mode = attr("mode");
+    if (mode === "popup" || mode === "button") popup(widget, mode === "button");
+    else inline(widget, script);
   }
 
   function inline(widget, script) {
@@ -140,6 +150,91 @@
     // An async script can run before the page has parsed its target element.
     if (selector && !find() && D.readyState === "loading") listen(D, "DOMContentLoaded", place);
     else place();
+  }
+
+  function popup(widget, button) {
+    var attr = widget.attr;
+    var key = "quiz-seen:" + widget.clinic;
+    var once = attr("show-once") !== null;
+    var show = null;
+    var loading = false;
+    var opened = false;
+
+    // data-show-once is remembered by the clinic's site, in its own storage, and only then:
+    // the quiz itself still stores nothing. popup.js calls this when closed or on a lead.
+    widget.seen = function (read) {
+      try {
+        if (once) return read ? localStorage.getItem(key) : localStorage.setItem(key, "1");
+      } catch (e) {
+        // Storage switched off: a self-opening popup may then open again.
+      }
+    };
+
+    function open(from) {
+      opened = true;
+      if (show) return show(from);
+      if (loading) return;
+      loading = true;
+      var js = D.createElement("script");
+      js.src = widget.origin + "/static/js/popup.js";
+      // popup.js finds this on its own script element: nothing global on the host page.
+      js.quiz = function (make) {
+        show = make(widget);
+        show(from);
+      };
+      D.head.appendChild(js);
+    }
+    function openByItself() {
+      if (!opened && !widget.seen(true)) open();
+    }
+
+    // Any element of the page naming this clinic opens it: the clinic's own links and buttons.
+    listen(D, "click", function (e) {
+      var opener = e.target.closest && e.target.closest("[data-quiz-open]");
+      if (opener && opener.getAttribute("data-quiz-open") === widget.clinic && !e.defaultPrevented) {
+        e.preventDefault();
+        open(opener);
+      }
+    });
+    var after = number(attr("open-after"), 3600);
+    if (after !== null) setTimeout(openByItself, after * 1000);
+    // Exit intent is the pointer leaving through the top of the window, so desktop only: on
+    // touch screens a fast scroll back up is also how people reread, and would interrupt them.
+    if (attr("open-on") === "exit") {
+      listen(D, "mouseout", function (e) {
+        if (!e.relatedTarget && e.clientY <= 0) openByItself();
+      });
+    }
+    if (button) launcher(attr, open);
+  }
+
+  // A floating button opening the popup, styled inline through the CSSOM: a site's
+  // Content-Security-Policy allows that without 'unsafe-inline', the page's own rules cannot
+  // outweigh it, and `all:revert` first drops whatever else they say about buttons.
+  function launcher(attr, open) {
+    var button = D.createElement("button");
+    var background = attr("color");
+    var text = attr("text-color");
+    button.type = "button";
+    button.className = "quiz-launcher";
+    button.textContent = attr("label") || LABEL;
+    button.style.cssText =
+      "all:revert;position:fixed;bottom:20px;z-index:2147483000;max-width:calc(100vw - 40px);" +
+      "padding:14px 20px;border:0;border-radius:8px;font:600 16px/1.25 system-ui,sans-serif;" +
+      "box-shadow:0 2px 12px #0006;cursor:pointer;background:" +
+      (COLOUR.test(background) ? background : "#1f5f8b") +
+      ";color:" +
+      (COLOUR.test(text) ? text : "#fff");
+    // Bottom right by default; left keeps clear of a cookie banner or chat bubble there.
+    button.style[attr("position") === "left" ? "left" : "right"] = "20px";
+    button.onclick = function () {
+      open(button);
+    };
+    function add() {
+      D.body.appendChild(button);
+    }
+    if (D.body) add();
+    else listen(D, "DOMContentLoaded", add);
   }
 
   function reveal(frame) {
