@@ -3,13 +3,14 @@ and the back office's generator, which names bad choices and keeps valid default
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from quiz import services
+from quiz import services, snippets
 from quiz.snippets import RESERVED_HEIGHT, EmbedOptions, SnippetTexts, check_options, render
 from tests import test_admin_support as support
 
@@ -190,3 +191,32 @@ def test_clinic_create_prints_the_inline_snippet_with_its_reserved_height(app):
     script = script_of(result.stdout)
     assert script["data-height"] == str(RESERVED_HEIGHT)
     assert script["data-title"] == "¿Es la mesoterapia adecuada para usted?"
+
+
+def test_the_generator_shows_each_modes_code(admin_client, make_clinic):
+    make_clinic("acme", origins=["https://acme.example"])
+    for mode in snippets.MODES:
+        page = admin_client.get(f"/admin/clinics/acme?mode={mode}&open_after=15&show_once=1")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        code = html.unescape(re.search(r'id="snippet">(.*?)</textarea>', text, re.S).group(1))
+        script = script_of(code)
+        assert script["data-clinic"] == "acme"
+        assert script.get("data-mode", "inline") == mode
+        assert (script.get("data-open-after") == "15") == (mode != "inline")
+        # The preview runs the same options on a sample page, from this page's own origin.
+        preview = html.unescape(re.search(r'srcdoc="(.*?)"', text, re.S).group(1))
+        assert script_of(preview)["src"] == "http://localhost/static/embed.js"
+        assert script_of(preview).get("data-mode", "inline") == mode
+        assert f'value="{mode}" checked' in text
+
+
+def test_the_generator_names_a_bad_choice_and_shows_valid_code(admin_client, make_clinic):
+    make_clinic("acme")
+    page = admin_client.get("/admin/clinics/acme?mode=inline&height=abc")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="embed-height-error"' in text and "from 100 to 5000" in text
+    assert 'aria-invalid="true"' in text
+    code = html.unescape(re.search(r'id="snippet">(.*?)</textarea>', text, re.S).group(1))
+    assert script_of(code)["data-height"] == str(RESERVED_HEIGHT)

@@ -6,8 +6,10 @@ send leads with the host page's campaign."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from quiz.extensions import db
@@ -18,6 +20,7 @@ from tests.browser.conftest import (
     BRANDED_COLOURS,
     HOST_CLINIC,
     SECOND_CLINIC,
+    watch,
 )
 from tests.browser.test_embedding import assert_height_fits, quiz_frame, submit
 from tests.conftest import answer_everything
@@ -424,3 +427,52 @@ def test_axe_finds_nothing_wrong_with_the_launcher_and_the_open_popup(
     popup_frame(page)
     axe.check(page, "host page with the popup open")
     axe.assert_clean()
+
+
+# The back office's generator: each mode's code, with a live preview on a sample page.
+
+
+def test_the_back_office_generator_previews_each_mode_live(blocking_context, a11y_setup):
+    from tests.browser.conftest import A11Y_ADMIN
+
+    origin = a11y_setup.origin
+    page = blocking_context.new_page()
+    page.set_viewport_size({"width": 1000, "height": 900})
+    watched = watch(page)
+    page.goto(f"{origin}/admin/login")
+    page.fill("input[name=email]", A11Y_ADMIN[0])
+    page.fill("input[name=password]", A11Y_ADMIN[1])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{origin}/admin/clinics/{HOST_CLINIC}")
+    code = page.locator("#snippet")
+    assert "data-quiz-slot" in code.input_value()
+    assert f'data-height="{RESERVED_HEIGHT}"' in code.input_value()
+    # The preview is a sample clinic page running that code: the inline quiz is in it.
+    preview = page.frame_locator("iframe.embed-preview")
+    quiz = preview.frame_locator(".quiz-embed iframe")
+    quiz.locator("#step-heading").wait_for()
+    assert preview.locator(".quiz-embed iframe").evaluate("f => f.offsetHeight") == RESERVED_HEIGHT
+
+    # Choosing the button mode updates the code and the preview without a reload.
+    page.get_by_label("As a floating button that opens the popup").check()
+    expect(page.locator("#snippet")).to_have_value(re.compile('data-mode="button"'))
+    assert "mode=button" in page.url
+    preview = page.frame_locator("iframe.embed-preview")
+    page.locator("iframe.embed-preview").scroll_into_view_if_needed()
+    preview.locator("button.quiz-launcher").click()
+    preview.locator("dialog.quiz-popup[open]").wait_for()
+    preview.frame_locator("dialog.quiz-popup iframe").locator("#step-heading").wait_for()
+
+    # A bad value is named, and the code keeps a valid default meanwhile.
+    page.get_by_label("In the page, where the code is pasted").check()
+    page.fill("#embed-height", "50")
+    page.wait_for_selector("#embed-output .error-summary")
+    assert "from 100 to 5000" in page.inner_text("#embed-output .error-summary")
+    assert f'data-height="{RESERVED_HEIGHT}"' in page.locator("#snippet").input_value()
+    assert watched.errors == []
+    # The back office's policy refuses inline styles, and the sample page inherits it: only
+    # the wrapper's reserved height (a style attribute) is refused, nothing the code runs.
+    refused = [line for line in watched.console if "Content Security Policy" in line]
+    assert all(line.startswith("Applying inline style") for line in refused), refused
+    page.close()
