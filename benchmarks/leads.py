@@ -70,7 +70,7 @@ def seed(app, count: int) -> None:
             db.session.commit()
         if users.find_user(ADMIN) is None:
             users.create_user(ADMIN, "admin", PASSWORD)
-        clinic = services.create_clinic(SLUG, "Benchmark Clinic")
+        clinic = services.create_clinic(SLUG, services.ClinicFields("Benchmark Clinic"))
         quiz = services.questionnaire()
         result = score(quiz, answer_everything(quiz))
         blob = services.vault().encrypt(

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with app.app_context():
             db.create_all()
-            services.create_clinic("profile", "Profile Clinic")
+            services.create_clinic("profile", services.ClinicFields("Profile Clinic"))
         answers = answer_everything(load(ROOT / "questions.json"))
         client = app.test_client()
 

@@ -79,8 +79,8 @@ def clinic_site(app, quiz_origin: str):
     site = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     origin = f"http://127.0.0.1:{site.server_port}"
     with app.app_context():
-        services.create_clinic("popup", "Popup Clinic", origins=[origin])
-        snippet = services.embed_snippet("popup", quiz_origin, EmbedOptions(mode="popup"))
+        services.create_clinic("popup", services.ClinicFields("Popup Clinic", origins=[origin]))
+        snippet = services.embed_snippet("popup", EmbedOptions(mode="popup"), base=quiz_origin)
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Clinic</title>'
         f"</head><body><h1>Clinic</h1>{snippet}</body></html>"

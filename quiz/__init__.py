@@ -1,4 +1,4 @@
-"""The quiz application: create_app() wires config, extensions, blueprints, errors and CLI."""
+"""The quiz application: create_app() wires config, runtime state, extensions, blueprints, CLI."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
+from quiz import runtime
 from quiz.config import ROOT, ConfigError, load_config
-from quiz.crypto import EncryptionKeyError, Vault
-from quiz.questions import QuestionnaireError, load
+from quiz.crypto import EncryptionKeyError
+from quiz.questions import QuestionnaireError
 
 
 def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -24,18 +25,19 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     try:
         app.config.from_mapping(load_config(app.instance_path))
         app.config.from_mapping(overrides or {})
-        app.extensions["vault"] = Vault(app.config["DATA_ENCRYPTION_KEYS"])
-        app.extensions["questionnaire"] = load(app.config["QUESTIONS_FILE"])
+        runtime.install(app, runtime.build(app.config))
     except (ConfigError, EncryptionKeyError) as exc:
         _exit(f"configuration error: {exc}")
     except QuestionnaireError as exc:
         _exit(*(f"{Path(app.config['QUESTIONS_FILE']).name}: {p}" for p in exc.problems))
 
     from quiz import i18n, observability
+    from quiz.services import funnel
 
     observability.init_app(app)
     i18n.init_app(app)
     _init_extensions(app)
+    funnel.init_app(app)
     _register_blueprints(app)
 
     from quiz import body_limit, errors, headers, static_files

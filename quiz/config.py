@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,8 @@ from quiz.crypto import new_key
 ROOT = Path(__file__).resolve().parent.parent
 # Leads are stored with INSERT ... RETURNING, which SQLite has since 3.35 (2021).
 MIN_SQLITE = (3, 35)
+# How a reader looks a variable up: the environment's get.
+Getter = Callable[[str], str | None]
 
 
 class ConfigError(ValueError):
@@ -79,19 +82,37 @@ def _ratelimit_storage(redis_url: str | None, instance: Path, *, check: bool) ->
     return f"{ratelimit_storage.SCHEME}:///{path}"
 
 
-def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict:
     """Build the Flask config from the environment (or `env`), validating every value."""
-    env = dict(os.environ if env is None else env)
+    get: Getter = dict(os.environ if env is None else env).get
     instance = Path(instance_path)
-    get = env.get
-    config: dict = {}
+    # One reader per concern, in this order: the first bad value stops start-up.
+    config = _secrets(get, instance)
+    config |= _database(get, instance)
+    config |= _redis_and_rate_limits(get, instance)
+    config |= _quiz(get)
+    config |= _public_url(get)
+    config |= _mail(get)
+    config |= _delivery(get)
+    config |= _logging(get)
+    config |= _http(get)
+    return config
 
-    config["SECRET_KEY"] = get("SECRET_KEY") or _instance_secret(
+
+def _secrets(get: Getter, instance: Path) -> dict:
+    """The session and state-token signing key, and the keys that encrypt health answers."""
+    secret_key = get("SECRET_KEY") or _instance_secret(
         instance / "secret_key", lambda: secrets.token_hex(32)
     )
     keys = get("DATA_ENCRYPTION_KEY") or _instance_secret(instance / "data_key", new_key)
-    config["DATA_ENCRYPTION_KEYS"] = [k.strip() for k in keys.split(",") if k.strip()]
+    return {
+        "SECRET_KEY": secret_key,
+        "DATA_ENCRYPTION_KEYS": [k.strip() for k in keys.split(",") if k.strip()],
+    }
 
+
+def _database(get: Getter, instance: Path) -> dict:
+    """The SQLAlchemy URL (SQLite or PostgreSQL) and the engine's options."""
     database_url = get("DATABASE_URL") or f"sqlite:///{instance / 'quiz.db'}"
     scheme = database_url.split(":", 1)[0]
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
@@ -105,79 +126,108 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
             f"DATABASE_URL: this Python's SQLite is {sqlite3.sqlite_version}; the quiz needs"
             f" {'.'.join(map(str, MIN_SQLITE))} or newer (INSERT ... RETURNING), or PostgreSQL"
         )
-    config["SQLALCHEMY_DATABASE_URI"] = database_url
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    options: dict = {"pool_pre_ping": True}
     if database_url.startswith("postgresql"):
         # An unreachable server must fail fast (so /healthz answers 503 in about two seconds),
         # not hang a worker until gunicorn's timeout kills it. 2 s is libpq's minimum.
-        config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 2}
+        options["connect_args"] = {"connect_timeout": 2}
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": options}
 
+
+def _redis_and_rate_limits(get: Getter, instance: Path) -> dict:
+    """Redis (rate-limit counters and the delivery queue) and the rate limits themselves."""
     redis_url = get("REDIS_URL") or None
     if redis_url and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise ConfigError(f"REDIS_URL: expected redis://host:port, got {redis_url!r}")
-    config["REDIS_URL"] = redis_url
+    enabled = _bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED") or "true")
+    return {
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": enabled,
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(redis_url, instance, check=enabled),
+        # Several deployments may share one Redis: each keeps its counters under its own prefix.
+        "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX") or "quiz",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "ASSESSMENT_RATE_LIMIT": "20 per minute",
+    }
 
+
+def _quiz(get: Getter) -> dict:
+    """The questionnaire, how long leads are kept, and the visitor path's tuning."""
     questions = Path(get("QUESTIONS_FILE") or ROOT / "questions.json")
-    config["QUESTIONS_FILE"] = str(questions if questions.is_absolute() else ROOT / questions)
+    return {
+        "QUESTIONS_FILE": str(questions if questions.is_absolute() else ROOT / questions),
+        "LEAD_RETENTION_DAYS": _int(
+            "LEAD_RETENTION_DAYS", get("LEAD_RETENTION_DAYS") or "365", 1, 36500
+        ),
+        # The visitor's state token: how long a started quiz stays resumable.
+        "QUIZ_TOKEN_MAX_AGE": 4 * 3600,
+        # Humans need more than this between starting the quiz and sending contact details.
+        "QUIZ_MIN_FILL_SECONDS": 3,
+        # How long a worker reuses a clinic it read for the visitor's path (edits show after
+        # it), and the intro page it rendered. 0 reads the clinic every time.
+        "CLINIC_CACHE_SECONDS": 10,
+        # View events are written in batches: at most this many, or this old (see
+        # services/funnel). 0 seconds writes each event at once.
+        "EVENT_BUFFER_SIZE": 50,
+        "EVENT_BUFFER_SECONDS": 5,
+    }
 
-    config["LEAD_RETENTION_DAYS"] = _int(
-        "LEAD_RETENTION_DAYS", get("LEAD_RETENTION_DAYS") or "365", 1, 36500
-    )
-    config["RATELIMIT_ENABLED"] = _bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED") or "true")
-    config["RATELIMIT_STORAGE_URI"] = _ratelimit_storage(
-        redis_url, instance, check=config["RATELIMIT_ENABLED"]
-    )
-    # Several deployments may share one Redis: each keeps its counters under its own prefix.
-    config["RATELIMIT_KEY_PREFIX"] = get("RATELIMIT_KEY_PREFIX") or "quiz"
-    config["RATELIMIT_HEADERS_ENABLED"] = True
-    config["ASSESSMENT_RATE_LIMIT"] = "20 per minute"
 
+def _public_url(get: Getter) -> dict:
+    """The quiz's public origin for snippets and mails; unset, it comes from the request."""
     public_url = (get("PUBLIC_URL") or "").rstrip("/") or None
     if public_url:
         parts = urlsplit(public_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ConfigError(f"PUBLIC_URL: expected http(s)://host[:port], got {public_url!r}")
-    config["PUBLIC_URL"] = public_url
+    return {"PUBLIC_URL": public_url}
 
-    config["MAIL_SERVER"] = get("MAIL_SERVER") or None
-    config["MAIL_PORT"] = _int("MAIL_PORT", get("MAIL_PORT") or "25", 1, 65535)
-    config["MAIL_USE_TLS"] = _bool("MAIL_USE_TLS", get("MAIL_USE_TLS") or "false")
-    config["MAIL_USERNAME"] = get("MAIL_USERNAME") or None
-    config["MAIL_PASSWORD"] = get("MAIL_PASSWORD") or None
-    config["MAIL_DEFAULT_SENDER"] = get("MAIL_DEFAULT_SENDER") or "quiz@localhost"
 
-    # Webhooks: private, loopback and plain-http targets are refused unless a developer
-    # allows them for a receiver on their own machine.
-    config["WEBHOOK_ALLOW_PRIVATE"] = _bool(
-        "WEBHOOK_ALLOW_PRIVATE", get("WEBHOOK_ALLOW_PRIVATE") or "false"
-    )
-    config["WEBHOOK_TIMEOUT"] = 10
-    config["DELIVERY_QUEUE_KEY"] = "quiz:deliveries"
+def _mail(get: Getter) -> dict:
+    """Outgoing mail; without MAIL_SERVER mails are logged, not sent."""
+    return {
+        "MAIL_SERVER": get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int("MAIL_PORT", get("MAIL_PORT") or "25", 1, 65535),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", get("MAIL_USE_TLS") or "false"),
+        "MAIL_USERNAME": get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": get("MAIL_DEFAULT_SENDER") or "quiz@localhost",
+    }
 
+
+def _delivery(get: Getter) -> dict:
+    """Webhook targets and timeout, and the Redis key that wakes the delivery worker."""
+    return {
+        # Private, loopback and plain-http targets are refused unless a developer allows them
+        # for a receiver on their own machine.
+        "WEBHOOK_ALLOW_PRIVATE": _bool(
+            "WEBHOOK_ALLOW_PRIVATE", get("WEBHOOK_ALLOW_PRIVATE") or "false"
+        ),
+        "WEBHOOK_TIMEOUT": 10,
+        "DELIVERY_QUEUE_KEY": "quiz:deliveries",
+    }
+
+
+def _logging(get: Getter) -> dict:
+    """Log lines as JSON or text, from which level."""
     log_format = (get("LOG_FORMAT") or "json").strip().lower()
     if log_format not in {"json", "text"}:
         raise ConfigError(f"LOG_FORMAT: expected json or text, got {log_format!r}")
-    config["LOG_FORMAT"] = log_format
     log_level = (get("LOG_LEVEL") or "INFO").strip().upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
-    config["LOG_LEVEL"] = log_level
-    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
-    config["TRUSTED_PROXIES"] = _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES") or "0", 0, 10)
+    return {"LOG_FORMAT": log_format, "LOG_LEVEL": log_level}
 
-    # The visitor's state token: how long a started quiz stays resumable.
-    config["QUIZ_TOKEN_MAX_AGE"] = 4 * 3600
-    # Humans need more than this between starting the quiz and sending contact details.
-    config["QUIZ_MIN_FILL_SECONDS"] = 3
-    # How long a worker reuses a clinic it read for the visitor's path (edits show after it).
-    config["CLINIC_CACHE_SECONDS"] = 10
-    # View events are written in batches: at most this many, or this old (see services/funnel).
-    config["EVENT_BUFFER_SIZE"] = 50
-    config["EVENT_BUFFER_SECONDS"] = 5
-    config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    # Back-office session cookie; the visitor's path never sets one.
-    config["SESSION_COOKIE_HTTPONLY"] = True
-    config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    config["PERMANENT_SESSION_LIFETIME"] = 8 * 3600
-    config["WTF_CSRF_TIME_LIMIT"] = 8 * 3600
-    return config
+
+def _http(get: Getter) -> dict:
+    """Proxies in front, the request size limit and the back office's session cookie."""
+    return {
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", get("TRUSTED_PROXIES") or "0", 0, 10),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Back-office session cookie; the visitor's path never sets one.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }

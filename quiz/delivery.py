@@ -26,9 +26,10 @@ from quiz import mailer, webhooks
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, Lead, utcnow
+from quiz.runtime import questionnaire
 from quiz.services import privacy
 from quiz.services.assessments import read_health_data
-from quiz.services.common import ServiceError, questionnaire
+from quiz.services.common import ServiceError
 from quiz.services.outbox import ensure_secret, queue_key
 
 log = logging.getLogger("quiz.delivery")

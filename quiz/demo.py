@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template
 
 from quiz.services import get_clinic
+from quiz.urls import public_url
 
 bp = Blueprint("demo", __name__)
 
@@ -18,5 +19,5 @@ def index():
     if clinic is None:
         return render_template("demo/missing.html", slug=DEMO_SLUG)
     # The snippet shown is the one this page runs, so copying it gives the same result.
-    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
-    return render_template("demo/index.html", clinic=clinic, script_src=f"{base}/static/embed.js")
+    script_src = f"{public_url()}/static/embed.js"
+    return render_template("demo/index.html", clinic=clinic, script_src=script_src)

@@ -15,14 +15,12 @@ from flask import current_app, render_template
 from quiz.mail_texts import phrases
 from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire
+from quiz.urls import public_url
 from quiz.validation import mail_address, text_problem
 
 log = logging.getLogger("quiz.mail")
 
 TIMEOUT_SECONDS = 10
-# Used when PUBLIC_URL is unset: the worker has no request to learn the origin from, and this
-# is where `make run` serves the app.
-FALLBACK_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class MailError(Exception):
@@ -31,11 +29,6 @@ class MailError(Exception):
 
 class UnsendableMail(MailError):
     """A mail that can never be sent as it stands (no valid recipient); retrying cannot help."""
-
-
-def public_url() -> str:
-    """Return the quiz's public origin for links in mails."""
-    return current_app.config.get("PUBLIC_URL") or FALLBACK_PUBLIC_URL
 
 
 def clinic_message(lead: Lead, clinic: Clinic, quiz: Questionnaire) -> EmailMessage:

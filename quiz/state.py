@@ -9,6 +9,10 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+# The answers a state token carries: option ids per question id, in lists as JSON has them,
+# each step's checked when it was sent. Scoring keeps those that apply as quiz.questions.Answers.
+StateAnswers = dict[str, list[str]]
+
 
 class StateError(ValueError):
     """A state token that was tampered with, expired or does not belong to this clinic."""
@@ -25,13 +29,13 @@ class QuizState:
     clinic: str
     language: str
     run_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-    answers: dict[str, list[str]] = field(default_factory=dict)
+    answers: StateAnswers = field(default_factory=dict)
     step: int = 0
     source: dict[str, str] = field(default_factory=dict)
     # When the visitor started (epoch seconds): the contact form's minimum fill time.
     started: int = field(default_factory=lambda: int(time.time()))
 
-    def with_answers(self, answers: dict[str, list[str]], step: int) -> QuizState:
+    def with_answers(self, answers: StateAnswers, step: int) -> QuizState:
         """Return a copy with these answers and step."""
         return replace(self, answers=answers, step=step)
 

@@ -12,6 +12,7 @@ from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.questions import Questionnaire, check_answers, clean_answers
+from quiz.runtime import runtime
 from tests.servers import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def app(app_config, tmp_path, monkeypatch):
 @pytest.fixture
 def questionnaire(app) -> Questionnaire:
     """The questionnaire the app loaded."""
-    return app.extensions["questionnaire"]
+    return runtime(app).questionnaire
 
 
 @pytest.fixture
@@ -109,11 +110,10 @@ def make_clinic(app):
     def make(slug: str | None = None, **overrides):
         settings = overrides.pop("settings", None)
         branding = overrides.pop("branding", None)
-        extra = {k: overrides.pop(k) for k in ("webhook_secret", "privacy_url") if k in overrides}
+        extra = {k: overrides.pop(k) for k in ("webhook_secret",) if k in overrides}
         clinic = services.create_clinic(
             slug or f"clinic-{next(counter)}",
-            overrides.pop("name", "Test Clinic"),
-            **overrides,
+            services.ClinicFields(overrides.pop("name", "Test Clinic"), **overrides),
         )
         if settings is not None or branding is not None or extra:
             clinic.settings = settings or {}

@@ -11,6 +11,7 @@ import pytest
 from quiz.branding import contrast_ratio
 from quiz.extensions import db
 from quiz.models import AuditEntry, Clinic
+from quiz.runtime import runtime
 from tests import test_admin_support as support
 from tests.conftest import answer_everything
 from tests.test_embed import Visitor
@@ -159,7 +160,7 @@ def test_the_logo_shows_in_the_quiz_header_and_only_its_pages_allow_its_host(
     assert f'<img class="clinic-logo" src="{logo}" alt="Gamma Skin">' in page.get_data(as_text=True)
     assert img_src(page) == "img-src 'self' data: https://cdn.gamma.example"
     # Content pages share the layout, so they show it too.
-    content_id = admin_client.application.extensions["questionnaire"].content[0].id
+    content_id = runtime(admin_client.application).questionnaire.content[0].id
     assert "https://cdn.gamma.example" in img_src(
         admin_client.get(f"/embed/gamma/content/{content_id}")
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quiz.extensions import db
-from quiz.models import Clinic, User
+from quiz.models import AuditEntry, Clinic, User
 from quiz.services import get_clinic, lockout
 from tests import test_admin_support as support
 
@@ -170,3 +170,37 @@ def test_an_unknown_account_is_a_404(admin_client):
     assert (
         admin_client.post("/admin/users/999/password", data={"password": STRONG}).status_code == 404
     )
+
+
+def audit_entries() -> list[tuple[str, str, dict]]:
+    """The audit entries about clinics, as (actor, action, detail), oldest first."""
+    rows = db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars()
+    return [(e.actor, e.action, e.detail) for e in rows if e.action.startswith("clinic.")]
+
+
+def test_creating_a_clinic_is_one_audited_step_with_every_field(admin_client):
+    assert admin_client.post("/admin/clinics/new", data=CLINIC).status_code == 302
+    clinic = get_clinic("gamma")
+    assert (clinic.privacy_url, clinic.webhook_url) == (
+        "https://gamma.example/privacy",
+        "https://crm.gamma.example/hook",
+    )
+    assert audit_entries() == [("admin@clinic.example", "clinic.create", {"clinic": "gamma"})]
+
+
+def test_a_refused_clinic_leaves_no_audit_entry(admin_client):
+    bad = {**CLINIC, "privacy_url": "ftp://gamma.example/privacy"}
+    response = admin_client.post("/admin/clinics/new", data=bad)
+    assert response.status_code == 422
+    assert "privacy link" in response.get_data(as_text=True)
+    assert get_clinic("gamma") is None
+    assert audit_entries() == []
+
+
+def test_the_cli_creates_a_clinic_with_the_same_audit_entry(app):
+    result = app.test_cli_runner().invoke(
+        args=["clinic", "create", "delta", "--name", "Delta", "--origin", "https://delta.example"]
+    )
+    assert result.exit_code == 0, result.output
+    assert get_clinic("delta").origins == ["https://delta.example"]
+    assert audit_entries() == [("cli", "clinic.create", {"clinic": "delta"})]

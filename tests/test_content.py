@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from quiz import content
+from quiz.runtime import install, runtime
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +64,7 @@ def test_content_page_route_renders_markdown_without_raw_html(
         tmp_path,
         "# Planted\n\nLast reviewed: 2026-01-01\n\n<script>alert(1)</script>\n",
     )
-    app.extensions["questionnaire"] = quiz
+    install(app, replace(runtime(app), questionnaire=quiz))
     make_clinic("acme", origins=["https://acme.example"])
     response = app.test_client(use_cookies=False).get(f"/embed/acme/content/{item.id}")
     page = response.get_data(as_text=True)

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 import redis
 
-from quiz import delivery, webhooks
+from quiz import delivery, queries, webhooks
+from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import Delivery, utcnow
 from quiz.services import outbox
@@ -83,8 +84,8 @@ def test_delivery_is_failed_after_a_day_of_failures(hook_clinic, make_lead, rece
     assert row.status == "failed"
     assert "HTTP 500" in row.last_error
     assert now - created >= timedelta(hours=24)
-    assert [d.id for d in outbox.failed_deliveries()] == [row.id]
-    assert outbox.failed_deliveries(clinic_id=hook_clinic.id + 1) == []
+    assert [d.id for d in queries.failed_deliveries(Scope(everything=True))] == [row.id]
+    assert queries.failed_deliveries(Scope(everything=False, clinic_id=hook_clinic.id + 1)) == []
 
 
 def test_retry_now_sends_a_failed_delivery_again(hook_clinic, make_lead, receiver):

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from quiz.extensions import db
 from quiz.models import Event, Lead
+from quiz.runtime import runtime
 from quiz.state import StateSigner
 from tests.conftest import answer_everything
 
@@ -543,7 +544,7 @@ def test_contact_post_is_rate_limited(app_config, request):
     app = request.getfixturevalue("app")  # built only now, with the limit switched on
     visitor = Visitor(app.test_client(use_cookies=False))
     request.getfixturevalue("make_clinic")("acme")
-    _at_result(visitor, app.extensions["questionnaire"])
+    _at_result(visitor, runtime(app).questionnaire)
     token = visitor.token()
     statuses = [
         visitor.client.post("/embed/acme/contact", data={"state": token, **CONTACT}).status_code

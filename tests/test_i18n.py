@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -94,26 +93,6 @@ def test_translations_make_no_forbidden_claim(language):
         (m.id, find_claims(form)) for m in _catalogue(language) if m.id for form in _forms(m.string)
     ]
     assert [hit for hit in hits if hit[1]] == []
-
-
-# The pure core (a module or a package of them), which marks messages with N_.
-PURE = [
-    path.relative_to(ROOT / "quiz").as_posix()
-    for pattern in ("questions.py", "questions/*.py", "validation.py", "messages.py")
-    for path in sorted((ROOT / "quiz").glob(pattern))
-]
-
-
-@pytest.mark.parametrize("module", PURE)
-def test_pure_modules_mark_messages_without_importing_flask(module):
-    tree = ast.parse((ROOT / "quiz" / module).read_text(encoding="utf-8"))
-    imported = {
-        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    assert not [name for name in imported if name.split(".")[0] in {"flask", "flask_babel"}]
 
 
 def test_a_marked_message_reads_as_english_and_translates_with_its_values(app):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from quiz.models import (
     LeadStatusChange,
     utcnow,
 )
+from quiz.runtime import install, runtime
 from quiz.services import privacy
 from tests.test_raw_database import all_cells, find
 
@@ -198,7 +200,7 @@ def test_purge_works_through_more_leads_than_one_batch(app, clinics, make_lead, 
 def use_keys(app, *keys: str) -> None:
     """Reconfigure the app's vault as if DATA_ENCRYPTION_KEY were `keys`, newest first."""
     app.config["DATA_ENCRYPTION_KEYS"] = list(keys)
-    app.extensions["vault"] = Vault(list(keys))
+    install(app, dataclasses.replace(runtime(app), vault=Vault(list(keys))))
 
 
 def stored_tokens() -> dict[int, str]:

@@ -9,7 +9,7 @@ import pytest
 from quiz import queries
 from quiz.auth import Scope
 from quiz.extensions import db
-from quiz.models import Event
+from quiz.models import Delivery, Event
 from tests import test_admin_support as support
 
 _admin_test_config = support._admin_test_config
@@ -182,3 +182,60 @@ def test_a_staff_scope_without_a_clinic_sees_nothing(app, make_clinic, make_lead
     make_lead(make_clinic("alpha"))
     page = queries.list_leads(Scope(everything=False, clinic_id=None), queries.LeadFilters())
     assert page.items == [] and page.total == 0
+
+
+# --------------------------------------------------------------------------- pull API paging
+
+
+def test_leads_after_pages_in_creation_order_without_skipping_equal_times(make_clinic, make_lead):
+    clinic, other = make_clinic("alpha"), make_clinic("beta")
+    leads = [make_lead(clinic) for _ in range(5)]
+    make_lead(other)
+    for index, lead in enumerate(leads):
+        # Two pairs share a creation time: the id breaks the tie.
+        lead.created_at = DAY + timedelta(minutes=index // 2)
+    db.session.commit()
+    first, more = queries.leads_after(clinic, limit=3)
+    assert [lead.id for lead in first] == [lead.id for lead in leads[:3]] and more
+    last = first[-1]
+    rest, more = queries.leads_after(clinic, limit=3, after=(last.created_at, last.id))
+    assert [lead.id for lead in rest] == [lead.id for lead in leads[3:]] and not more
+    since, _ = queries.leads_after(clinic, limit=10, since=DAY + timedelta(minutes=1))
+    assert [lead.id for lead in since] == [lead.id for lead in leads[2:]]
+
+
+# --------------------------------------------------------------------------- deliveries, origins
+
+
+def test_deliveries_are_found_only_within_the_scope(make_clinic, make_lead):
+    alpha = make_clinic("alpha", email="leads@alpha.example")
+    beta = make_clinic("beta", email="leads@beta.example")
+    make_lead(alpha), make_lead(beta)
+    rows = db.session.execute(db.select(Delivery).order_by(Delivery.id)).scalars().all()
+    for row in rows:
+        row.status = "failed"
+    db.session.commit()
+    mine = Scope(everything=False, clinic_id=alpha.id)
+    nobody = Scope(everything=False, clinic_id=None)
+    assert [d.clinic_id for d in queries.failed_deliveries(mine)] == [alpha.id]
+    assert {d.clinic_id for d in queries.failed_deliveries(EVERYTHING)} == {alpha.id, beta.id}
+    assert queries.failed_deliveries(nobody) == []
+    beta_row = next(row for row in rows if row.clinic_id == beta.id)
+    assert queries.get_delivery(EVERYTHING, beta_row.id).id == beta_row.id
+    assert queries.get_delivery(mine, beta_row.id) is None
+    assert queries.get_delivery(nobody, beta_row.id) is None
+    assert queries.get_delivery(EVERYTHING, beta_row.id + 1000) is None
+
+
+def test_an_origin_is_known_when_any_clinic_lists_it(make_clinic):
+    make_clinic("alpha", origins=["https://alpha.example"])
+    make_clinic("beta")
+    assert queries.any_clinic_has_origin("https://alpha.example")
+    assert not queries.any_clinic_has_origin("https://beta.example")
+
+
+def test_clinics_are_listed_by_name_or_by_slug(make_clinic):
+    make_clinic("zeta", name="Alpha Clinic")
+    make_clinic("alpha", name="Zeta Clinic")
+    assert [c.slug for c in queries.list_clinics()] == ["zeta", "alpha"]
+    assert [c.slug for c in queries.list_clinics(by="slug")] == ["alpha", "zeta"]

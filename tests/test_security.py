@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from quiz.extensions import db
 from quiz.models import Lead
+from quiz.runtime import runtime
 from tests.conftest import answer_everything
 
 _TOKEN = re.compile(r'name="state" value="([^"]+)"')
@@ -34,7 +35,7 @@ def _check_common(response, *, https: bool) -> str:
 def test_every_route_class_sends_the_header_baseline(app, client, make_clinic, https):
     make_clinic("acme", origins=["https://acme.example"])
     base = "https://quiz.example" if https else "http://localhost"
-    quiz = app.extensions["questionnaire"]
+    quiz = runtime(app).questionnaire
     framed = {
         "/embed/acme": 200,
         f"/embed/acme/content/{quiz.content[0].id}": 200,

@@ -161,13 +161,15 @@ def test_embed_js_and_the_snippet_agree_on_the_reserved_height():
 
 def test_the_snippets_words_are_in_the_clinics_language(app, make_clinic):
     make_clinic("acme", language="de")
-    script = script_of(services.embed_snippet("acme", "https://q.example", EmbedOptions("button")))
+    script = script_of(
+        services.embed_snippet("acme", EmbedOptions("button"), base="https://q.example")
+    )
     assert script["data-title"] == "Ist Mesotherapie das Richtige für Sie?"
     assert script["data-label"] != "Free skin assessment"
     assert script["data-close-label"] == "Schließen"
     # The options can ask for another language: the quiz's and the words both follow.
     spanish = EmbedOptions("popup", language="es")
-    script = script_of(services.embed_snippet("acme", "https://q.example", spanish))
+    script = script_of(services.embed_snippet("acme", spanish, base="https://q.example"))
     assert script["data-lang"] == "es" and script["data-close-label"] == "Cerrar"
 
 
@@ -176,10 +178,10 @@ def test_a_launcher_takes_the_clinics_checked_colours(app, make_clinic):
     make_clinic("violet", branding={"primary": "#5a2d82"})
     make_clinic("faint", branding={"primary": "#eeeeee", "on_primary": "#ffffff"})
     button = EmbedOptions("button")
-    violet = script_of(services.embed_snippet("violet", "https://q.example", button))
+    violet = script_of(services.embed_snippet("violet", button, base="https://q.example"))
     assert (violet["data-color"], violet["data-text-color"]) == ("#5a2d82", "#ffffff")
     for slug in ("plain", "faint"):  # none set, or a pair below AA contrast: the quiz's own
-        assert "data-color" not in script_of(services.embed_snippet(slug, "https://q", button))
+        assert "data-color" not in script_of(services.embed_snippet(slug, button, base="https://q"))
 
 
 def test_clinic_create_prints_the_inline_snippet_with_its_reserved_height(app):

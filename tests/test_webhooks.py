@@ -13,6 +13,7 @@ from quiz import delivery, webhooks
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, utcnow
 from quiz.services import outbox
+from quiz.services.clinic_admin import rotate_webhook_secret
 from tests.conftest import answer_everything
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
@@ -78,7 +79,7 @@ def test_generated_secrets_are_whsec_and_32_random_bytes():
 
 def test_rotate_secret_stores_a_new_secret(make_clinic):
     clinic = make_clinic(webhook_url="https://crm.example/hook", webhook_secret=SECRET)
-    new = outbox.rotate_secret(clinic)
+    new = rotate_webhook_secret(clinic.slug, actor="cli")
     assert new != SECRET
     assert db.session.get(Clinic, clinic.id).webhook_secret == new
 

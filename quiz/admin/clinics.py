@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from quiz import auth, queries, services, snippets
@@ -11,11 +11,6 @@ from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.i18n import translate_errors, translate_marked
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
-
-
-def _public_url() -> str:
-    # Without PUBLIC_URL, the address the administrator reached us on is the best guess.
-    return current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
 
 
 def _clinic_form(**kwargs) -> ClinicForm:
@@ -31,8 +26,7 @@ def _clinic_form(**kwargs) -> ClinicForm:
 @auth.admin_required
 def clinics():
     """List every clinic with its embed snippet."""
-    base = _public_url()
-    rows = [(c, services.embed_snippet(c.slug, base)) for c in queries.list_clinics()]
+    rows = [(c, services.embed_snippet(c.slug)) for c in queries.list_clinics()]
     return render_template("admin/clinics.html", rows=rows)
 
 
@@ -44,18 +38,8 @@ def clinic_new():
     if form.validate_on_submit():
         try:
             clinic = services.create_clinic(
-                form.slug.data or "",
-                form.name.data,
-                origins=_lines(form.origins.data),
-                email=form.email.data or None,
-                webhook_url=form.webhook_url.data or None,
-                language=form.language.data,
-                booking_url=form.booking_url.data or None,
-                phone=form.phone.data or None,
-                contact_timing=form.contact_timing.data,
+                form.slug.data or "", form.fields(), actor=auth.signed_in_user().email
             )
-            if form.privacy_url.data:
-                update_clinic(clinic, actor=auth.signed_in_user().email, **_values(form))
         except services.ServiceError as exc:
             form.form_errors.append(error_text(exc))
         else:
@@ -88,7 +72,7 @@ def clinic_edit(slug: str):
     if form.validate_on_submit():
         try:
             update_clinic(
-                clinic, actor=auth.signed_in_user().email, **_values(form), **_settings(form)
+                clinic, form.fields(), actor=auth.signed_in_user().email, **_settings(form)
             )
         except SettingsError as exc:
             _show_field_errors(form, exc.errors)
@@ -119,10 +103,10 @@ def _embed_generator(clinic) -> dict:
         "admin/embed_preview.html",
         clinic=clinic,
         options=options,
-        snippet=services.embed_snippet(clinic.slug, request.host_url, options),
+        snippet=services.embed_snippet(clinic.slug, options, base=request.host_url),
     )
     return {
-        "snippet": services.embed_snippet(clinic.slug, _public_url(), options),
+        "snippet": services.embed_snippet(clinic.slug, options),
         "embed": options,
         "embed_errors": translate_errors(errors),
         "embed_languages": languages,
@@ -148,10 +132,6 @@ def clinic_webhook_secret(slug: str):
     return render_template(
         "admin/clinic_secret.html", clinic=services.get_clinic(slug), secret=secret
     )
-
-
-def _lines(text: str | None) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def _stored_settings(clinic) -> dict:
@@ -186,17 +166,3 @@ def _show_field_errors(form: ClinicForm, errors: dict[str, list[str]]) -> None:
             form[name].errors = [*form[name].errors, *map(translate_marked, messages)]
         else:
             form.form_errors.extend(map(translate_marked, messages))
-
-
-def _values(form: ClinicForm) -> dict:
-    return {
-        "name": form.name.data,
-        "origins": _lines(form.origins.data),
-        "email": form.email.data,
-        "booking_url": form.booking_url.data,
-        "phone": form.phone.data,
-        "privacy_url": form.privacy_url.data,
-        "language": form.language.data,
-        "contact_timing": form.contact_timing.data,
-        "webhook_url": form.webhook_url.data,
-    }

@@ -5,28 +5,23 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
-from quiz import auth
+from quiz import auth, queries
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ActionForm
-from quiz.extensions import db
-from quiz.models import Delivery
 from quiz.services import ServiceError, outbox
 
 
 @bp.get("/deliveries")
 def deliveries():
     """List the failed deliveries the signed-in user may see."""
-    scope = auth.scope_of(auth.signed_in_user())
-    rows = outbox.failed_deliveries(None if scope.everything else scope.clinic_id or -1)
+    rows = queries.failed_deliveries(auth.scope_of(auth.signed_in_user()))
     return render_template("admin/deliveries.html", rows=rows, action_form=ActionForm())
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")
 def delivery_retry(delivery_id: int):
     """Make a failed delivery due now (another clinic's is a 404)."""
-    delivery = db.session.get(Delivery, delivery_id)
-    scope = auth.scope_of(auth.signed_in_user())
-    if delivery is None or not (scope.everything or delivery.clinic_id == scope.clinic_id):
+    if queries.get_delivery(auth.scope_of(auth.signed_in_user()), delivery_id) is None:
         abort(404)
     if ActionForm().validate_on_submit():
         try:

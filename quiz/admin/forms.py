@@ -34,6 +34,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
+from quiz.services.clinics import ClinicFields
 
 
 def choices(pairs) -> list:
@@ -200,6 +201,22 @@ class ClinicForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     submit = SubmitField(_l("Save clinic"))
+
+    def fields(self) -> ClinicFields:
+        """Return the clinic's fields as posted, for create_clinic and update_clinic to check."""
+        return ClinicFields(
+            name=self.name.data,
+            origins=tuple(
+                line.strip() for line in (self.origins.data or "").splitlines() if line.strip()
+            ),
+            email=self.email.data,
+            phone=self.phone.data,
+            booking_url=self.booking_url.data,
+            privacy_url=self.privacy_url.data,
+            webhook_url=self.webhook_url.data,
+            language=self.language.data,
+            contact_timing=self.contact_timing.data,
+        )
 
 
 class SecretForm(FlaskForm):

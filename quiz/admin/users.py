@@ -8,7 +8,6 @@ from flask_babel import gettext
 from quiz import auth, queries
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ActionForm, ResetPasswordForm, UserForm, choices
-from quiz.extensions import db
 from quiz.models import User
 from quiz.services import ServiceError
 from quiz.services import users as user_service
@@ -60,7 +59,7 @@ def user_create():
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = queries.get_user(user_id)
     if user is None:
         abort(404)
     return user

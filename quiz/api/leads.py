@@ -6,11 +6,9 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, or_
 
-from quiz import services
+from quiz import queries, services
 from quiz.api import ApiError
-from quiz.extensions import db
 from quiz.models import Clinic, Lead
 from quiz.serialize import lead_record
 from quiz.services import tokens
@@ -82,20 +80,12 @@ def leads_page(clinic: Clinic, args) -> dict:
     errors = {key[:100]: ["Unknown parameter."] for key in sorted(set(args) - _ARGS)}
     if errors:
         raise ApiError(422, errors)
-    limit = _parse_limit(args["limit"]) if "limit" in args else DEFAULT_LIMIT
-    query = db.select(Lead).filter(Lead.clinic_id == clinic.id)
-    if "since" in args:
-        query = query.filter(Lead.created_at >= _parse_since(args["since"]))
-    if "cursor" in args:
-        after, after_id = _decode_cursor(clinic, args["cursor"])
-        query = query.filter(
-            or_(Lead.created_at > after, and_(Lead.created_at == after, Lead.id > after_id))
-        )
-    rows = list(
-        db.session.execute(query.order_by(Lead.created_at, Lead.id).limit(limit + 1)).scalars()
+    page, more = queries.leads_after(
+        clinic,
+        limit=_parse_limit(args["limit"]) if "limit" in args else DEFAULT_LIMIT,
+        since=_parse_since(args["since"]) if "since" in args else None,
+        after=_decode_cursor(clinic, args["cursor"]) if "cursor" in args else None,
     )
-    page = rows[:limit]
-    more = len(rows) > limit
     return {
         "leads": [lead_json(lead) for lead in page],
         "next_cursor": encode_cursor(clinic, page[-1]) if more else None,

@@ -6,19 +6,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from quiz import services
+from quiz import queries, services
+from quiz.commands import Group
 from quiz.questions import QuestionnaireError, load
 
-clinic_cli = AppGroup("clinic", help="Manage clinics.")
-questions_cli = AppGroup("questions", help="Check questionnaires.")
+clinic_cli = Group("clinic", help="Manage clinics.")
+questions_cli = Group("questions", help="Check questionnaires.")
 GROUPS = (clinic_cli, questions_cli)
-
-
-def public_url() -> str:
-    """Return PUBLIC_URL, or the development server's address when it is unset."""
-    return current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
 
 
 @clinic_cli.command("create")
@@ -31,22 +26,20 @@ def public_url() -> str:
 def clinic_create(slug, name, origins, email, webhook, language):
     """Add a clinic and print its embed snippet."""
     try:
-        clinic = services.create_clinic(
-            slug, name, origins=origins, email=email, webhook_url=webhook, language=language
+        fields = services.ClinicFields(
+            name=name, origins=origins, email=email, webhook_url=webhook, language=language
         )
+        clinic = services.create_clinic(slug, fields, actor="cli")
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
-    click.echo(services.embed_snippet(clinic.slug, public_url()))
+    click.echo(services.embed_snippet(clinic.slug))
 
 
 @clinic_cli.command("list")
 def clinic_list():
     """Print one clinic a line: slug, name, language, origins, email."""
-    from quiz.extensions import db
-    from quiz.models import Clinic
-
-    for clinic in db.session.execute(db.select(Clinic).order_by(Clinic.slug)).scalars():
+    for clinic in queries.list_clinics(by="slug"):
         click.echo(services.clinic_summary(clinic))
 
 
@@ -56,8 +49,6 @@ def clinic_webhook_secret(slug):
     """Give a clinic a new webhook signing secret and print it (shown this once)."""
     from quiz.services.clinic_admin import rotate_webhook_secret
 
-    if services.get_clinic(slug) is None:
-        raise click.ClickException(f"no clinic {slug!r}")
     try:
         secret = rotate_webhook_secret(slug, actor="cli")
     except services.ServiceError as exc:

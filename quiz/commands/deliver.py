@@ -11,12 +11,13 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import delivery
+from quiz.commands import Command
 from quiz.services import outbox
 
 log = logging.getLogger("quiz.delivery")
 
 
-@click.command("deliver")
+@click.command("deliver", cls=Command)
 @click.option("--once", is_flag=True, help="Send what is due now, print a summary, then exit.")
 @click.option(
     "--poll",

@@ -9,16 +9,16 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from quiz.auth import Scope
+from quiz.commands import Group
 from quiz.commands.privacy import erase_command, purge_command
 from quiz.exports import iter_csv
 from quiz.queries import LeadFilters
 from quiz.reporting import FORMATS, start_export
 from quiz.services import get_clinic
 
-leads_cli = AppGroup("leads", help="Export and manage leads.")
+leads_cli = Group("leads", help="Export and manage leads.")
 GROUPS = (leads_cli,)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 
+from quiz.commands import Group
 from quiz.crypto import new_key
 from quiz.services import ServiceError, privacy
 
-keys_cli = AppGroup("keys", help="Manage the keys that encrypt health answers at rest.")
+keys_cli = Group("keys", help="Manage the keys that encrypt health answers at rest.")
 GROUPS = (keys_cli,)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
-from quiz import services
+from quiz import queries, services
+from quiz.commands import Group
 from quiz.services import tokens
 
-token_cli = AppGroup("token", help="Manage API tokens for the pull API.")
+token_cli = Group("token", help="Manage API tokens for the pull API.")
 GROUPS = (token_cli,)
 
 
@@ -36,7 +36,7 @@ def token_create(slug: str):
 @click.option("--clinic", "slug", required=True, help="The clinic whose tokens to list.")
 def token_list(slug: str):
     """Print one token a line: id, created, last used, revoked (never the secret)."""
-    for record in tokens.list_tokens(_clinic(slug)):
+    for record in queries.list_tokens(_clinic(slug)):
         click.echo(
             "\t".join(
                 [

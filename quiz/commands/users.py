@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 
+from quiz.commands import Group
 from quiz.services import ServiceError
 from quiz.services import users as user_service
 
-user_cli = AppGroup("user", help="Manage back-office accounts.")
+user_cli = Group("user", help="Manage back-office accounts.")
 GROUPS = (user_cli,)
 
 

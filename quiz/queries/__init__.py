@@ -1,8 +1,17 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py) and the back office's lists of clinics and accounts (directory.py)."""
+(analytics.py), failed deliveries (deliveries.py) and clinics and accounts (directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
-from quiz.queries.directory import clinic_choices, list_clinics, list_users, outcome_ids
+from quiz.queries.deliveries import failed_deliveries, get_delivery
+from quiz.queries.directory import (
+    any_clinic_has_origin,
+    clinic_choices,
+    get_user,
+    list_clinics,
+    list_tokens,
+    list_users,
+    outcome_ids,
+)
 from quiz.queries.exporting import export_ids, export_rows
 from quiz.queries.leads import (
     COUNT_CAP,
@@ -19,6 +28,7 @@ from quiz.queries.leads import (
     area_label,
     filtered,
     get_lead,
+    leads_after,
     list_leads,
     questionnaire,
     questionnaire_at,
@@ -41,14 +51,20 @@ __all__ = [
     "TimelineEntry",
     "analytics",
     "answered",
+    "any_clinic_has_origin",
     "area_label",
     "clinic_choices",
     "export_ids",
     "export_rows",
+    "failed_deliveries",
     "filtered",
+    "get_delivery",
     "get_lead",
+    "get_user",
+    "leads_after",
     "list_clinics",
     "list_leads",
+    "list_tokens",
     "list_users",
     "outcome_ids",
     "questionnaire",

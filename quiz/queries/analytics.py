@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,7 +18,8 @@ from quiz.models import (
     Lead,
 )
 from quiz.queries.leads import SUITABILITY_ORDER, LeadFilters, area_label, day_start, filtered
-from quiz.services.common import questionnaire
+from quiz.questions import Questionnaire
+from quiz.runtime import questionnaire
 
 
 @dataclass
@@ -43,12 +45,64 @@ FUNNEL = (
 )
 
 
-def analytics(scope: Scope, clinic: str | None, date_from: date | None, date_to: date | None):
+def analytics(
+    scope: Scope, clinic: str | None, date_from: date | None, date_to: date | None
+) -> Analytics:
     """Return funnel, step drop-off, mixes, sources and time to first contact."""
+    events = _events_filter(scope, clinic, date_from, date_to)
+    filters = LeadFilters(clinic=clinic, date_from=date_from, date_to=date_to)
+
+    def grouped(column) -> list[tuple[str, int]]:
+        stmt = db.select(column, func.count()).group_by(column).order_by(func.count().desc())
+        rows = db.session.execute(filtered(stmt, scope, filters)).all()
+        return [(value or "(none)", count) for value, count in rows]
+
+    kinds = dict(
+        db.session.execute(events(db.select(Event.kind, func.count()).group_by(Event.kind))).all()
+    )
+    step_counts = dict(
+        db.session.execute(
+            events(
+                db.select(Event.step, func.count()).where(Event.kind == "step").group_by(Event.step)
+            )
+        ).all()
+    )
+    quiz = questionnaire()
+    delays = [
+        (contacted - created).total_seconds() / 3600
+        for created, contacted in db.session.execute(
+            filtered(db.select(Lead.created_at, Lead.first_contacted_at), scope, filters).where(
+                Lead.first_contacted_at.is_not(None)
+            )
+        )
+    ]
+    return Analytics(
+        funnel=_funnel(kinds),
+        steps=_steps(quiz, step_counts, kinds.get("start", 0)),
+        suitability=sorted(
+            grouped(Lead.suitability),
+            key=lambda r: SUITABILITY_ORDER.index(r[0]) if r[0] in SUITABILITY_ORDER else 99,
+        ),
+        outcomes=grouped(Lead.outcome_id),
+        concerns=[
+            (area_label(quiz, a) if a != "(none)" else a, n) for a, n in grouped(Lead.top_area)
+        ],
+        sources=grouped(Lead.utm_source),
+        campaigns=grouped(Lead.utm_campaign),
+        median_first_contact_hours=statistics.median(delays) if delays else None,
+        contacted=len(delays),
+    )
+
+
+def _events_filter(
+    scope: Scope, clinic: str | None, date_from: date | None, date_to: date | None
+) -> Callable[[Select], Select]:
+    """Return what narrows a statement over events to the scope, clinic and dates."""
 
     def events(stmt: Select) -> Select:
         if not scope.everything:
             stmt = stmt.where(Event.clinic_id == scope.clinic_id)
+        # A clinic filter only narrows an admin's view, as for leads.
         if clinic and scope.everything:
             stmt = stmt.where(
                 Event.clinic_id.in_(db.select(Clinic.id).where(Clinic.slug == clinic))
@@ -59,69 +113,35 @@ def analytics(scope: Scope, clinic: str | None, date_from: date | None, date_to:
             stmt = stmt.where(Event.created_at < day_start(date_to + timedelta(days=1)))
         return stmt
 
-    filters = LeadFilters(clinic=clinic, date_from=date_from, date_to=date_to)
+    return events
 
-    def leads(stmt: Select) -> Select:
-        return filtered(stmt, scope, filters)
 
-    kinds = dict(
-        db.session.execute(events(db.select(Event.kind, func.count()).group_by(Event.kind))).all()
-    )
+def _funnel(kinds: dict[str, int]) -> list[tuple[str, int, float | None]]:
+    """Return each funnel stage's count and its share of the stage before."""
     funnel = []
     previous = None
     for kind, label in FUNNEL:
         count = kinds.get(kind, 0)
         funnel.append((label, count, _rate(count, previous)))
         previous = count
+    return funnel
 
-    step_counts = dict(
-        db.session.execute(
-            events(
-                db.select(Event.step, func.count()).where(Event.kind == "step").group_by(Event.step)
-            )
-        ).all()
-    )
-    quiz = questionnaire()
-    steps = []
-    previous = kinds.get("start", 0) or None
-    ordered = [s.id for s in quiz.steps] + sorted(
-        k for k in step_counts if k and k not in {s.id for s in quiz.steps}
-    )
+
+def _steps(
+    quiz: Questionnaire, step_counts: dict[str | None, int], starts: int
+) -> list[tuple[str, int, float | None]]:
+    """Return each step's title, how many reached it, and its share of the step before."""
+    known = {s.id for s in quiz.steps}
+    # Steps a later questionnaire dropped still have events: shown by id, after the others.
+    ordered = [s.id for s in quiz.steps] + sorted(k for k in step_counts if k and k not in known)
     titles = {s.id: s.title.get("en") for s in quiz.steps}
+    steps = []
+    previous = starts or None
     for step_id in ordered:
         count = step_counts.get(step_id, 0)
         steps.append((titles.get(step_id, step_id), count, _rate(count, previous)))
         previous = count
-
-    def grouped(column) -> list[tuple[str, int]]:
-        rows = db.session.execute(
-            leads(db.select(column, func.count()).group_by(column).order_by(func.count().desc()))
-        ).all()
-        return [(value or "(none)", count) for value, count in rows]
-
-    concerns = [(area_label(quiz, a) if a != "(none)" else a, n) for a, n in grouped(Lead.top_area)]
-    delays = [
-        (contacted - created).total_seconds() / 3600
-        for created, contacted in db.session.execute(
-            leads(db.select(Lead.created_at, Lead.first_contacted_at)).where(
-                Lead.first_contacted_at.is_not(None)
-            )
-        )
-    ]
-    return Analytics(
-        funnel=funnel,
-        steps=steps,
-        suitability=sorted(
-            grouped(Lead.suitability),
-            key=lambda r: SUITABILITY_ORDER.index(r[0]) if r[0] in SUITABILITY_ORDER else 99,
-        ),
-        outcomes=grouped(Lead.outcome_id),
-        concerns=concerns,
-        sources=grouped(Lead.utm_source),
-        campaigns=grouped(Lead.utm_campaign),
-        median_first_contact_hours=statistics.median(delays) if delays else None,
-        contacted=len(delays),
-    )
+    return steps
 
 
 def _rate(count: int, previous: int | None) -> float | None:

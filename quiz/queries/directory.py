@@ -1,4 +1,4 @@
-"""Clinics, outcomes and accounts as the back office lists them."""
+"""Clinics, outcomes, accounts and API tokens as the back office, the CLI and the API see them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import datetime
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import (
+    ApiToken,
     Clinic,
     SignInLock,
     User,
     utcnow,
 )
-from quiz.services.common import questionnaire
+from quiz.runtime import questionnaire
 
 
 def clinic_choices(scope: Scope) -> list[tuple[str, str]]:
@@ -28,9 +29,31 @@ def outcome_ids() -> list[str]:
     return [o.id for o in questionnaire().outcomes]
 
 
-def list_clinics() -> list[Clinic]:
-    """Return every clinic, by name."""
-    return list(db.session.execute(db.select(Clinic).order_by(Clinic.name)).scalars())
+def list_clinics(*, by: str = "name") -> list[Clinic]:
+    """Return every clinic, by name (the back office) or by slug (`clinic list`)."""
+    order = {"name": Clinic.name, "slug": Clinic.slug}[by]
+    return list(db.session.execute(db.select(Clinic).order_by(order)).scalars())
+
+
+def any_clinic_has_origin(origin: str) -> bool:
+    """Tell whether `origin` is one of the sites any clinic lets embed its quiz."""
+    # Origins are a JSON list per clinic, which SQLite and PostgreSQL query differently: the
+    # lists are read and searched here (one row per clinic, a short list each).
+    return any(
+        origin in (origins or [])
+        for origins in db.session.execute(db.select(Clinic.origins)).scalars()
+    )
+
+
+def list_tokens(clinic: Clinic) -> list[ApiToken]:
+    """Return the clinic's API tokens, oldest first (hashes only, never secrets)."""
+    stmt = db.select(ApiToken).where(ApiToken.clinic_id == clinic.id).order_by(ApiToken.id)
+    return list(db.session.execute(stmt).scalars())
+
+
+def get_user(user_id: int) -> User | None:
+    """Return the account with that id, or None."""
+    return db.session.get(User, user_id)
 
 
 def list_users() -> list[tuple[User, str | None, int | None, datetime | None]]:

@@ -24,7 +24,7 @@ from quiz.queries.leads import (
     questionnaire_at,
 )
 from quiz.questions import Questionnaire
-from quiz.services.common import vault
+from quiz.runtime import vault
 
 
 def export_ids(scope: Scope, filters: LeadFilters, since: date | None = None) -> Select:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_
+from sqlalchemy import Select, and_, case, func, or_
 
 from quiz.auth import Scope
 from quiz.extensions import db
@@ -23,7 +23,7 @@ from quiz.models import (
     User,
 )
 from quiz.questions import Questionnaire, QuestionnaireError, parse
-from quiz.services.common import questionnaire
+from quiz.runtime import questionnaire
 
 SORTS = ("created", "name", "suitability", "status")
 SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")
@@ -176,6 +176,33 @@ def get_lead(scope: Scope, public_id: str) -> Lead | None:
     return db.session.execute(
         scoped(db.select(Lead).where(Lead.public_id == public_id), scope)
     ).scalar_one_or_none()
+
+
+def leads_after(
+    clinic: Clinic,
+    *,
+    limit: int,
+    since: datetime | None = None,
+    after: tuple[datetime, int] | None = None,
+) -> tuple[list[Lead], bool]:
+    """Return up to `limit` of a clinic's leads in (created_at, id) order, and whether more follow.
+
+    `since` keeps leads created at or after it; `after` (a created_at and an id, from the last
+    lead of a previous page) keeps those strictly after it, so paging never skips or repeats.
+    """
+    stmt = db.select(Lead).where(Lead.clinic_id == clinic.id)
+    if since is not None:
+        stmt = stmt.where(Lead.created_at >= since)
+    if after is not None:
+        when, lead_id = after
+        stmt = stmt.where(
+            or_(Lead.created_at > when, and_(Lead.created_at == when, Lead.id > lead_id))
+        )
+    # One row more than asked says whether there is a next page without counting.
+    rows = list(
+        db.session.execute(stmt.order_by(Lead.created_at, Lead.id).limit(limit + 1)).scalars()
+    )
+    return rows[:limit], len(rows) > limit
 
 
 def questionnaire_at(version: str, cache: dict[str, Questionnaire] | None = None) -> Questionnaire:

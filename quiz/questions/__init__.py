@@ -1,8 +1,9 @@
-"""The questionnaire: its model (model.py), loading and validation (loader.py), and the
-checking of a visitor's answers (answers.py). Pure: no Flask, no SQLAlchemy."""
+"""The questionnaire: its model (model.py); loading (loader.py), which reads the file and
+parses it (parser.py) value by value (reader.py), reporting every problem with its JSON path;
+and the checking of a visitor's answers (answers.py). Pure: no Flask, no SQLAlchemy."""
 
 from quiz.questions.answers import Answers, applicable, check_answers, clean_answers
-from quiz.questions.loader import load, localized_file, parse
+from quiz.questions.loader import load, parse
 from quiz.questions.model import (
     FLAGS,
     QUESTION_TYPES,
@@ -18,6 +19,7 @@ from quiz.questions.model import (
     QuestionnaireError,
     Step,
     Text,
+    localized_file,
 )
 
 __all__ = [

@@ -8,6 +8,8 @@ from typing import Any
 from quiz.messages import N_
 from quiz.questions.model import Questionnaire
 
+# Checked answers: the option ids chosen for each question that applies, as scoring takes
+# them. (A visitor's answers on their way through the steps are quiz.state.StateAnswers.)
 Answers = dict[str, tuple[str, ...]]
 
 

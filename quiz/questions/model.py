@@ -137,6 +137,13 @@ class ContentItem:
     areas: tuple[str, ...] = ()
 
 
+def localized_file(file: str, language: str, default_language: str) -> str:
+    """Return the path of a content file in a language (`x.md` → `x.de.md`)."""
+    if language == default_language:
+        return file
+    return file[: -len(".md")] + f".{language}.md"
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     """The whole questionnaire: questions in steps, scoring areas, outcomes and content."""
@@ -151,6 +158,8 @@ class Questionnaire:
     good_threshold: int
     consent_version: str
     base_dir: str = ""
+    # The text whose hash is `version`: what a lead's snapshot stores, whatever the file says now.
+    source: str = field(default="", compare=False, repr=False)
     _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def question(self, question_id: str) -> Question:

@@ -1,24 +1,21 @@
 """The write side, one module per responsibility; the names views and commands use."""
 
+# The runtime's accessors, for the views that reach them through this package.
+from quiz.runtime import questionnaire, vault
 from quiz.services.assessments import find_submission, read_health_data, record_assessment
 from quiz.services.clinics import (
+    ClinicFields,
     clinic_summary,
     create_clinic,
     embed_snippet,
     ensure_demo_clinic,
 )
-from quiz.services.common import (
-    ServiceError,
-    get_clinic,
-    hidden_content,
-    questionnaire,
-    vault,
-    visitor_clinic,
-)
+from quiz.services.common import ServiceError, get_clinic, hidden_content, visitor_clinic
 from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
 
 __all__ = [
     "EVENT_KINDS",
+    "ClinicFields",
     "ServiceError",
     "clinic_summary",
     "create_clinic",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from flask import current_app
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -17,8 +16,9 @@ from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import Clinic, Delivery, Event, Lead, QuestionnaireSnapshot, utcnow
 from quiz.questions import Questionnaire
+from quiz.runtime import questionnaire, runtime, vault
 from quiz.scoring import Result
-from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.services.common import ServiceError
 from quiz.services.outbox import announce
 from quiz.validation import SOURCE_FIELDS, Consent, Contact
 
@@ -155,9 +155,9 @@ def _snapshot(session, quiz: Questionnaire) -> None:
     if quiz.version in _snapshotted():
         return
     if session.get(QuestionnaireSnapshot, quiz.version) is None:
-        path = current_app.config["QUESTIONS_FILE"]
-        with open(path, encoding="utf-8") as handle:
-            document = handle.read()
+        # The text loaded at start-up, which the version is the hash of: the file may have
+        # been edited since, and this app still asks the questions it loaded.
+        document = quiz.source
         # Two workers storing their first lead at once both find no snapshot: the second
         # insert must not fail the visitor's lead.
         postgres = session.get_bind().dialect.name == "postgresql"
@@ -171,7 +171,7 @@ def _snapshot(session, quiz: Questionnaire) -> None:
 
 def _snapshotted() -> set[str]:
     """Versions this app has seen stored: skips a read on every lead after the first."""
-    return current_app.extensions.setdefault("snapshotted_versions", set())
+    return runtime().snapshotted_versions
 
 
 def read_health_data(lead: Lead) -> dict:

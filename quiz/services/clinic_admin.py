@@ -11,9 +11,10 @@ from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import Clinic
-from quiz.services.clinics import check_clinic_fields
-from quiz.services.common import ServiceError, questionnaire
-from quiz.services.leadwork import add_audit
+from quiz.runtime import questionnaire
+from quiz.services.audit import add_audit
+from quiz.services.clinics import ClinicFields, check_clinic_fields
+from quiz.services.common import ServiceError
 from quiz.services.outbox import generate_secret
 
 MAX_VOICE_TEXT = 1000
@@ -67,38 +68,21 @@ def check_voice(
 
 def update_clinic(
     clinic: Clinic,
+    given: ClinicFields,
     *,
     actor: str,
-    name: str,
-    origins: Iterable[str] = (),
-    email: str | None = None,
-    booking_url: str | None = None,
-    phone: str | None = None,
-    privacy_url: str | None = None,
-    language: str = "en",
-    contact_timing: str = "after",
-    webhook_url: str | None = None,
     webhook_include_answers: bool | None = None,
     branding: Mapping[str, Any] | None = None,
     voice: Mapping[str, Any] | None = None,
 ) -> Clinic:
     """Validate and save a clinic's editable settings; raise ServiceError naming a bad value.
 
-    `branding` (the fields of quiz.branding) and `voice` (intro, thanks, hidden_content)
-    replace what is stored when given and are left alone when None; their problems come
+    `given` replaces the clinic's fields. `webhook_include_answers`, `branding` (the fields
+    of quiz.branding) and `voice` (intro, thanks, hidden_content) replace what is stored
+    when given and are left alone when None; the problems of branding and voice come
     together, field by field, in a SettingsError.
     """
-    values = check_clinic_fields(
-        name=name,
-        origins=origins,
-        email=email,
-        phone=phone,
-        booking_url=booking_url,
-        privacy_url=privacy_url,
-        webhook_url=webhook_url,
-        language=language,
-        contact_timing=contact_timing,
-    )
+    values = check_clinic_fields(given).columns()
     if webhook_include_answers is not None:
         values["webhook_include_answers"] = bool(webhook_include_answers)
     field_errors: dict[str, list[str]] = {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from flask_babel import force_locale, gettext
@@ -12,9 +13,12 @@ from quiz import snippets
 from quiz.branding import DEFAULTS as BRANDING_DEFAULTS
 from quiz.branding import check_branding
 from quiz.database import write_transaction
-from quiz.messages import N_
+from quiz.messages import N_, Message
 from quiz.models import CONTACT_TIMINGS, Clinic
-from quiz.services.common import SLUG, ServiceError, get_clinic, questionnaire
+from quiz.runtime import questionnaire
+from quiz.services.audit import add_audit
+from quiz.services.common import SLUG, ServiceError, get_clinic
+from quiz.urls import FALLBACK_PUBLIC_URL, public_url
 from quiz.validation import check_email, check_origin, check_phone, clean_page_url
 
 # One whole message per link, so that each reads naturally once translated.
@@ -36,26 +40,65 @@ def _url(label: str, value: str | None) -> str | None:
     return value
 
 
-def check_clinic_fields(
-    *,
-    name: str,
-    origins: Iterable[str] = (),
-    email: str | None = None,
-    phone: str | None = None,
-    booking_url: str | None = None,
-    privacy_url: str | None = None,
-    webhook_url: str | None = None,
-    language: str = "en",
-    contact_timing: str = "after",
-) -> dict[str, Any]:
-    """Return a clinic's editable fields cleaned, or raise ServiceError naming the first bad one.
+@dataclass(frozen=True)
+class ClinicFields:
+    """A clinic's editable fields as one value, from the back office's form or the CLI."""
+
+    name: str
+    origins: tuple[str, ...] = ()
+    email: str | None = None
+    phone: str | None = None
+    booking_url: str | None = None
+    privacy_url: str | None = None
+    webhook_url: str | None = None
+    language: str = "en"
+    contact_timing: str = "after"
+
+    def __post_init__(self) -> None:
+        # Callers hold lists (a form's lines, a fixture's literal): the value keeps a tuple.
+        object.__setattr__(self, "origins", tuple(self.origins))
+
+    def columns(self) -> dict[str, Any]:
+        """Return the fields as Clinic column values (origins a list, as the JSON column holds)."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "origins": [*self.origins]}
+
+
+def check_clinic_fields(given: ClinicFields) -> ClinicFields:
+    """Return a clinic's fields cleaned, or raise ServiceError naming the first bad one.
 
     The one set of rules for creating a clinic (CLI, back office) and for editing it.
     """
-    name = " ".join((name or "").split())
+    name = " ".join((given.name or "").split())
     if not name or len(name) > 200:
         raise ServiceError(N_("name: give a name of 1 to 200 characters"))
-    clean_origins = []
+    origins = _origins(given.origins)
+    email = _checked(given.email, check_email, _bad_email)
+    phone = _checked(given.phone, check_phone, _bad_phone)
+    if given.language not in questionnaire().languages:
+        supported = ", ".join(questionnaire().languages)
+        raise ServiceError(
+            N_(
+                "language %(language)r: supported languages are %(supported)s",
+                language=given.language,
+                supported=supported,
+            )
+        )
+    if given.contact_timing not in CONTACT_TIMINGS:
+        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
+    return replace(
+        given,
+        name=name,
+        origins=origins,
+        email=email,
+        phone=phone,
+        booking_url=_url("booking link", given.booking_url),
+        privacy_url=_url("privacy link", given.privacy_url),
+        webhook_url=_url("webhook", given.webhook_url),
+    )
+
+
+def _origins(origins: Iterable[str]) -> tuple[str, ...]:
+    clean = []
     for origin in origins:
         if not origin.strip():
             continue
@@ -64,56 +107,38 @@ def check_clinic_fields(
             raise ServiceError(
                 N_("origin %(origin)r: expected http(s)://host[:port]", origin=origin)
             )
-        clean_origins.append(normalised)
-    email = (email or "").strip() or None
-    if email is not None:
-        checked, _ = check_email(email)
-        if checked is None:
-            raise ServiceError(N_("email %(email)r: not a valid email address", email=email))
-        email = checked
-    phone = (phone or "").strip() or None
-    if phone is not None:
-        checked, _ = check_phone(phone)
-        if checked is None:
-            raise ServiceError(N_("phone %(phone)r: use digits, spaces and + only", phone=phone))
-        phone = checked
-    if language not in questionnaire().languages:
-        supported = ", ".join(questionnaire().languages)
-        raise ServiceError(
-            N_(
-                "language %(language)r: supported languages are %(supported)s",
-                language=language,
-                supported=supported,
-            )
-        )
-    if contact_timing not in CONTACT_TIMINGS:
-        raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
-    return {
-        "name": name,
-        "origins": list(dict.fromkeys(clean_origins)),
-        "email": email,
-        "phone": phone,
-        "booking_url": _url("booking link", booking_url),
-        "privacy_url": _url("privacy link", privacy_url),
-        "webhook_url": _url("webhook", webhook_url),
-        "language": language,
-        "contact_timing": contact_timing,
-    }
+        clean.append(normalised)
+    return tuple(dict.fromkeys(clean))
 
 
-def create_clinic(
-    slug: str,
-    name: str,
-    *,
-    origins: Iterable[str] = (),
-    email: str | None = None,
-    webhook_url: str | None = None,
-    language: str = "en",
-    booking_url: str | None = None,
-    phone: str | None = None,
-    contact_timing: str = "after",
-) -> Clinic:
-    """Validate and store a new clinic; raise ServiceError naming the first bad value."""
+def _bad_email(value: str) -> Message:
+    return N_("email %(email)r: not a valid email address", email=value)
+
+
+def _bad_phone(value: str) -> Message:
+    return N_("phone %(phone)r: use digits, spaces and + only", phone=value)
+
+
+def _checked(
+    value: str | None,
+    check: Callable[[str], tuple[str | None, Any]],
+    message: Callable[[str], Message],
+) -> str | None:
+    # Empty means none; anything else is what the visitors' own check makes of it, or refused.
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    checked, _ = check(value)
+    if checked is None:
+        raise ServiceError(message(value))
+    return checked
+
+
+def create_clinic(slug: str, given: ClinicFields, *, actor: str = "system") -> Clinic:
+    """Validate and store a new clinic, audited as "clinic.create", in one transaction.
+
+    Raise ServiceError naming the first bad value; nothing is stored then.
+    """
     slug = (slug or "").strip().lower()
     if not SLUG.match(slug):
         raise ServiceError(
@@ -122,34 +147,27 @@ def create_clinic(
                 slug=slug,
             )
         )
-    values = check_clinic_fields(
-        name=name,
-        origins=origins,
-        email=email,
-        phone=phone,
-        booking_url=booking_url,
-        webhook_url=webhook_url,
-        language=language,
-        contact_timing=contact_timing,
-    )
+    clean = check_clinic_fields(given)
     if get_clinic(slug) is not None:
         raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug))
-    clinic = Clinic(slug=slug, branding={}, settings={}, **values)
+    clinic = Clinic(slug=slug, branding={}, settings={}, **clean.columns())
     try:
         with write_transaction() as session:
             session.add(clinic)
+            add_audit(session, actor, "clinic.create", {"clinic": slug})
     except IntegrityError:
         raise ServiceError(N_("a clinic with slug %(slug)r already exists", slug=slug)) from None
     return clinic
 
 
 def embed_snippet(
-    clinic_slug: str, public_url: str, options: snippets.EmbedOptions | None = None
+    clinic_slug: str, options: snippets.EmbedOptions | None = None, *, base: str | None = None
 ) -> str:
     """Return the HTML that embeds a clinic's quiz (inline unless `options` say otherwise).
 
-    The words the host page shows are in the clinic's language (or the options' one), and a
-    launcher takes the clinic's branded colours.
+    The quiz is loaded from `base`, by default the public URL. The words the host page shows
+    are in the clinic's language (or the options' one), and a launcher takes the clinic's
+    branded colours.
     """
     options = options or snippets.EmbedOptions()
     clinic = get_clinic(clinic_slug)
@@ -169,7 +187,7 @@ def embed_snippet(
             branding.get("primary", BRANDING_DEFAULTS["primary"]),
             branding.get("on_primary", BRANDING_DEFAULTS["on_primary"]),
         )
-    return snippets.render(clinic_slug, public_url, options, texts, colours)
+    return snippets.render(clinic_slug, base or public_url(), options, texts, colours)
 
 
 def ensure_demo_clinic() -> Clinic:
@@ -179,10 +197,12 @@ def ensure_demo_clinic() -> Clinic:
         return clinic
     return create_clinic(
         "demo",
-        "Demo Aesthetic Clinic",
-        origins=["http://127.0.0.1:5000", "http://localhost:5000"],
-        booking_url="https://example.com/book",
-        phone="+44 20 7946 0000",
+        ClinicFields(
+            name="Demo Aesthetic Clinic",
+            origins=(FALLBACK_PUBLIC_URL, "http://localhost:5000"),
+            booking_url="https://example.com/book",
+            phone="+44 20 7946 0000",
+        ),
     )
 
 

@@ -1,20 +1,18 @@
-"""What every service needs: the domain error, the vault, the questionnaire, clinic lookup."""
+"""What every service needs: the domain error and the clinic lookups."""
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 
 from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 
-from quiz.crypto import Vault
 from quiz.extensions import db
 from quiz.models import Clinic
-from quiz.questions import Questionnaire
+from quiz.runtime import runtime
 
 log = logging.getLogger(__name__)
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -33,16 +31,6 @@ class ServiceError(ValueError):
         self.details = details
 
 
-def vault() -> Vault:
-    """Return the app's encryption vault."""
-    return current_app.extensions["vault"]
-
-
-def questionnaire() -> Questionnaire:
-    """Return the questionnaire loaded at start-up."""
-    return current_app.extensions["questionnaire"]
-
-
 def get_clinic(slug: str) -> Clinic | None:
     """Return the clinic with that slug, or None."""
     if not SLUG.match(slug or ""):
@@ -58,32 +46,37 @@ def visitor_clinic(slug: str) -> Clinic | None:
     so a visitor's contact form can come back with everything typed rather than an error).
     Back-office code, which edits clinics, uses get_clinic.
     """
-    ttl = current_app.config.get("CLINIC_CACHE_SECONDS", 0)
+    ttl = current_app.config["CLINIC_CACHE_SECONDS"]
     if ttl <= 0 or not SLUG.match(slug or ""):
         return get_clinic(slug)
-    cache: dict[str, tuple[float, Clinic]] = current_app.extensions.setdefault("clinic_cache", {})
-    hit = cache.get(slug)
-    if hit is None or time.monotonic() - hit[0] >= ttl:
+    cache = runtime().clinic_cache
+    copy = cache.get(slug, max_age=ttl)
+    if copy is None:
         try:
             clinic = get_clinic(slug)
         except SQLAlchemyError:
             db.session.rollback()
-            if hit is None:
+            copy = cache.get(slug)
+            if copy is None:
                 raise
             log.warning("database unavailable: serving clinic %s from its cached copy", slug)
         else:
             if clinic is None:
-                cache.pop(slug, None)
+                cache.pop(slug)
                 return None
-            columns = {c.key: getattr(clinic, c.key) for c in inspect(Clinic).column_attrs}
-            # A detached copy that belongs to no session; each request merges it into its own.
-            copy = Clinic(**columns)
-            make_transient_to_detached(copy)
-            cache[slug] = (time.monotonic(), copy)
+            cache.put(slug, _detached_copy(clinic))
             return clinic
     # Attached without a query (merge copies the state, the cached copy stays untouched); the
     # view only reads it.
-    return db.session.merge(cache[slug][1], load=False)
+    return db.session.merge(copy, load=False)
+
+
+def _detached_copy(clinic: Clinic) -> Clinic:
+    """A copy of the clinic that belongs to no session; each request merges it into its own."""
+    columns = {c.key: getattr(clinic, c.key) for c in inspect(Clinic).column_attrs}
+    copy = Clinic(**columns)
+    make_transient_to_detached(copy)
+    return copy
 
 
 def hidden_content(clinic: Clinic) -> list[str]:

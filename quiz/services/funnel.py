@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import threading
-import time
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import insert
@@ -20,34 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from quiz.database import write_transaction
 from quiz.models import Clinic, Event, utcnow
+from quiz.runtime import runtime
 from quiz.scoring import Result
 
 log = logging.getLogger(__name__)
 EVENT_KINDS = ("view", "start", "step", "complete", "lead")
-
-
-class _EventBuffer:
-    """Funnel events waiting to be written, shared by the threads of one process."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict] = []
-        self.since = time.monotonic()
-        self.lock = threading.Lock()
-
-    def add(self, row: dict, size: int, seconds: float) -> list[dict]:
-        """Keep a row; return every kept row when it is time to write them."""
-        with self.lock:
-            self.rows.append(row)
-            if len(self.rows) < size and time.monotonic() - self.since < seconds:
-                return []
-            rows, self.rows, self.since = self.rows, [], time.monotonic()
-            return rows
-
-    def drain(self) -> list[dict]:
-        """Take every kept row."""
-        with self.lock:
-            rows, self.rows, self.since = self.rows, [], time.monotonic()
-            return rows
 
 
 def record_event(
@@ -75,18 +50,20 @@ def record_event(
         "utm_campaign": source.get("utm_campaign"),
         "created_at": utcnow(),
     }
-    seconds = current_app.config.get("EVENT_BUFFER_SECONDS", 0)
-    if seconds > 0:
-        app = current_app._get_current_object()  # the app itself outlives this request
-        rows = _buffer(app).add(row, app.config["EVENT_BUFFER_SIZE"], seconds)
-    else:
-        rows = [row]
-    _write(rows)
+    _write(runtime().event_buffer.add(row))
+
+
+def init_app(app: Flask) -> None:
+    """Write the events still buffered when the process exits."""
+    # Only an app whose buffer keeps rows holds any at exit; the test suite builds many apps
+    # that write each event at once, and none of them need keeping alive until exit.
+    if runtime(app).event_buffer.keeps_rows:
+        atexit.register(flush_events, app)
 
 
 def flush_events(app: Flask) -> None:
     """Write the events this process still holds (at exit, and in tests)."""
-    rows = _buffer(app).drain()
+    rows = runtime(app).event_buffer.drain()
     if not rows:
         return
     if has_app_context() and current_app._get_current_object() is app:
@@ -94,14 +71,6 @@ def flush_events(app: Flask) -> None:
     else:
         with app.app_context():
             _write(rows)
-
-
-def _buffer(app: Flask) -> _EventBuffer:
-    buffer = app.extensions.get("event_buffer")
-    if buffer is None:
-        buffer = app.extensions["event_buffer"] = _EventBuffer()
-        atexit.register(flush_events, app)
-    return buffer
 
 
 def _write(rows: list[dict]) -> None:

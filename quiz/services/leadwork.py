@@ -1,18 +1,16 @@
-"""Work on leads: status changes, notes, export records and audit entries."""
+"""Work on leads: status changes, notes and export records."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import Select, insert, literal
-from sqlalchemy.orm import Session
 
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import (
     LEAD_STATUSES,
-    AuditEntry,
     ExportedLead,
     ExportRecord,
     Lead,
@@ -21,14 +19,10 @@ from quiz.models import (
     User,
     utcnow,
 )
+from quiz.services.audit import add_audit
 from quiz.services.common import ServiceError
 
 NOTE_LIMIT = 5000
-
-
-def add_audit(session: Session, actor: str, action: str, detail: dict[str, Any]) -> None:
-    """Add an audit entry to the caller's transaction (never a password or health data)."""
-    session.add(AuditEntry(actor=actor[:254], action=action[:40], detail=detail))
 
 
 def change_status(lead: Lead, new_status: str, user: User | None) -> bool:

@@ -51,17 +51,6 @@ def generate_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def rotate_secret(clinic: Clinic) -> str:
-    """Give the clinic a new webhook secret and return it; the old one stops working at once."""
-    secret = generate_secret()
-    with write_transaction() as session:
-        stored = session.get(Clinic, clinic.id)
-        if stored is None:
-            raise ServiceError(N_("that clinic no longer exists"))
-        stored.webhook_secret = secret
-    return secret
-
-
 def ensure_secret(clinic_id: int) -> str:
     """Return the clinic's webhook secret, generating one if it has none yet."""
     with write_transaction() as session:
@@ -71,15 +60,6 @@ def ensure_secret(clinic_id: int) -> str:
         if not clinic.webhook_secret:
             clinic.webhook_secret = generate_secret()
         return clinic.webhook_secret
-
-
-def failed_deliveries(clinic_id: int | None = None) -> list[Delivery]:
-    """Return deliveries that gave up, newest first, optionally of one clinic."""
-    query = db.select(Delivery).filter_by(status="failed")
-    if clinic_id is not None:
-        query = query.filter_by(clinic_id=clinic_id)
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
-    return list(db.session.execute(query).scalars())
 
 
 def retry_now(delivery_id: int) -> Delivery:
@@ -100,14 +80,16 @@ def retry_now(delivery_id: int) -> Delivery:
     return delivery
 
 
-def retry_all_failed(clinic_id: int | None = None) -> int:
-    """Make every failed delivery due now (optionally of one clinic); return how many."""
-    ids = [d.id for d in failed_deliveries(clinic_id)]
+def retry_all_failed() -> int:
+    """Make every failed delivery due now; return how many."""
     now = utcnow()
     with write_transaction() as session:
-        for delivery in session.scalars(db.select(Delivery).where(Delivery.id.in_(ids))):
-            if delivery.status == "failed":
-                delivery.status = "pending"
-                delivery.next_attempt_at = now
+        # Chosen inside the write transaction, so a delivery that a worker moves meanwhile is
+        # neither counted nor announced.
+        failed = list(session.scalars(db.select(Delivery).where(Delivery.status == "failed")))
+        for delivery in failed:
+            delivery.status = "pending"
+            delivery.next_attempt_at = now
+        ids = [delivery.id for delivery in failed]
     announce(ids)
     return len(ids)

@@ -21,7 +21,6 @@ from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import (
-    AuditEntry,
     Delivery,
     ExportedLead,
     IdempotencyRecord,
@@ -30,8 +29,10 @@ from quiz.models import (
     LeadStatusChange,
     utcnow,
 )
+from quiz.runtime import questionnaire, vault
 from quiz.serialize import iso
-from quiz.services.common import ServiceError, questionnaire, vault
+from quiz.services.audit import add_audit
+from quiz.services.common import ServiceError
 from quiz.validation import SOURCE_FIELDS, check_email
 
 PURGE_BATCH = 500
@@ -75,7 +76,7 @@ def erase_person(email: str, actor: str) -> int:
             ).scalars()
         )
         _delete_leads(session, ids)
-        _audit(session, actor, "erasure", {"count": len(ids)})
+        add_audit(session, actor, "erasure", {"count": len(ids)})
     return len(ids)
 
 
@@ -103,7 +104,7 @@ def purge_expired(now: datetime | None = None, actor: str = "system") -> int:
         if len(ids) < PURGE_BATCH:
             break
     with write_transaction() as session:
-        _audit(session, actor, "purge", {"count": total, "cutoff": cutoff.isoformat()})
+        add_audit(session, actor, "purge", {"count": total, "cutoff": cutoff.isoformat()})
     return total
 
 
@@ -124,7 +125,7 @@ def person_data(email: str, actor: str = "system") -> dict[str, Any]:
     for lead in leads:
         result["leads"].append(_lead_data(lead))
     with write_transaction() as session:
-        _audit(session, actor, "access_export", {"count": len(leads)})
+        add_audit(session, actor, "access_export", {"count": len(leads)})
     return result
 
 
@@ -173,7 +174,7 @@ def rotate_keys(
             break
         last_id = rows[-1][0]
     with write_transaction() as session:
-        _audit(
+        add_audit(
             session,
             actor,
             "key_rotation",
@@ -227,7 +228,7 @@ def erase_by_token(token: str) -> int:
                 ).scalars()
             )
             _delete_leads(session, ids)
-        _audit(session, "visitor", "erasure", {"count": len(ids), "via": "link"})
+        add_audit(session, "visitor", "erasure", {"count": len(ids), "via": "link"})
     return len(ids)
 
 
@@ -241,47 +242,14 @@ def _delete_leads(session: Session, ids: list[int]) -> None:
     session.expire_all()
 
 
-def _audit(session: Session, actor: str, action: str, detail: dict[str, Any]) -> None:
-    # Detail holds counts and dates only: an audit log must not become a copy of what was erased.
-    session.add(AuditEntry(actor=(actor or "system")[:254], action=action, detail=detail))
-
-
 def _lead_data(lead: Lead) -> dict[str, Any]:
     health = vault().decrypt(lead.health_data)
-    quiz = questionnaire()
-    language = lead.language
-    answers = []
-    for question_id, option_ids in (health.get("answers") or {}).items():
-        try:
-            question = quiz.question(question_id)
-        except KeyError:
-            question = None
-        chosen = []
-        for option_id in option_ids:
-            option = question.option(option_id) if question else None
-            chosen.append(
-                {"id": option_id, "label": option.label.get(language) if option else None}
-            )
-        answers.append(
-            {
-                "question_id": question_id,
-                "question": question.text.get(language) if question else None,
-                "answers": chosen,
-            }
-        )
-    notes = db.session.execute(
-        db.select(LeadNote).filter_by(lead_id=lead.id).order_by(LeadNote.created_at, LeadNote.id)
-    ).scalars()
-    changes = db.session.execute(
-        db.select(LeadStatusChange)
-        .filter_by(lead_id=lead.id)
-        .order_by(LeadStatusChange.created_at, LeadStatusChange.id)
-    ).scalars()
+    changes, notes = _history(lead.id)
     return {
         "id": lead.public_id,
         "clinic": {"slug": lead.clinic.slug, "name": lead.clinic.name},
         "created_at": iso(lead.created_at),
-        "language": language,
+        "language": lead.language,
         "contact": {
             "name": lead.name,
             "email": lead.email,
@@ -296,7 +264,7 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
             "wants_copy": lead.wants_copy,
         },
         "questionnaire_version": lead.questionnaire_version,
-        "answers": answers,
+        "answers": _answers(health.get("answers") or {}, lead.language),
         "scores": health.get("scores", {}),
         "reasons": [r.get("text") for r in health.get("reasons", [])],
         "outcome": {
@@ -313,3 +281,41 @@ def _lead_data(lead: Lead) -> dict[str, Any]:
         ],
         "notes": [{"at": iso(n.created_at), "text": n.body} for n in notes],
     }
+
+
+def _answers(answers: dict[str, list[str]], language: str) -> list[dict[str, Any]]:
+    """Pair each answer with its question and option texts; unknown ids keep a None text."""
+    quiz = questionnaire()
+    paired = []
+    for question_id, option_ids in answers.items():
+        try:
+            question = quiz.question(question_id)
+        except KeyError:
+            question = None
+        chosen = []
+        for option_id in option_ids:
+            option = question.option(option_id) if question else None
+            chosen.append(
+                {"id": option_id, "label": option.label.get(language) if option else None}
+            )
+        paired.append(
+            {
+                "question_id": question_id,
+                "question": question.text.get(language) if question else None,
+                "answers": chosen,
+            }
+        )
+    return paired
+
+
+def _history(lead_id: int) -> tuple[list[LeadStatusChange], list[LeadNote]]:
+    """Return a lead's status changes and notes, each oldest first."""
+    changes = db.session.execute(
+        db.select(LeadStatusChange)
+        .filter_by(lead_id=lead_id)
+        .order_by(LeadStatusChange.created_at, LeadStatusChange.id)
+    ).scalars()
+    notes = db.session.execute(
+        db.select(LeadNote).filter_by(lead_id=lead_id).order_by(LeadNote.created_at, LeadNote.id)
+    ).scalars()
+    return list(changes), list(notes)

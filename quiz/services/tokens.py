@@ -1,4 +1,4 @@
-"""API tokens for the pull API: create (shown once), authenticate, list and revoke."""
+"""API tokens for the pull API: create (shown once), authenticate and revoke."""
 
 from __future__ import annotations
 
@@ -55,15 +55,6 @@ def authenticate(token: str | None) -> Clinic | None:
         if record is None or record.revoked_at is not None:
             return None
     return record.clinic
-
-
-def list_tokens(clinic: Clinic) -> list[ApiToken]:
-    """Return the clinic's tokens, oldest first (hashes only, never secrets)."""
-    return list(
-        db.session.execute(
-            db.select(ApiToken).filter_by(clinic_id=clinic.id).order_by(ApiToken.id)
-        ).scalars()
-    )
 
 
 def revoke(token_id: int, clinic: Clinic | None = None) -> ApiToken:

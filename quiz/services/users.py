@@ -17,8 +17,8 @@ from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import Clinic, User, new_session_nonce, utcnow
 from quiz.services import lockout
+from quiz.services.audit import add_audit
 from quiz.services.common import ServiceError, get_clinic
-from quiz.services.leadwork import add_audit
 from quiz.validation import check_email
 
 ROLES = ("admin", "staff")

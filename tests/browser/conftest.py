@@ -6,6 +6,7 @@ real clinic's website. Chromium runs from a fresh profile that blocks third-part
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ from werkzeug.wrappers import Request, Response
 from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
+from quiz.runtime import runtime
+from tests.browser import engines
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -108,7 +111,7 @@ def host_origin(ports) -> str:
 
 
 @pytest.fixture(scope="session")
-def quiz_server(chromium_path, ports, host_origin, tmp_path_factory) -> Iterator[QuizServer]:
+def quiz_server(ports, host_origin, tmp_path_factory) -> Iterator[QuizServer]:
     """Serve the real app (fresh SQLite database, three clinics) on http://localhost:P2."""
     folder = tmp_path_factory.mktemp("quiz-server")
     app = create_app(
@@ -129,13 +132,20 @@ def quiz_server(chromium_path, ports, host_origin, tmp_path_factory) -> Iterator
 
     with app.app_context():
         db.create_all()
-        services.create_clinic(HOST_CLINIC, "Alpha Skin Clinic", origins=[host_origin])
-        services.create_clinic(SECOND_CLINIC, "Beta Clinic", origins=[host_origin])
         services.create_clinic(
-            FOREIGN_CLINIC, "Elsewhere Clinic", origins=["https://elsewhere.example"]
+            HOST_CLINIC, services.ClinicFields("Alpha Skin Clinic", origins=[host_origin])
+        )
+        services.create_clinic(
+            SECOND_CLINIC, services.ClinicFields("Beta Clinic", origins=[host_origin])
+        )
+        services.create_clinic(
+            FOREIGN_CLINIC,
+            services.ClinicFields("Elsewhere Clinic", origins=["https://elsewhere.example"]),
         )
         # The demo clinic lists no origin of this server: only 'self' lets / frame it.
-        services.create_clinic("demo", "Demo Aesthetic Clinic", origins=["https://demo.example"])
+        services.create_clinic(
+            "demo", services.ClinicFields("Demo Aesthetic Clinic", origins=["https://demo.example"])
+        )
 
     server_state = QuizServer(app=app, origin=f"http://localhost:{ports[1]}")
 
@@ -165,7 +175,10 @@ def quiz_server(chromium_path, ports, host_origin, tmp_path_factory) -> Iterator
 def host_pages(quiz_origin: str) -> dict[str, str]:
     """The clinic website's pages, by path."""
     script = f"{quiz_origin}/static/embed.js"
+    # Classic WebDriver sees no uncaught errors, so the host page keeps its own.
     recorder = """<script>
+window.pageErrors = [];
+window.addEventListener("error", function (e) { window.pageErrors.push(String(e.message)); });
 window.dataLayer = [];
 window.quizEvents = [];
 ["quiz:start", "quiz:step", "quiz:complete", "quiz:lead"].forEach(function (name) {
@@ -231,7 +244,11 @@ window.dataLayer.push = function () {
         + recorder
         + f'<div id="slot"><script src="{script}" data-clinic="{HOST_CLINIC}" async></script>'
         + f'</div><iframe id="spoof" src="{quiz_origin}/_probe/spoof"></iframe>'
-        + "<script>window.postMessage({type: 'quiz:height', h: 5000}, '*');</script>"
+        # Counts the spoofer's messages: once both arrived, embed.js has seen them too.
+        + "<script>window.spoofMessages = 0; window.addEventListener('message', function (e) {"
+        + " if (e.source === document.getElementById('spoof').contentWindow)"
+        + " window.spoofMessages++; });"
+        + "window.postMessage({type: 'quiz:height', h: 5000}, '*');</script>"
         + "</body></html>",
     }
 
@@ -275,12 +292,14 @@ def embed_mode_pages(quiz_server: QuizServer, host_origin: str) -> dict[str, str
 
     with quiz_server.app.app_context():
         if services.get_clinic(BRANDED_CLINIC) is None:
-            services.create_clinic(BRANDED_CLINIC, "Violet Clinic", origins=[host_origin])
+            services.create_clinic(
+                BRANDED_CLINIC, services.ClinicFields("Violet Clinic", origins=[host_origin])
+            )
             with write_transaction():
                 services.get_clinic(BRANDED_CLINIC).branding = dict(BRANDED_COLOURS)
 
         def snippet(slug: str, **options) -> str:
-            return services.embed_snippet(slug, quiz_server.origin, EmbedOptions(**options))
+            return services.embed_snippet(slug, EmbedOptions(**options), base=quiz_server.origin)
 
         inline = snippet(HOST_CLINIC)
         popup = snippet(HOST_CLINIC, mode="popup")
@@ -345,6 +364,49 @@ def host_server(quiz_server, ports, host_origin) -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+def _require(lack: engines.Missing | None) -> None:
+    """Skip for a browser this machine lacks, or fail when CI is set (as for chromium)."""
+    if lack is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{lack.reason()}, and CI is set: browser tests must run")
+    pytest.skip(f"{lack.reason()}; its browser tests skipped")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so fixtures can tell whether it failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session", params=engines.ENGINES)
+def engine_browser(request, host_server) -> Iterator[engines.HostBrowser]:
+    """One browser of each engine for the session, started when its first test needs it."""
+    _require(engines.missing(request.param))
+    if request.param == "chromium":
+        browser = engines.PlaywrightBrowser("chromium", request.getfixturevalue("blocking_context"))
+    elif request.param == "firefox":
+        browser = engines.start_firefox()
+    else:
+        browser = engines.start_webkit()
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def host_browser(engine_browser, request, tmp_path) -> Iterator[engines.HostBrowser]:
+    """The engine's browser for one test (run once per engine); a failure saves a screenshot."""
+    yield engine_browser
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        shot = tmp_path / f"{engine_browser.name}.png"
+        with contextlib.suppress(Exception):  # the browser may be what broke
+            shot.write_bytes(engine_browser.screenshot())
+            report.sections.append(("screenshot", str(shot)))
 
 
 def _write_profile(folder: Path, block_third_party: bool) -> Path:
@@ -468,12 +530,16 @@ def a11y_setup(quiz_server, host_origin) -> QuizServer:
         if services.get_clinic(A11Y_BEFORE) is None:
             services.create_clinic(
                 A11Y_BEFORE,
-                "Clear Skin Clinic",
-                origins=[host_origin],
-                contact_timing="before",
-                booking_url="https://clear.example/book",
+                services.ClinicFields(
+                    "Clear Skin Clinic",
+                    origins=[host_origin],
+                    contact_timing="before",
+                    booking_url="https://clear.example/book",
+                ),
             )
-            services.create_clinic(A11Y_BRANDED, "Violet Clinic", origins=[host_origin])
+            services.create_clinic(
+                A11Y_BRANDED, services.ClinicFields("Violet Clinic", origins=[host_origin])
+            )
             with write_transaction():
                 services.get_clinic(A11Y_BEFORE).privacy_url = "https://clear.example/privacy"
                 services.get_clinic(A11Y_BRANDED).branding = dict(DARK_BRANDING)
@@ -489,7 +555,7 @@ def _store_lead(app, clinic) -> None:
     from quiz.validation import Consent, Contact
     from tests.conftest import answer_everything
 
-    questionnaire = app.extensions["questionnaire"]
+    questionnaire = runtime(app).questionnaire
     answers = answer_everything(questionnaire, concerns=["cellulite", "pigmentation"])
     services.record_assessment(
         clinic,

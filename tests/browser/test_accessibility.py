@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED, HOST_CLINIC
 from tests.conftest import answer_everything
 
@@ -125,7 +126,7 @@ def send_contact(page, axe: Axe, prefix: str) -> None:
 
 @pytest.fixture
 def answers(quiz_server):
-    return answer_everything(quiz_server.app.extensions["questionnaire"], concerns=CONCERNS)
+    return answer_everything(runtime(quiz_server.app).questionnaire, concerns=CONCERNS)
 
 
 def quiz_journey(page, checker, origin: str, answers) -> None:

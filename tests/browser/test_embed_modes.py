@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from quiz.extensions import db
 from quiz.models import Lead
+from quiz.runtime import runtime
 from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import (
     BRANDED_CLINIC,
@@ -308,7 +309,7 @@ def test_a_lead_sent_from_the_popup_is_stored_with_the_host_pages_utm_tags(
     page.goto(f"{host_server}/timed.html?{query}")
     # data-open-after="0": it opens by itself, once the page has run embed.js.
     frame = popup_frame(page)
-    answers = answer_everything(quiz_server.app.extensions["questionnaire"])
+    answers = answer_everything(runtime(quiz_server.app).questionnaire)
     send_lead(frame, answers, "Ada Popup", email)
     page.wait_for_function("window.quizEvents.some(e => e.type === 'quiz:lead')")
     # A lead counts as seen at once, before the visitor closes anything.
@@ -432,12 +433,13 @@ def test_axe_finds_nothing_wrong_with_the_launcher_and_the_open_popup(
 # The back office's generator: each mode's code, with a live preview on a sample page.
 
 
-def test_the_back_office_generator_previews_each_mode_live(blocking_context, a11y_setup):
+def test_the_back_office_generator_previews_each_mode_live(a11y_browser, a11y_setup):
     from tests.browser.conftest import A11Y_ADMIN
 
     origin = a11y_setup.origin
-    page = blocking_context.new_page()
-    page.set_viewport_size({"width": 1000, "height": 900})
+    # A context of its own: the back office's session cookie must not reach other tests.
+    context = a11y_browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
     watched = watch(page)
     page.goto(f"{origin}/admin/login")
     page.fill("input[name=email]", A11Y_ADMIN[0])
@@ -475,4 +477,4 @@ def test_the_back_office_generator_previews_each_mode_live(blocking_context, a11
     # the wrapper's reserved height (a style attribute) is refused, nothing the code runs.
     refused = [line for line in watched.console if "Content Security Policy" in line]
     assert all(line.startswith("Applying inline style") for line in refused), refused
-    page.close()
+    context.close()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from quiz.extensions import db
 from quiz.models import Lead
+from quiz.runtime import runtime
 from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, launch, watch
 from tests.conftest import answer_everything
@@ -110,7 +111,7 @@ def finish_quiz(page, frame, answers: dict[str, list[str]], email: str = EMAIL) 
 def finished(blocking_context, quiz_server, host_server):
     """Complete the quiz once on the clinic's page (cookies blocked); keep what happened."""
     app = quiz_server.app
-    answers = answer_everything(app.extensions["questionnaire"])
+    answers = answer_everything(runtime(app).questionnaire)
     page = blocking_context.new_page()
     watched = watch(page)
     responses: list = []

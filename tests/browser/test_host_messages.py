@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from quiz.extensions import db
 from quiz.models import Lead
+from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
 from tests.browser.test_embedding import NAME, finish_quiz, quiz_frame
 from tests.conftest import answer_everything
@@ -76,7 +77,7 @@ def step_numbers(step, steps, total: int) -> bool:
 @pytest.fixture(scope="module")
 def runs(blocking_context, quiz_server, host_server):
     """Each path run once on a host page that records everything it receives."""
-    questionnaire = quiz_server.app.extensions["questionnaire"]
+    questionnaire = runtime(quiz_server.app).questionnaire
     recorded = {}
     for path, chosen in PATHS.items():
         email = f"host-messages-{path}@example.org"
@@ -109,8 +110,8 @@ def test_each_path_really_reached_its_suitability_and_a_lead(runs, path, quiz_se
 
 @pytest.mark.parametrize("path", PATHS)
 def test_messages_to_the_host_carry_only_height_and_progress(runs, path, quiz_server):
-    total = len(quiz_server.app.extensions["questionnaire"].steps)
-    forbidden = forbidden_values(quiz_server.app.extensions["questionnaire"])
+    total = len(runtime(quiz_server.app).questionnaire.steps)
+    forbidden = forbidden_values(runtime(quiz_server.app).questionnaire)
     messages = runs[path]["messages"]
     assert {m["data"] and json.loads(m["data"])["type"] for m in messages} == set(MESSAGE_KEYS)
     for message in messages:
@@ -128,8 +129,8 @@ def test_messages_to_the_host_carry_only_height_and_progress(runs, path, quiz_se
 
 @pytest.mark.parametrize("path", PATHS)
 def test_dom_events_carry_the_clinic_slug_and_step_numbers_only(runs, path, quiz_server):
-    total = len(quiz_server.app.extensions["questionnaire"].steps)
-    forbidden = forbidden_values(quiz_server.app.extensions["questionnaire"])
+    total = len(runtime(quiz_server.app).questionnaire.steps)
+    forbidden = forbidden_values(runtime(quiz_server.app).questionnaire)
     events = runs[path]["events"]
     assert {e["type"] for e in events} == EVENTS
     for event in events:
@@ -142,8 +143,8 @@ def test_dom_events_carry_the_clinic_slug_and_step_numbers_only(runs, path, quiz
 
 @pytest.mark.parametrize("path", PATHS)
 def test_data_layer_pushes_carry_the_clinic_slug_and_step_numbers_only(runs, path, quiz_server):
-    total = len(quiz_server.app.extensions["questionnaire"].steps)
-    forbidden = forbidden_values(quiz_server.app.extensions["questionnaire"])
+    total = len(runtime(quiz_server.app).questionnaire.steps)
+    forbidden = forbidden_values(runtime(quiz_server.app).questionnaire)
     pushes = [json.loads(p) for p in runs[path]["pushes"]]
     assert {p["event"] for p in pushes} == {"quiz_" + e.split(":")[1] for e in EVENTS}
     assert len(pushes) == len(runs[path]["events"])

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, HOST_CLINIC
 from tests.browser.test_accessibility import CONCERNS
 from tests.conftest import answer_everything
@@ -117,7 +118,7 @@ def keyboard_context(a11y_browser, a11y_setup):
 def test_the_quiz_can_be_finished_from_intro_to_thanks_with_the_keyboard_alone(
     keyboard_context, quiz_server
 ):
-    answers = answer_everything(quiz_server.app.extensions["questionnaire"], concerns=CONCERNS)
+    answers = answer_everything(runtime(quiz_server.app).questionnaire, concerns=CONCERNS)
     page = keyboard_context.new_page()
     page.goto(f"{quiz_server.origin}/embed/{A11Y_BEFORE}")
     keys = Keyboard(page)
