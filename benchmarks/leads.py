@@ -28,6 +28,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from quiz.runtime import questionnaire, vault
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -71,9 +73,9 @@ def seed(app, count: int) -> None:
         if users.find_user(ADMIN) is None:
             users.create_user(ADMIN, "admin", PASSWORD)
         clinic = services.create_clinic(SLUG, services.ClinicFields("Benchmark Clinic"))
-        quiz = services.questionnaire()
+        quiz = questionnaire()
         result = score(quiz, answer_everything(quiz))
-        blob = services.vault().encrypt(
+        blob = vault().encrypt(
             {
                 "answers": {k: list(v) for k, v in result.answers.items()},
                 "scores": result.scores,

@@ -1,4 +1,5 @@
-"""Engine set-up: SQLite pragmas and immediate write transactions, write-transaction helper."""
+"""Engine set-up: SQLite pragmas and immediate write transactions, write-transaction helper,
+and the error a service raises when the database cannot take its write."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from sqlalchemy.engine import Engine
 from quiz.extensions import db
 
 _IMMEDIATE = "quiz_begin_immediate"
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not take a write (unreachable, or refusing it): nothing was stored.
+
+    Raised by a service that has rolled back, so the caller can answer without touching the
+    database again (the quiz shows its form again with everything typed kept).
+    """
 
 
 def configure_engine(engine: Engine) -> None:
@@ -58,3 +67,22 @@ def write_transaction():
     except BaseException:
         session.rollback()
         raise
+
+
+@contextmanager
+def separate_write_transaction():
+    """Run a block as one write transaction on a connection of its own, outside the session.
+
+    For best-effort writes (funnel events): when the database refuses one, only this block is
+    rolled back, and nothing the request's session has loaded is expired (reloading it would
+    need the database that just failed). Takes the write lock first on SQLite, as above.
+    """
+    session = db.session
+    if not (session.new or session.dirty or session.deleted):
+        # End the session's read transaction (a commit of nothing expires nothing), so what
+        # the request reads after this write includes it.
+        session.commit()
+    with db.engine.connect() as connection:
+        connection.execution_options(**{_IMMEDIATE: True})
+        with connection.begin():
+            yield connection

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from quiz.database import DatabaseUnavailable
 from quiz.extensions import db
 
 bp = Blueprint("errors", __name__)
@@ -79,6 +80,12 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         body, status = error_response(code, MESSAGES.get(code) or exc.description)
         return body, status, exception_headers(exc)
+
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_unavailable(_exc: DatabaseUnavailable):
+        # A service could not store what it was asked to; it rolled back and logged why, and
+        # the objects it restored stay readable (another rollback here would expire them).
+        return error_response(503)
 
     @app.errorhandler(SQLAlchemyError)
     def _database_error(exc: SQLAlchemyError):

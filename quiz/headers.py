@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
@@ -17,6 +20,7 @@ _CSP = (
 )
 _BASE_CSP = _CSP.format(images="")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+_View = TypeVar("_View", bound=Callable)
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +28,21 @@ def init_app(app: Flask) -> None:
     app.before_request(_reset)
     app.after_request(_set_headers)
     app.add_template_global(clinic_logo)
+
+
+def no_store(view: _View) -> _View:
+    """Send the response of this view (or of every request a before_request hook runs for)
+    with `Cache-Control: no-store`: it carries personal data or a secret.
+
+    Set before the view runs, so an error page the view ends in is not cached either.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.no_store = True
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def clinic_logo(clinic) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from babel import Locale, numbers
@@ -83,6 +84,18 @@ def _clinic_language() -> str | None:
         return None
     language = clinic.language if clinic is not None else None
     return language if language in SUPPORTED else None
+
+
+def pick_language(offered: Sequence[str], requested: object, fallback: str) -> str:
+    """Return the language a quiz is shown in, for the visitor's pages and the API alike.
+
+    `requested` (a ?lang= or the API's "language", which may be of any JSON type) when the
+    questionnaire offers it, else `fallback` (the clinic's language) when offered, else the
+    questionnaire's first language.
+    """
+    if isinstance(requested, str) and requested in offered:
+        return requested
+    return fallback if fallback in offered else offered[0]
 
 
 def use_language(language: str) -> None:

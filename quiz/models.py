@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quiz.extensions import db
+from quiz.limits import MAX_LENGTH
 
 # JSONB on PostgreSQL, plain JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -105,9 +106,9 @@ class Lead(db.Model):
     # One visitor's quiz run; a second submit of the same run finds the first lead.
     submission_id: Mapped[str] = mapped_column(String(64))
 
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    phone: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
+    email: Mapped[str] = mapped_column(String(MAX_LENGTH["email"]), index=True)
+    phone: Mapped[str | None] = mapped_column(String(MAX_LENGTH["phone"]))
     contact_time: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
 
@@ -124,12 +125,12 @@ class Lead(db.Model):
     questionnaire_version: Mapped[str] = mapped_column(String(64))
     health_data: Mapped[str] = mapped_column(Text)
 
-    utm_source: Mapped[str | None] = mapped_column(String(200), index=True)
-    utm_medium: Mapped[str | None] = mapped_column(String(200))
-    utm_campaign: Mapped[str | None] = mapped_column(String(200), index=True)
-    utm_term: Mapped[str | None] = mapped_column(String(200))
-    utm_content: Mapped[str | None] = mapped_column(String(200))
-    page_url: Mapped[str | None] = mapped_column(String(1000))
+    utm_source: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_source"]), index=True)
+    utm_medium: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_medium"]))
+    utm_campaign: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_campaign"]), index=True)
+    utm_term: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_term"]))
+    utm_content: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_content"]))
+    page_url: Mapped[str | None] = mapped_column(String(MAX_LENGTH["page_url"]))
 
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -159,8 +160,8 @@ class Event(db.Model):
     step: Mapped[str | None] = mapped_column(String(63))
     outcome_id: Mapped[str | None] = mapped_column(String(63))
     suitability: Mapped[str | None] = mapped_column(String(20))
-    utm_source: Mapped[str | None] = mapped_column(String(200))
-    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_source: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_source"]))
+    utm_campaign: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_campaign"]))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -172,7 +173,7 @@ class IdempotencyRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(MAX_LENGTH["idempotency_key"]))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quiz.limits import MAX_LENGTH
 from quiz.models import LEAD_STATUSES
 from quiz.questions import QUESTION_TYPES, SUITABILITIES
 from quiz.validation import CONTACT_TIMES, UTM_FIELDS
@@ -79,15 +80,15 @@ SCHEMAS: dict[str, dict] = {
         "required": ["name", "email"],
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "maxLength": 200},
+            "name": {"type": "string", "maxLength": MAX_LENGTH["name"]},
             "email": {
                 "type": "string",
                 "format": "email",
-                "maxLength": 254,
+                "maxLength": MAX_LENGTH["email"],
                 "description": "One address, at most 64 characters before the @; no display "
                 "name, quoted local part or domain literal. Stored lower-cased.",
             },
-            "phone": _nullable({"type": "string", "maxLength": 40}),
+            "phone": _nullable({"type": "string", "maxLength": MAX_LENGTH["phone"]}),
             "contact_time": _nullable({"enum": list(CONTACT_TIMES)}),
         },
         "description": "No field may hold control characters (line breaks, Unicode line and "
@@ -108,8 +109,13 @@ SCHEMAS: dict[str, dict] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            **{name: _nullable({"type": "string", "maxLength": 200}) for name in UTM_FIELDS},
-            "page_url": _nullable({"type": "string", "format": "uri", "maxLength": 1000}),
+            **{
+                name: _nullable({"type": "string", "maxLength": MAX_LENGTH[name]})
+                for name in UTM_FIELDS
+            },
+            "page_url": _nullable(
+                {"type": "string", "format": "uri", "maxLength": MAX_LENGTH["page_url"]}
+            ),
         },
     },
     "AssessmentRequest": {
@@ -318,7 +324,11 @@ def build_document() -> dict:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_LENGTH["idempotency_key"],
+                            },
                             "description": "The same key for the same clinic returns the "
                             "first answer again and stores nothing new.",
                         }

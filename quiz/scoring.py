@@ -70,7 +70,6 @@ def score(
     reasons: list[Reason] = []
     flags: set[str] = set()
     option_content: list[str] = []
-    store_lead = True
     for question in questionnaire.questions:
         for option_id in kept.get(question.id, ()):
             option = question.option(option_id)
@@ -83,7 +82,6 @@ def score(
             if option.reason:
                 reasons.append(Reason(option.flag or "note", option.reason, question.id, option.id))
             option_content.extend(option.content)
-            store_lead = store_lead and not option.ends_quiz
 
     scores = {area: max(0, min(100, points)) for area, points in totals.items()}
     top_area = _top_area(questionnaire, scores)
@@ -114,7 +112,7 @@ def score(
         reasons=tuple(reasons),
         content=content,
         answers=kept,
-        store_lead=store_lead,
+        store_lead=not questionnaire.ends_quiz(kept),
     )
 
 

@@ -477,14 +477,14 @@ def test_junk_in_any_field_never_breaks_the_server(client, clinic, questionnaire
 
 def test_a_concurrent_duplicate_key_gets_the_first_answer(app, post, clinic, questionnaire):
     """The loser of a race on the same key (unique clinic+key) replays the winner's answer."""
-    from quiz.api.assessments import _remember
+    from quiz.services.idempotency import remember
 
     first = post(
         {"clinic": "demo", "answers": answer_everything(questionnaire)},
         **{"Idempotency-Key": "race"},
     )
     with app.test_request_context():
-        status, body = _remember(clinic, "race", 201, {"lead_id": "late"}, None)
+        status, body = remember(clinic, "race", 201, {"lead_id": "late"}, None)
     assert (status, body) == (200, first.get_json())
     assert count(IdempotencyRecord) == 1
 

@@ -128,7 +128,6 @@ def _database_access(path: Path) -> list[str]:
     return [f"{line}: {what}" for line, what in sorted(found)]
 
 
-@pytest.mark.xfail(strict=True, reason="views still query the database (being moved)")
 def test_no_view_touches_the_session_or_builds_a_select():
     offenders = {
         str(path.relative_to(QUIZ.parent)): found

@@ -863,3 +863,12 @@ def test_shipped_questionnaire_accepts_and_scores_answers_picked_from_its_option
     result = score(questionnaire, answers)
     assert all(0 <= points <= 100 for points in result.scores.values())
     assert result.outcome in questionnaire.outcomes
+
+
+def test_the_questionnaire_says_which_answers_end_the_quiz():
+    quiz = shipped()
+    assert quiz.ends_quiz({"age": ("under_18",)})
+    assert quiz.ends_quiz({"concerns": ("cellulite",), "age": ["under_18"]})
+    assert not quiz.ends_quiz({"age": ("adult",)})
+    assert not quiz.ends_quiz({"age": ("no_such_option",), "no_such_question": ("under_18",)})
+    assert not quiz.ends_quiz({})

@@ -172,3 +172,30 @@ def test_any_state_token_is_refused_cleanly(client, make_clinic, token):
         make_clinic("acme")
     response = client.post("/embed/acme/step", data={"state": token, "action": "next"})
     assert response.status_code == 400
+
+
+def test_every_visitor_page_after_the_intro_is_never_stored_by_caches(
+    app, client, make_clinic, questionnaire
+):
+    app.config["QUIZ_MIN_FILL_SECONDS"] = 0
+    make_clinic("acme")
+    contact = {"name": "Ada", "email": "ada@example.com", "consent_contact": "y"}
+    token = _state_at_result(client, questionnaire, "acme")
+    refused = client.post("/embed/acme/contact", data={"state": token, **contact})
+    thanks = client.post(
+        "/embed/acme/contact", data={"state": token, **contact, "consent_health": "y"}
+    )
+    link = html.unescape(re.search(r'href="(/embed/acme/forget/[^"]+)"', thanks.text).group(1))
+    pages = {
+        "refused contact": refused,
+        "thanks": thanks,
+        "erasure question": client.get(link),
+        "erasure": client.post(link.split("?")[0]),
+        "tampered step": client.post("/embed/acme/step", data={"state": "x"}),
+    }
+    assert refused.status_code == 422 and thanks.status_code == 200
+    for name, response in pages.items():
+        assert response.headers.get("Cache-Control") == "no-store", name
+    # The intro and the readings are the same for everyone: caches may keep them.
+    for path in ("/embed/acme", f"/embed/acme/content/{questionnaire.content[0].id}"):
+        assert "no-store" not in client.get(path).headers.get("Cache-Control", ""), path

@@ -3,6 +3,7 @@
 from flask import Blueprint, g, redirect, request, url_for
 
 from quiz import auth
+from quiz.headers import no_store
 from quiz.i18n import translate
 from quiz.services import ServiceError
 
@@ -30,10 +31,10 @@ def error_text(exc: ServiceError) -> str:
     return " ".join(translate(part) for part in (exc.message, *exc.details))
 
 
+# Back-office pages carry personal and health data: never cached, never framed.
 @bp.before_request
+@no_store
 def _require_sign_in():
-    # Back-office pages carry personal and health data: never cached, never framed.
-    g.no_store = True
     # g lives as long as the app context, which can span several requests (an app context
     # pushed around them, as tests do): load the signed-in user afresh for every request.
     g.pop("_login_user", None)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from quiz import auth, queries, services, snippets
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
+from quiz.headers import no_store
 from quiz.i18n import translate_errors, translate_marked
+from quiz.runtime import questionnaire
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
 
 
 def _clinic_form(**kwargs) -> ClinicForm:
     form = ClinicForm(**kwargs)
-    quiz = services.questionnaire()
+    quiz = questionnaire()
     form.language.choices = choices((lang, lang) for lang in quiz.languages)
     # Titles in English: the back office is not translated per clinic.
     form.hidden_content.choices = choices((c.id, c.title.get("en")) for c in quiz.content)
@@ -97,7 +99,7 @@ def _embed_generator(clinic) -> dict:
     the address this page came from: the back office's policy allows scripts and frames of
     its own origin only, and PUBLIC_URL may name another.
     """
-    languages = services.questionnaire().languages
+    languages = questionnaire().languages
     options, errors = snippets.check_options(request.args, languages)
     preview = render_template(
         "admin/embed_preview.html",
@@ -116,6 +118,7 @@ def _embed_generator(clinic) -> dict:
 
 @bp.post("/clinics/<slug>/webhook-secret")
 @auth.admin_required
+@no_store
 def clinic_webhook_secret(slug: str):
     """Generate a new webhook signing secret and show it this once."""
     form = SecretForm()
@@ -127,8 +130,7 @@ def clinic_webhook_secret(slug: str):
         secret = rotate_webhook_secret(slug, actor=auth.signed_in_user().email)
     except services.ServiceError:
         abort(404)
-    # The secret is on this page only: never cached, never stored in the session cookie.
-    g.no_store = True
+    # The secret is on this page only: never stored in the session cookie.
     return render_template(
         "admin/clinic_secret.html", clinic=services.get_clinic(slug), secret=secret
     )

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, request, url_for
-from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from quiz import services
 from quiz.api import ApiError, use_clinic
-from quiz.database import write_transaction
-from quiz.extensions import db
-from quiz.i18n import use_language
-from quiz.models import Clinic, IdempotencyRecord
+from quiz.i18n import pick_language, use_language
+from quiz.limits import MAX_LENGTH
+from quiz.models import Clinic
 from quiz.questions import Questionnaire, check_answers
-from quiz.scoring import Result, score
+from quiz.runtime import questionnaire
+from quiz.scoring import Result
+from quiz.services import idempotency, submissions
 from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
-MAX_KEY_LENGTH = 100
-
-
-def language_for(clinic: Clinic, requested: Any) -> str:
-    """Return the requested language when the questionnaire has it, else the clinic's."""
-    languages = services.questionnaire().languages
-    if isinstance(requested, str) and requested in languages:
-        return requested
-    return clinic.language if clinic.language in languages else languages[0]
+MAX_KEY_LENGTH = MAX_LENGTH["idempotency_key"]
 
 
 def quiz_document(quiz: Questionnaire, language: str) -> dict:
@@ -59,7 +49,8 @@ def quiz_for(slug: str | None, lang: str | None) -> dict:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-    return quiz_document(services.questionnaire(), language_for(clinic, lang))
+    quiz = questionnaire()
+    return quiz_document(quiz, pick_language(quiz.languages, lang, clinic.language))
 
 
 def parse_body(raw: bytes) -> dict:
@@ -79,7 +70,8 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
 
     Returns the status (201 when a lead was stored, else 200) and the response body. With an
     Idempotency-Key the first answer for that clinic and key is replayed and nothing new is
-    stored. Raises ApiError for 400, 404 and 422; nothing is stored then.
+    stored. Raises ApiError for 400, 404 and 422 and DatabaseUnavailable (a 503); nothing is
+    stored then.
     """
     body = parse_body(raw)
     errors: dict[str, list[str]] = {}
@@ -96,38 +88,34 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     if clinic is None:
         raise ApiError(404, {"clinic": ["No clinic with that name."]})
     use_clinic(clinic)
-    use_language(language_for(clinic, body.get("language")))
+    quiz = questionnaire()
+    language = pick_language(quiz.languages, body.get("language"), clinic.language)
+    use_language(language)
     if idempotency_key is not None:
-        replay = _recorded(clinic, idempotency_key)
+        replay = idempotency.replay(clinic, idempotency_key)
         if replay is not None:
             return replay
 
-    quiz = services.questionnaire()
-    checked = _check_fields(quiz, clinic, body)
-    result = score(quiz, checked["answers"], hidden_content=services.hidden_content(clinic))
-    lead = None
-    if checked["contact"] is not None and result.store_lead:
-        # One transaction stores the lead with its "complete" and "lead" events.
-        lead = services.record_assessment(
-            clinic,
-            result,
-            contact=checked["contact"],
-            consent=checked["consent"],
-            source=checked["source"],
-            language=checked["language"],
-            submission_id=_submission_id(idempotency_key),
-            complete_event=True,
-        )
-    else:
-        services.record_event(clinic, "complete", result=result, source=checked["source"])
+    checked = _check_fields(quiz, body)
+    result = submissions.assess(clinic, checked["answers"])
+    lead = submissions.submit_assessment(
+        clinic,
+        result,
+        language=language,
+        source=checked["source"],
+        contact=checked["contact"],
+        consent=checked["consent"],
+        submission_id=idempotency.submission_id(idempotency_key),
+    )
     status = 201 if lead is not None else 200
-    answer = result_body(clinic, result, checked["language"], lead.public_id if lead else None)
+    answer = result_body(clinic, result, language, lead.public_id if lead else None)
     if idempotency_key is None:
         return status, answer
-    return _remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
+    return idempotency.remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
 
 
-def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
+def _check_fields(quiz: Questionnaire, body: dict) -> dict:
+    """Check the body's fields; ApiError 422 with every problem found, else the clean values."""
     errors: dict[str, list[str]] = {}
     language = body.get("language")
     if language is not None and not isinstance(language, str):
@@ -164,7 +152,6 @@ def _check_fields(quiz: Questionnaire, clinic: Clinic, body: dict) -> dict:
     if errors:
         raise ApiError(422, errors)
     return {
-        "language": language_for(clinic, language),
         "answers": answers,
         "contact": contact,
         "consent": consent,
@@ -192,48 +179,3 @@ def content_url(clinic: Clinic, content_id: str) -> str:
         path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/{quote(content_id)}"
     base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
     return base + path
-
-
-def _submission_id(idempotency_key: str | None) -> str:
-    # The lead's own duplicate guard (unique per clinic) makes concurrent requests with the
-    # same key store one lead; hashed because the column holds 64 characters.
-    if idempotency_key is None:
-        return f"api:{uuid.uuid4().hex}"
-    digest = hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"api:{digest[:60]}"
-
-
-def _recorded(clinic: Clinic, key: str) -> tuple[int, dict] | None:
-    record = db.session.execute(
-        db.select(IdempotencyRecord).filter_by(clinic_id=clinic.id, key=key)
-    ).scalar_one_or_none()
-    if record is None:
-        return None
-    try:
-        return record.status_code, services.vault().decrypt(record.body["sealed"])
-    except (KeyError, TypeError, ValueError):
-        # Sealed under a key no longer configured: score again; the lead's own duplicate
-        # guard still keeps it to one lead.
-        return None
-
-
-def _remember(
-    clinic: Clinic, key: str, status: int, body: dict, lead_id: int | None
-) -> tuple[int, dict]:
-    try:
-        with write_transaction() as session:
-            session.add(
-                IdempotencyRecord(
-                    clinic_id=clinic.id,
-                    key=key,
-                    status_code=status,
-                    # Scores and reasons are health data: sealed like the lead's own copy.
-                    body={"sealed": services.vault().encrypt(body)},
-                    lead_id=lead_id,
-                )
-            )
-    except IntegrityError:
-        # A concurrent request with the same key answered first: everyone gets its answer.
-        replay = _recorded(clinic, key)
-        return replay if replay is not None else (status, body)
-    return status, body

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 
 from quiz.api import assessments, bp, leads
 from quiz.extensions import limiter
+from quiz.headers import no_store
 from quiz.openapi import build_document
 
 
@@ -17,9 +18,9 @@ def quiz():
 
 @bp.post("/assessments", endpoint="assessments", provide_automatic_options=False)
 @limiter.limit(lambda: current_app.config["ASSESSMENT_RATE_LIMIT"])
+@no_store
 def assessments_create():
     """Score an assessment; store a lead when contact and both consents are given."""
-    g.no_store = True
     status, body = assessments.submit(
         request.get_data(cache=False), request.headers.get("Idempotency-Key")
     )
@@ -39,9 +40,9 @@ def assessments_preflight():
 
 
 @bp.get("/leads", provide_automatic_options=False)
+@no_store
 def leads_list():
     """Return a page of the token's clinic's leads, oldest first."""
-    g.no_store = True
     clinic = leads.clinic_for(request.headers.get("Authorization"))
     return jsonify(leads.leads_page(clinic, request.args))
 

@@ -35,7 +35,7 @@ def clean_answers(
         chosen = tuple(answers.get(question.id, ()))
         if chosen:
             kept[question.id] = chosen
-            if any((o := question.option(c)) and o.ends_quiz for c in chosen):
+            if questionnaire.ends_quiz({question.id: chosen}):
                 break
     return kept, applicable_ids
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -177,3 +177,17 @@ class Questionnaire:
     def step_questions(self, step: Step) -> list[Question]:
         """Return the questions of a step, in order."""
         return [self._by_id[qid] for qid in step.question_ids]
+
+    def ends_quiz(self, answers: Mapping[str, Iterable[str]]) -> bool:
+        """Tell whether one of these answers ends the quiz (an option such as "under 18").
+
+        The one place this rule is decided: the answer checker stops at such an answer, the
+        step flow finishes there and scoring stores no lead. Unknown ids are not an ending.
+        """
+        for question_id, chosen in answers.items():
+            question = self._by_id.get(question_id)
+            if question is None:
+                continue
+            if any((option := question.option(c)) is not None and option.ends_quiz for c in chosen):
+                return True
+        return False

@@ -1,7 +1,6 @@
 """The write side, one module per responsibility; the names views and commands use."""
 
-# The runtime's accessors, for the views that reach them through this package.
-from quiz.runtime import questionnaire, vault
+from quiz.database import DatabaseUnavailable
 from quiz.services.assessments import find_submission, read_health_data, record_assessment
 from quiz.services.clinics import (
     ClinicFields,
@@ -16,6 +15,7 @@ from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
 __all__ = [
     "EVENT_KINDS",
     "ClinicFields",
+    "DatabaseUnavailable",
     "ServiceError",
     "clinic_summary",
     "create_clinic",
@@ -25,10 +25,8 @@ __all__ = [
     "flush_events",
     "get_clinic",
     "hidden_content",
-    "questionnaire",
     "read_health_data",
     "record_assessment",
     "record_event",
-    "vault",
     "visitor_clinic",
 ]

@@ -1,17 +1,19 @@
-"""Record assessments (leads with their outbox rows) and funnel events."""
+"""Record assessments: a lead with its funnel events and outbox rows, in one transaction."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from quiz.database import write_transaction
+from quiz.database import DatabaseUnavailable, write_transaction
 from quiz.extensions import db
 from quiz.messages import N_
 from quiz.models import Clinic, Delivery, Event, Lead, QuestionnaireSnapshot, utcnow
@@ -36,12 +38,13 @@ def record_assessment(
     submission_id: str,
     complete_event: bool = False,
 ) -> Lead:
-    """Store a lead with its encrypted health data, its funnel event and its deliveries.
+    """Store a lead with its encrypted health data, its funnel events and its deliveries.
 
     One transaction: the lead, the snapshot of the questionnaire it answered, the "lead"
-    event (and the "complete" event, when the caller scores and stores in one request) and
-    one outbox row per channel. The same `submission_id` twice returns the first
-    lead and stores nothing new (double clicks, reloads, retried requests).
+    event (and the "complete" event when `complete_event`: services/submissions.py says
+    when) and one outbox row per channel. The same `submission_id` twice returns the first
+    lead and stores nothing new (double clicks, reloads, retried requests). Raises
+    DatabaseUnavailable, with everything rolled back, when the database cannot take it.
     """
     if not result.store_lead:
         raise ServiceError(N_("This result does not allow storing contact details."))
@@ -49,6 +52,45 @@ def record_assessment(
         raise ServiceError(N_("Both consents are needed to store a lead."))
     quiz = questionnaire()
     now = utcnow()
+    row = {
+        **_lead_row(quiz, result, contact, consent, language, now),
+        **{k: v for k, v in source.items() if k in SOURCE_FIELDS},
+        "clinic_id": clinic.id,
+        "submission_id": submission_id,
+    }
+    kinds = ("complete", "lead") if complete_event else ("lead",)
+    events = [_event_row(clinic, result, source, kind, now) for kind in kinds]
+    channels = list(_channels(clinic, consent))
+    loaded = _loaded(clinic)
+    try:
+        try:
+            lead, delivery_ids = _insert(quiz, clinic, row, events, channels)
+        except IntegrityError:
+            # The same run was stored before (a double click, a reload, a retried request):
+            # answer with that lead. The unique constraint decides, so no read comes first.
+            existing = find_submission(clinic, submission_id)
+            if existing is None:
+                raise
+            return existing
+    except SQLAlchemyError as exc:
+        _restore(clinic, loaded)
+        log.warning("lead not stored: database unavailable (%s)", exc.__class__.__name__)
+        raise DatabaseUnavailable from exc
+    # Only after the commit: a worker woken now must find the rows.
+    _snapshotted().add(questionnaire().version)
+    announce(delivery_ids)
+    return lead
+
+
+def _lead_row(
+    quiz: Questionnaire,
+    result: Result,
+    contact: Contact,
+    consent: Consent,
+    language: str,
+    now: datetime,
+) -> dict:
+    """The lead's contact details, consents and result; the health data sealed."""
     health = {
         "answers": {k: list(v) for k, v in result.answers.items()},
         "scores": result.scores,
@@ -59,9 +101,7 @@ def record_assessment(
         "content": [c.id for c in result.content],
         "outcome_title": result.outcome.title.get(language),
     }
-    row = {
-        "clinic_id": clinic.id,
-        "submission_id": submission_id,
+    return {
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
@@ -78,46 +118,56 @@ def record_assessment(
         "questionnaire_version": quiz.version,
         "health_data": vault().encrypt(health),
         "created_at": now,
-        **{k: v for k, v in source.items() if k in SOURCE_FIELDS},
     }
-    event = {
+
+
+def _event_row(
+    clinic: Clinic, result: Result, source: dict[str, str], kind: str, now: datetime
+) -> dict:
+    return {
         "clinic_id": clinic.id,
+        "kind": kind,
         "outcome_id": result.outcome.id,
         "suitability": result.suitability,
         "utm_source": source.get("utm_source"),
         "utm_campaign": source.get("utm_campaign"),
         "created_at": now,
     }
-    kinds = ("complete", "lead") if complete_event else ("lead",)
-    channels = list(_channels(clinic, consent))
+
+
+def _insert(
+    quiz: Questionnaire, clinic: Clinic, row: dict, events: list[dict], channels: list[str]
+) -> tuple[Lead, list[int]]:
+    """Write the lead, its events and its deliveries in one transaction."""
     # Core statements rather than the unit of work: this is the busiest write of the app, and
     # plain INSERTs cost about a third less CPU than the session's flush of the same rows.
-    try:
-        with write_transaction() as session:
-            _snapshot(session, quiz)
-            stored = session.execute(_INSERT_LEAD, row).one()
-            session.execute(_INSERT_EVENT, [{**event, "kind": kind} for kind in kinds])
-            delivery_ids = []
-            if channels:
-                delivery_ids = session.scalars(
-                    _INSERT_DELIVERY,
-                    [
-                        {"lead_id": stored.id, "clinic_id": clinic.id, "channel": channel}
-                        for channel in channels
-                    ],
-                ).all()
-            lead = _persistent(session, Lead(**stored._mapping))
-    except IntegrityError:
-        # The same run was stored before (a double click, a reload, a retried request):
-        # answer with that lead. The unique constraint decides, so no read comes first.
-        existing = find_submission(clinic, submission_id)
-        if existing is None:
-            raise
-        return existing
-    # Only after the commit: a worker woken now must find the rows.
-    _snapshotted().add(questionnaire().version)
-    announce(delivery_ids)
-    return lead
+    with write_transaction() as session:
+        _snapshot(session, quiz)
+        stored = session.execute(_INSERT_LEAD, row).one()
+        session.execute(_INSERT_EVENT, events)
+        delivery_ids = []
+        if channels:
+            delivery_ids = session.scalars(
+                _INSERT_DELIVERY,
+                [
+                    {"lead_id": stored.id, "clinic_id": clinic.id, "channel": channel}
+                    for channel in channels
+                ],
+            ).all()
+        lead = _persistent(session, Lead(**stored._mapping))
+    return lead, list(delivery_ids)
+
+
+def _loaded(clinic: Clinic) -> dict:
+    """The clinic's column values as loaded (no query: they are in memory already)."""
+    return {attr.key: getattr(clinic, attr.key) for attr in inspect(Clinic).column_attrs}
+
+
+def _restore(clinic: Clinic, loaded: dict) -> None:
+    # A rollback expires the clinic, and reading it again would need the database that just
+    # failed: put back what was loaded, so the caller can still show the clinic's page.
+    for key, value in loaded.items():
+        set_committed_value(clinic, key, value)
 
 
 # Every column comes back, defaults included, so the returned Lead needs no second read.

@@ -16,7 +16,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz.database import write_transaction
+from quiz.database import separate_write_transaction
 from quiz.models import Clinic, Event, utcnow
 from quiz.runtime import runtime
 from quiz.scoring import Result
@@ -32,11 +32,13 @@ def record_event(
     step: str | None = None,
     result: Result | None = None,
     source: dict[str, str] | None = None,
+    buffered: bool = True,
 ) -> None:
     """Store one funnel event; it carries no personal data.
 
     Best effort: analytics must never stand between a visitor and their quiz, so a
-    database that refuses the write is logged and the visitor's page goes on.
+    database that refuses the write is logged and the visitor's page goes on. With
+    `buffered=False` it is written at once, for an event a later write must not outrun.
     """
     assert kind in EVENT_KINDS
     source = source or {}
@@ -50,7 +52,7 @@ def record_event(
         "utm_campaign": source.get("utm_campaign"),
         "created_at": utcnow(),
     }
-    _write(runtime().event_buffer.add(row))
+    _write(runtime().event_buffer.add(row) if buffered else [row])
 
 
 def init_app(app: Flask) -> None:
@@ -77,7 +79,8 @@ def _write(rows: list[dict]) -> None:
     if not rows:
         return
     try:
-        with write_transaction() as session:
-            session.execute(insert(Event), rows)
+        # Not on the session: a refused write must not roll back what the page has loaded.
+        with separate_write_transaction() as connection:
+            connection.execute(insert(Event), rows)
     except SQLAlchemyError as exc:
         log.warning("%d funnel events not stored: %s", len(rows), exc.__class__.__name__)

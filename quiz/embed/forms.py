@@ -1,10 +1,9 @@
-"""The quiz's forms and flow: step forms built from the questionnaire, moves between steps,
-the contact form and its checks."""
+"""The quiz's WTForms: step forms built from the questionnaire (the moves between steps are
+in flow.py), the contact form and its checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -21,8 +20,10 @@ from wtforms import (
 from wtforms.form import BaseForm
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quiz.embed.flow import FIELD_PREFIX, Answers, visible_questions
 from quiz.i18n import translate
-from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
+from quiz.limits import MAX_LENGTH
+from quiz.questions import Questionnaire, Step
 from quiz.validation import (
     CONTACT_TIMES,
     SOURCE_FIELDS,
@@ -33,7 +34,6 @@ from quiz.validation import (
     check_source,
 )
 
-FIELD_PREFIX = "q"
 HONEYPOT = "website"
 SUITABILITY_WORDS = {
     "good": _l("Mesotherapy may be worth discussing with a practitioner"),
@@ -48,8 +48,6 @@ CONTACT_TIME_LABELS = {
     "evening": _l("Evening"),
 }
 
-Answers = dict[str, list[str]]
-
 
 def _choice(value: str, label: str):
     return SelectChoice(value, label)
@@ -62,14 +60,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-# --------------------------------------------------------------------------- language, source
-
-
-def pick_language(questionnaire: Questionnaire, requested: str | None, fallback: str) -> str:
-    """Return the requested language when the questionnaire has it, else the clinic's."""
-    if requested in questionnaire.languages:
-        return requested  # type: ignore[return-value]
-    return fallback if fallback in questionnaire.languages else questionnaire.languages[0]
+# --------------------------------------------------------------------------- source
 
 
 def source_from_query(args: Mapping[str, str]) -> dict[str, str]:
@@ -86,114 +77,6 @@ def source_from_query(args: Mapping[str, str]) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- steps
-
-
-def applicable_steps(
-    questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]
-) -> list[int]:
-    """Return the indexes of the steps with at least one question that applies."""
-    ids = set(applicable(questionnaire, _as_tuples(answers)))
-    return [i for i, step in enumerate(questionnaire.steps) if ids.intersection(step.question_ids)]
-
-
-def visible_questions(
-    questionnaire: Questionnaire, step: Step, answers: Mapping[str, Iterable[str]]
-) -> list[Question]:
-    """Return the questions of a step that apply to these answers, in order."""
-    ids = set(applicable(questionnaire, _as_tuples(answers)))
-    return [q for q in questionnaire.step_questions(step) if q.id in ids]
-
-
-def progress(questionnaire: Questionnaire, answers: Answers, index: int) -> tuple[int, int]:
-    """Return (this step's number, number of applicable steps), both 1-based counts."""
-    steps = applicable_steps(questionnaire, answers)
-    number = len([i for i in steps if i < index]) + 1
-    return number, max(len(steps), number)
-
-
-def ended_early(questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]) -> bool:
-    """Tell whether an answer ends the quiz (for example: under 18)."""
-    for qid, chosen in answers.items():
-        question = questionnaire._by_id.get(qid)
-        if question and any((o := question.option(c)) and o.ends_quiz for c in chosen):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class Move:
-    """Where the visitor goes after a POST: the answers to carry and the step to show."""
-
-    answers: Answers
-    step: int
-    finished: bool = False
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    # Re-shown because an answer on this step revealed another question on it.
-    revealed: bool = False
-    changed_step: bool = True
-
-
-def advance(
-    questionnaire: Questionnaire,
-    answers: Answers,
-    index: int,
-    action: str,
-    formdata: Mapping | None,
-) -> Move:
-    """Work out the next screen from the current step, the action and the posted answers."""
-    done = len(questionnaire.steps)
-    if index >= done:
-        return Move(answers, done, finished=True)
-    if index < 0:
-        steps = applicable_steps(questionnaire, answers)
-        return Move(answers, steps[0] if steps else done, finished=not steps)
-    step = questionnaire.steps[index]
-    raw = _merge(questionnaire, step, answers, formdata)
-    if action == "back":
-        kept, _ = check_answers(questionnaire, raw, only=())
-        earlier = [i for i in applicable_steps(questionnaire, kept) if i < index]
-        return Move(_as_lists(kept), earlier[-1] if earlier else index, changed_step=bool(earlier))
-    step_ids = list(step.question_ids)
-    kept, errors = check_answers(questionnaire, raw, only=step_ids)
-    new = _as_lists(kept)
-    if errors:
-        shown = {q.id for q in visible_questions(questionnaire, step, answers)}
-        display = {k: v for k, v in errors.items() if k in shown or k not in step_ids}
-        return Move(new, index, errors=display, revealed=not display, changed_step=False)
-    if ended_early(questionnaire, kept):
-        return Move(new, done, finished=True)
-    later = [i for i in applicable_steps(questionnaire, kept) if i > index]
-    if later:
-        return Move(new, later[0])
-    _, missing = check_answers(questionnaire, new)
-    if missing:
-        # An earlier step lost an answer (a changed answer revealed a question): go there.
-        first = next(
-            i for i, s in enumerate(questionnaire.steps) if set(s.question_ids) & set(missing)
-        )
-        return Move(new, first)
-    return Move(new, done, finished=True)
-
-
-def answers_complete(questionnaire: Questionnaire, answers: Answers) -> bool:
-    """Tell whether the answers are a complete valid set (the quiz really was finished)."""
-    _, errors = check_answers(questionnaire, answers)
-    return not errors and bool(answers)
-
-
-def _merge(
-    questionnaire: Questionnaire, step: Step, answers: Answers, formdata: Mapping | None
-) -> dict[str, object]:
-    """Replace a step's answers by what was posted for it (a missing field is unanswered)."""
-    raw: dict[str, object] = {k: list(v) for k, v in answers.items()}
-    for question in questionnaire.step_questions(step):
-        raw.pop(question.id, None)
-        values = [v for v in _getlist(formdata, _field_name(question.id)) if v]
-        if not values:
-            continue
-        # Two values for a single question reach check_answers as a list, which it refuses.
-        raw[question.id] = values[0] if question.type == "single" and len(values) == 1 else values
-    return raw
 
 
 def step_form(
@@ -231,37 +114,21 @@ def step_form(
     return form
 
 
-def _field_name(question_id: str) -> str:
-    return f"{FIELD_PREFIX}-{question_id}"
-
-
-def _getlist(formdata: Mapping | None, name: str) -> list[str]:
-    if formdata is None:
-        return []
-    if hasattr(formdata, "getlist"):
-        return list(formdata.getlist(name))
-    value = formdata.get(name)
-    return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
-def _as_tuples(answers: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return {k: tuple(v) for k, v in answers.items()}
-
-
-def _as_lists(answers: Mapping[str, Iterable[str]]) -> Answers:
-    return {k: list(v) for k, v in answers.items()}
-
-
 # --------------------------------------------------------------------------- contact
 
 
 class ContactForm(Form):
     """Contact details, the two separate consents, marketing, a copy, and the honeypot."""
 
-    name = StringField(_l("Your name"), render_kw={"autocomplete": "name", "maxlength": 200})
-    email = EmailField(_l("Email address"), render_kw={"autocomplete": "email", "maxlength": 254})
+    name = StringField(
+        _l("Your name"), render_kw={"autocomplete": "name", "maxlength": MAX_LENGTH["name"]}
+    )
+    email = EmailField(
+        _l("Email address"), render_kw={"autocomplete": "email", "maxlength": MAX_LENGTH["email"]}
+    )
     phone = TelField(
-        _l("Phone number (optional)"), render_kw={"autocomplete": "tel", "maxlength": 40}
+        _l("Phone number (optional)"),
+        render_kw={"autocomplete": "tel", "maxlength": MAX_LENGTH["phone"]},
     )
     contact_time = RadioField(
         _l("When do you prefer to be contacted?"),
@@ -351,3 +218,14 @@ def error_summary(form: BaseForm | Form) -> list[tuple[str, str]]:
             joiner = " " if label.rstrip().endswith(("?", ":", ".", "!")) else ": "
             items.append((target, f"{label}{joiner}{message}"))
     return items
+
+
+SAVE_FAILED = _l(
+    "We could not save your details just now, so nothing was sent. Everything you typed is "
+    'still here: please press "Send my details" again in a moment.'
+)
+
+
+def note_save_failed(form: ContactForm) -> None:
+    """Say on the form, above its fields, that sending failed and nothing was stored."""
+    form.form_errors.append(SAVE_FAILED)

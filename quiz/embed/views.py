@@ -7,18 +7,19 @@ import time
 from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, g, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 
-from quiz import forms, i18n, services
+from quiz import i18n, services
 from quiz.content import render_item
-from quiz.extensions import csrf, db, limiter
-from quiz.models import Clinic
-from quiz.questions import Questionnaire
-from quiz.scoring import Result, score
-from quiz.services import privacy
+from quiz.embed import flow, forms
+from quiz.extensions import csrf, limiter
+from quiz.headers import no_store
+from quiz.models import Clinic, Lead
+from quiz.runtime import questionnaire, runtime
+from quiz.scoring import Result
+from quiz.services import privacy, submissions
 from quiz.state import QuizState, StateError, StateSigner
 from quiz.theme import theme_url
-from quiz.validation import check_origin
+from quiz.validation import Consent, Contact, check_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 # The quiz runs in cross-site iframes where the session cookie never arrives: the signed
@@ -55,8 +56,8 @@ def _bad_state(exc: StateError):
 def intro(clinic: str):
     """Show the intro and a Start button; the page is the same for every visitor."""
     found = _clinic(clinic)
-    quiz = services.questionnaire()
-    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    quiz = questionnaire()
+    language = i18n.pick_language(quiz.languages, request.args.get("lang"), found.language)
     source = forms.source_from_query(request.args)
     services.record_event(found, "view", source=source)
     return _intro_page(found, language, source)
@@ -65,12 +66,12 @@ def intro(clinic: str):
 def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
     """Render the intro, reusing a render of the last few seconds for the same clinic,
     language and attribution: it is the page every visit of every clinic's site loads."""
-    ttl = current_app.config.get("CLINIC_CACHE_SECONDS", 0)
+    ttl = current_app.config["CLINIC_CACHE_SECONDS"]
     key = (clinic.slug, language, tuple(sorted(source.items())))
-    cache: dict = current_app.extensions.setdefault("intro_cache", {})
-    hit = cache.get(key)
-    if ttl > 0 and hit is not None and time.monotonic() - hit[0] < ttl:
-        return hit[1]
+    cache = runtime().intro_cache
+    hit = cache.get(key, max_age=ttl) if ttl > 0 else None
+    if hit is not None:
+        return hit
     # No run id or start time yet: the Start button gives each visitor their own.
     state = QuizState(
         clinic=clinic.slug, language=language, step=-1, source=source, run_id="", started=0
@@ -81,22 +82,20 @@ def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
         **_context(clinic, state, language, event="view"),
     )
     if ttl > 0:
-        if len(cache) > 1000:  # attribution varies without bound: keep the cache small
-            cache.clear()
-        cache[key] = (time.monotonic(), page)
+        cache.put(key, page)
     return page
 
 
 @bp.post("/<clinic>/step")
+@no_store
 def step(clinic: str):
     """Take one step's answers, then show the next step, the same step again, or the result."""
     found = _clinic(clinic)
     state = _state(found)
     if state.step < 0 and not state.run_id:
         state = replace(state, run_id=secrets.token_urlsafe(16), started=int(time.time()))
-    quiz = services.questionnaire()
-    g.no_store = True
-    move = forms.advance(
+    quiz = questionnaire()
+    move = flow.advance(
         quiz, state.answers, state.step, request.form.get("action", "next"), request.form
     )
     starting = state.step < 0
@@ -104,7 +103,7 @@ def step(clinic: str):
         services.record_event(found, "start", source=state.source)
     state = state.with_answers(move.answers, move.step)
     if move.finished:
-        return _finish(found, quiz, state)
+        return _finish(found, state)
     current = quiz.steps[move.step]
     if move.changed_step:
         services.record_event(found, "step", step=current.id, source=state.source)
@@ -117,12 +116,12 @@ def step(clinic: str):
         formdata=request.form if shown_again else None,
         errors=move.errors,
     )
-    number, total = forms.progress(quiz, move.answers, move.step)
+    number, total = flow.progress(quiz, move.answers, move.step)
     body = render_template(
         "embed/step.html",
         step=current,
         form=form,
-        questions={q.id: q for q in forms.visible_questions(quiz, current, move.answers)},
+        questions={q.id: q for q in flow.visible_questions(quiz, current, move.answers)},
         summary=forms.error_summary(form),
         revealed=move.revealed,
         number=number,
@@ -143,61 +142,47 @@ def step(clinic: str):
 
 @bp.post("/<clinic>/contact")
 @limiter.limit(lambda: current_app.config["ASSESSMENT_RATE_LIMIT"])
+@no_store
 def contact(clinic: str):
     """Store a lead from the contact form, or show the form again with what to fix."""
     found = _clinic(clinic)
     state = _state(found)
-    quiz = services.questionnaire()
-    g.no_store = True
-    if not forms.answers_complete(quiz, state.answers):
+    if not flow.answers_complete(questionnaire(), state.answers):
         raise StateError("This quiz page could not be verified.")
-    result = _score(found, quiz, state)
+    result = submissions.assess(found, state.answers)
     form = forms.contact_form(found.name, request.form)
     if not result.store_lead or request.form.get("action") == "skip":
         # Nothing may be stored for this result (or the visitor chose not to share details).
+        _submit(found, state, result, None, None)
         return _result_page(found, state, result, form=None)
     now = time.time()
     if forms.looks_automated(form, state.started, now, current_app.config["QUIZ_MIN_FILL_SECONDS"]):
-        # Same page a person gets, so the bot learns nothing; nothing is stored.
-        return _thanks_page(found, state, result, record=False)
+        # Same page a person gets, so the bot learns nothing; nothing is stored or counted.
+        return _thanks_page(found, state, result)
     person, consent = forms.check_contact_form(form)
     if person is None or consent is None:
-        if found.contact_timing == "before":
-            return _contact_page(found, state, form), 422
-        return _result_page(found, state, result, form=form, record=False), 422
+        return _details_again(found, state, result, form), 422
     try:
-        lead = services.record_assessment(
-            found,
-            result,
-            contact=person,
-            consent=consent,
-            source=state.source,
-            language=state.language,
-            submission_id=state.run_id,
-        )
-    except SQLAlchemyError:
-        # The database is briefly unreachable: show the same form, everything typed kept, so
-        # sending again is one click. The run id makes a retry after a lost reply harmless.
-        db.session.rollback()
-        current_app.logger.warning("lead not stored: database unavailable")
-        # The rollback expired the clinic; the page needs it again without the database.
-        found = services.visitor_clinic(clinic)
-        if found.contact_timing == "before":
-            return _contact_page(found, state, form, save_failed=True), 503
-        return _result_page(found, state, result, form=form, record=False, save_failed=True), 503
-    return _thanks_page(found, state, result, forget_token=privacy.erasure_token(lead))
+        lead = _submit(found, state, result, person, consent)
+    except services.DatabaseUnavailable:
+        # Show the same form, everything typed kept, so sending again is one click. The run
+        # id makes a retry after a lost reply harmless.
+        forms.note_save_failed(form)
+        return _details_again(found, state, result, form), 503
+    token = privacy.erasure_token(lead) if lead is not None else None
+    return _thanks_page(found, state, result, forget_token=token)
 
 
 @bp.route("/<clinic>/forget/<token>", methods=["GET", "POST"])
+@no_store
 def forget(clinic: str, token: str):
     """Let a visitor delete the details they left: a confirmation page, then the erasure.
 
     The link only asks on GET (mail scanners and link previews follow links); the POST erases.
     """
     found = _clinic(clinic)
-    g.no_store = True
-    language = forms.pick_language(
-        services.questionnaire(), request.args.get("lang"), found.language
+    language = i18n.pick_language(
+        questionnaire().languages, request.args.get("lang"), found.language
     )
     context = _context(found, None, language, event="")
     if request.method == "GET":
@@ -215,11 +200,11 @@ def forget(clinic: str, token: str):
 def content(clinic: str, content_id: str):
     """Show an educational page, inside the frame or on its own."""
     found = _clinic(clinic)
-    quiz = services.questionnaire()
+    quiz = questionnaire()
     item = quiz.content_item(content_id)
     if item is None or content_id in services.hidden_content(found):
         abort(404)
-    language = forms.pick_language(quiz, request.args.get("lang"), found.language)
+    language = i18n.pick_language(quiz.languages, request.args.get("lang"), found.language)
     return render_template(
         "embed/content.html",
         item=item,
@@ -262,10 +247,6 @@ def _state(clinic: Clinic) -> QuizState:
     return state
 
 
-def _score(clinic: Clinic, quiz: Questionnaire, state: QuizState) -> Result:
-    return score(quiz, state.answers, hidden_content=services.hidden_content(clinic))
-
-
 def _context(
     clinic: Clinic,
     state: QuizState | None,
@@ -276,10 +257,10 @@ def _context(
     steps: int | None = None,
 ) -> dict:
     """What every /embed template needs: the clinic, the token, the layout's data hooks."""
-    quiz = services.questionnaire()
+    quiz = questionnaire()
     i18n.use_language(language)
     if steps is None and state is not None:
-        steps = len(forms.applicable_steps(quiz, state.answers))
+        steps = len(flow.applicable_steps(quiz, state.answers))
     return {
         "clinic": clinic,
         "lang": language,
@@ -294,65 +275,78 @@ def _context(
     }
 
 
-def _finish(clinic: Clinic, quiz: Questionnaire, state: QuizState):
-    result = _score(clinic, quiz, state)
-    if clinic.contact_timing == "before" and result.store_lead:
+def _finish(clinic: Clinic, state: QuizState):
+    result = submissions.assess(clinic, state.answers)
+    if not _result_first(clinic, result):
         return _contact_page(clinic, state, forms.contact_form(clinic.name))
+    submissions.count_completion(clinic, result, state.source, lead_may_follow=result.store_lead)
     form = forms.contact_form(clinic.name) if result.store_lead else None
     return _result_page(clinic, state, result, form=form)
 
 
-def _contact_page(
-    clinic: Clinic, state: QuizState, form: forms.ContactForm, *, save_failed: bool = False
-):
+def _result_first(clinic: Clinic, result: Result) -> bool:
+    """Tell whether the visitor sees the result before the contact form (which counts the run
+    as complete there): unless the clinic asks for details first and the result allows them."""
+    return clinic.contact_timing != "before" or not result.store_lead
+
+
+def _submit(
+    clinic: Clinic,
+    state: QuizState,
+    result: Result,
+    contact: Contact | None,
+    consent: Consent | None,
+) -> Lead | None:
+    return submissions.submit_assessment(
+        clinic,
+        result,
+        language=state.language,
+        source=state.source,
+        contact=contact,
+        consent=consent,
+        submission_id=state.run_id,
+        counted=_result_first(clinic, result),
+    )
+
+
+def _details_again(clinic: Clinic, state: QuizState, result: Result, form: forms.ContactForm):
+    """The contact form once more, where the visitor had it: alone, or under the result."""
+    if _result_first(clinic, result):
+        return _result_page(clinic, state, result, form=form)
+    return _contact_page(clinic, state, form)
+
+
+def _contact_page(clinic: Clinic, state: QuizState, form: forms.ContactForm):
     return render_template(
         "embed/contact.html",
         form=form,
-        save_failed=save_failed,
         summary=forms.error_summary(form),
         **_context(clinic, state, state.language, event="step"),
     )
 
 
 def _result_page(
-    clinic: Clinic,
-    state: QuizState,
-    result: Result,
-    *,
-    form: forms.ContactForm | None,
-    record: bool = True,
-    save_failed: bool = False,
+    clinic: Clinic, state: QuizState, result: Result, *, form: forms.ContactForm | None
 ):
-    if record:
-        services.record_event(clinic, "complete", result=result, source=state.source)
     return render_template(
         "embed/result.html",
         result=result,
         words=forms.SUITABILITY_WORDS[result.suitability],
         form=form,
-        save_failed=save_failed,
         summary=forms.error_summary(form) if form is not None else [],
         **_context(clinic, state, state.language, event="complete"),
     )
 
 
 def _thanks_page(
-    clinic: Clinic,
-    state: QuizState,
-    result: Result,
-    *,
-    record: bool = True,
-    forget_token: str | None = None,
+    clinic: Clinic, state: QuizState, result: Result, *, forget_token: str | None = None
 ):
-    show_result = clinic.contact_timing == "before"
-    if show_result and record:
-        services.record_event(clinic, "complete", result=result, source=state.source)
     return render_template(
         "embed/thanks.html",
         result=result,
         words=forms.SUITABILITY_WORDS[result.suitability],
         thanks=(clinic.settings or {}).get("thanks"),
-        show_result=show_result,
+        show_result=clinic.contact_timing == "before",
         forget_token=forget_token,
         **_context(clinic, state, state.language, event="lead"),
     )

@@ -1,0 +1,23 @@
+"""The longest value each field a visitor or API client sends may hold: one table for the
+quiz's form, the API's checks and document, and the database columns that keep them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+MAX_LENGTH: Mapping[str, int] = MappingProxyType(
+    {
+        "name": 200,
+        # The longest address SMTP can carry (RFC 5321's path limit, less the brackets).
+        "email": 254,
+        "phone": 40,
+        "utm_source": 200,
+        "utm_medium": 200,
+        "utm_campaign": 200,
+        "utm_term": 200,
+        "utm_content": 200,
+        "page_url": 1000,
+        "idempotency_key": 100,
+    }
+)
