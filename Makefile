@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint format db demo worker bench clean i18n-extract i18n-update i18n-compile
+.PHONY: run test setup lint format db demo worker bench clean i18n-extract i18n-update i18n-compile embed-js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 	else \
 		npm install --no-audit --no-fund && touch $@; \
 	fi
+
+# The host-page loader is written in assets/embed.js and shipped minified as static/embed.js,
+# which is committed, so running the app needs no Node; tests/test_embed_build.py fails when
+# the shipped file no longer matches its source.
+embed-js: node_modules/.installed
+	npm run --silent build:embed > static/embed.js
 
 test: lint node_modules/.installed
 	$(BIN)/python -m pytest

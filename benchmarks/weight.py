@@ -1,8 +1,15 @@
-"""Measure the first-screen weight of the embedded quiz in Chromium: bytes and requests.
+"""Measure what the embedded quiz costs a clinic's page in Chromium: bytes and requests.
 
-Serves the app (temporary SQLite database, the demo clinic) on 127.0.0.1, opens the demo host
-page, and counts embed.js plus the iframe's document and everything the iframe loads. Exits 1
-above the budget, or when any request leaves the quiz's own origin.
+Serves the app (temporary SQLite database, the demo clinic) on 127.0.0.1 and measures:
+
+- the loader, static/embed.js: raw, gzip -9 and as served (budget 3 KB gzip);
+- the inline first screen: the demo host page's embed.js plus the iframe's document and
+  everything the iframe loads (budget 30 KiB);
+- a closed popup: what a page with the popup snippet loads from the quiz before it opens
+  (embed.js only), and what opening it adds.
+
+Exits 1 over a budget, when a closed popup loads more than embed.js, or when any request
+leaves the quiz's own origin.
 
     .venv/bin/python benchmarks/weight.py [--budget 30720] [--chromium PATH]
 """
@@ -16,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,8 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
+from quiz.snippets import EmbedOptions
 
 BUDGET = 30 * 1024
+LOADER_BUDGET = 3 * 1024
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -58,7 +68,78 @@ def serve(folder: Path):
         services.ensure_demo_clinic()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
+    return server, f"http://127.0.0.1:{server.server_port}", app
+
+
+def clinic_site(app, quiz_origin: str):
+    """A clinic's page with the popup snippet, served on loopback (a site other than the
+    quiz's: localhost against 127.0.0.1); return (server, page URL)."""
+    from quiz import services
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    origin = f"http://127.0.0.1:{site.server_port}"
+    with app.app_context():
+        services.create_clinic("popup", services.ClinicFields("Popup Clinic", origins=[origin]))
+        snippet = services.embed_snippet("popup", EmbedOptions(mode="popup"), base=quiz_origin)
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Clinic</title>'
+        f"</head><body><h1>Clinic</h1>{snippet}</body></html>"
+    ).encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    site.RequestHandlerClass = Page
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    return site, f"{origin}/"
+
+
+def row(response) -> dict:
+    """Sizes of one response: as transferred, raw, and if it were all gzip -9."""
+    request = response.request
+    body = response.body() if response.status < 300 else b""
+    sizes = request.sizes()
+    return {
+        "url": request.url,
+        "status": response.status,
+        "encoding": response.headers.get("content-encoding", "-"),
+        "transferred": sizes["responseBodySize"],
+        "headers": sizes["responseHeadersSize"],
+        "raw": len(body),
+        "gzip": len(gzip.compress(body, compresslevel=9)) if body else 0,
+    }
+
+
+def measure_popup(url: str, chromium: str) -> tuple[list[dict], list[dict]]:
+    """The clinic's page with the popup: (the quiz's responses while closed, on opening)."""
+    from playwright.sync_api import sync_playwright
+
+    site = url.rstrip("/")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        page = browser.new_page()
+        responses: list = []
+        page.on("response", lambda response: responses.append(response))
+        page.goto(url, wait_until="networkidle")
+        page.wait_for_timeout(500)
+        closed = [row(r) for r in responses if not r.url.startswith(site)]
+        responses.clear()
+        page.click("[data-quiz-open]")
+        page.wait_for_selector("dialog.quiz-popup[open] iframe")
+        frame = page.locator("dialog.quiz-popup iframe").element_handle().content_frame()
+        frame.wait_for_load_state("load")
+        page.wait_for_timeout(500)  # anything the quiz's first page fetches after its load
+        opened = [row(r) for r in responses if not r.url.startswith(site)]
+        browser.close()
+    return closed, opened
 
 
 def measure(origin: str, chromium: str) -> list[dict]:
@@ -73,24 +154,10 @@ def measure(origin: str, chromium: str) -> list[dict]:
         page.on("response", lambda response: responses.append(response))
         page.goto(f"{origin}/", wait_until="networkidle")
         for response in responses:
-            request = response.request
-            in_frame = request.frame != page.main_frame
-            is_loader = urlsplit(request.url).path == "/static/embed.js"
-            if not (in_frame or is_loader):
-                continue  # the demo host page itself is the clinic's, not the quiz's
-            body = response.body() if response.status < 300 else b""
-            sizes = request.sizes()
-            rows.append(
-                {
-                    "url": request.url,
-                    "status": response.status,
-                    "encoding": response.headers.get("content-encoding", "-"),
-                    "transferred": sizes["responseBodySize"],
-                    "headers": sizes["responseHeadersSize"],
-                    "raw": len(body),
-                    "gzip": len(gzip.compress(body, compresslevel=9)) if body else 0,
-                }
-            )
+            in_frame = response.request.frame != page.main_frame
+            is_loader = urlsplit(response.url).path == "/static/embed.js"
+            if in_frame or is_loader:  # the demo host page itself is the clinic's, not the quiz's
+                rows.append(row(response))
         foreign = [r.request.url for r in responses if not r.request.url.startswith(origin)]
         for url in foreign:
             rows.append({"url": url, "foreign": True})
@@ -109,14 +176,48 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as folder:
-        server, origin = serve(Path(folder))
+        server, origin, app = serve(Path(folder))
+        quiz_elsewhere = origin.replace("127.0.0.1", "localhost")
+        site, url = clinic_site(app, quiz_elsewhere)
         try:
             rows = measure(origin, options.chromium)
+            closed, opened = measure_popup(url, options.chromium)
         finally:
+            site.shutdown()
             server.shutdown()
 
-    foreign = [r["url"] for r in rows if r.get("foreign")]
-    rows = [r for r in rows if not r.get("foreign")]
+    status = 0
+    loader = (Path(__file__).resolve().parent.parent / "static" / "embed.js").read_bytes()
+    loader_gzip = len(gzip.compress(loader, compresslevel=9))
+    served = next((r for r in rows if urlsplit(r["url"]).path == "/static/embed.js"), None)
+    print(
+        f"loader: static/embed.js {len(loader)} bytes raw, {loader_gzip} gzip -9"
+        + (f", {served['transferred']} as served ({served['encoding']})" if served else "")
+    )
+    if loader_gzip > LOADER_BUDGET:
+        print(f"FAIL: embed.js is {loader_gzip} bytes gzip, over {LOADER_BUDGET}")
+        status = 1
+
+    print("\ninline first screen (the demo page):")
+    status |= report(rows, origin, options.budget)
+    if not rows or not any("/embed/" in r["url"] for r in rows):
+        print("FAIL: the quiz iframe never loaded")
+        status = 1
+
+    print("\nclosed popup (a clinic's page with the popup snippet, before it opens):")
+    status |= report(closed, quiz_elsewhere, None)
+    if [urlsplit(r["url"]).path for r in closed] != ["/static/embed.js"]:
+        print("FAIL: a closed popup must load embed.js only")
+        status = 1
+    print("\nopening the popup adds:")
+    status |= report(opened, quiz_elsewhere, None)
+    return status
+
+
+def report(rows: list[dict], origin: str, budget: int | None) -> int:
+    """Print a table of responses and their totals; return 1 over budget or off the origin."""
+    foreign = [r["url"] for r in rows if not r["url"].startswith(origin)]
+    rows = [r for r in rows if r["url"].startswith(origin)]
     print(f"{'transferred':>11} {'raw':>7} {'gzip-9':>7} {'enc':>5}  status  url")
     for r in rows:
         path = urlsplit(r["url"]).path
@@ -125,24 +226,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['status']:>6}  {path}"
         )
     transferred = sum(r["transferred"] for r in rows)
-    raw = sum(r["raw"] for r in rows)
-    gzipped = sum(r["gzip"] for r in rows)
-    headers = sum(r["headers"] for r in rows)
     print(
         f"total: {len(rows)} requests, {transferred} bytes transferred (bodies as served; "
-        f"{headers} more in headers), {raw} raw, {gzipped} if all gzip -9"
+        f"{sum(r['headers'] for r in rows)} more in headers), {sum(r['raw'] for r in rows)} raw, "
+        f"{sum(r['gzip'] for r in rows)} if all gzip -9"
     )
-    if not any(r["encoding"] in {"gzip", "br"} for r in rows):
-        print("note: no response was compressed; the transferred size is the raw size")
     status = 0
-    if transferred > options.budget:
-        print(f"FAIL: {transferred} bytes is over the {options.budget}-byte budget")
+    if budget is not None and transferred > budget:
+        print(f"FAIL: {transferred} bytes is over the {budget}-byte budget")
         status = 1
     if foreign:
         print("FAIL: requests outside the quiz's origin: " + ", ".join(foreign))
-        status = 1
-    if not rows or not any("/embed/" in r["url"] for r in rows):
-        print("FAIL: the quiz iframe never loaded")
         status = 1
     return status
 

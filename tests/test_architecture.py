@@ -20,6 +20,7 @@ PURE_PATTERNS = (
     "state.py",
     "validation.py",
     "messages.py",
+    "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
 )
 # Third-party libraries that are pure themselves: a pure module may use these.

@@ -117,7 +117,7 @@ def test_no_page_puts_anything_answer_derived_on_its_body(
             assert not words & forbidden, attributes
 
 
-@pytest.mark.parametrize("script", ["embed.js", "js/widget.js"])
+@pytest.mark.parametrize("script", ["embed.js", "js/popup.js", "js/widget.js"])
 def test_scripts_talking_to_the_host_never_mention_a_result(script):
     # A guard against the result creeping back into a message; the browser tests check
     # what the host page really receives.

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from quiz import auth, queries, services
+from quiz import auth, queries, services, snippets
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ClinicForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.headers import no_store
-from quiz.i18n import translate_marked
+from quiz.i18n import translate_errors, translate_marked
 from quiz.runtime import questionnaire
 from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
 
@@ -83,14 +83,37 @@ def clinic_edit(slug: str):
         else:
             flash(gettext("Clinic saved."))
             return redirect(url_for("admin.clinic_edit", slug=slug))
-    snippet = services.embed_snippet(clinic.slug)
     return render_template(
         "admin/clinic_form.html",
         form=form,
         clinic=clinic,
-        snippet=snippet,
         secret_form=SecretForm(),
+        **_embed_generator(clinic),
     ), (422 if form.errors or form.form_errors else 200)
+
+
+def _embed_generator(clinic) -> dict:
+    """The snippet generator's options (from the query), their errors, the code and a preview.
+
+    The preview is a sample page in a srcdoc frame running the same snippet, but loaded from
+    the address this page came from: the back office's policy allows scripts and frames of
+    its own origin only, and PUBLIC_URL may name another.
+    """
+    languages = questionnaire().languages
+    options, errors = snippets.check_options(request.args, languages)
+    preview = render_template(
+        "admin/embed_preview.html",
+        clinic=clinic,
+        options=options,
+        snippet=services.embed_snippet(clinic.slug, options, base=request.host_url),
+    )
+    return {
+        "snippet": services.embed_snippet(clinic.slug, options),
+        "embed": options,
+        "embed_errors": translate_errors(errors),
+        "embed_languages": languages,
+        "preview": preview,
+    }
 
 
 @bp.post("/clinics/<slug>/webhook-secret")

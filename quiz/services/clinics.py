@@ -6,8 +6,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
+from quiz import snippets
+from quiz.branding import DEFAULTS as BRANDING_DEFAULTS
+from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_, Message
 from quiz.models import CONTACT_TIMINGS, Clinic
@@ -175,14 +179,34 @@ def create_clinic(slug: str, given: ClinicFields, *, actor: str = "system") -> C
     return clinic
 
 
-def embed_snippet(clinic_slug: str) -> str:
-    """Return the one-line HTML snippet that embeds a clinic's quiz, with a no-script link."""
-    base = public_url()
-    return (
-        f'<script src="{base}/static/embed.js" data-clinic="{clinic_slug}" async></script>\n'
-        f'<noscript><a href="{base}/embed/{clinic_slug}" target="_blank" rel="noopener">'
-        "Take our skin assessment</a></noscript>"
-    )
+def embed_snippet(
+    clinic_slug: str, options: snippets.EmbedOptions | None = None, *, base: str | None = None
+) -> str:
+    """Return the HTML that embeds a clinic's quiz (inline unless `options` say otherwise).
+
+    The quiz is loaded from `base`, by default the public URL. The words the host page shows
+    are in the clinic's language (or the options' one), and a launcher takes the clinic's
+    branded colours.
+    """
+    options = options or snippets.EmbedOptions()
+    clinic = get_clinic(clinic_slug)
+    language = options.language or (clinic.language if clinic is not None else "en")
+    with force_locale(language):
+        texts = snippets.SnippetTexts(
+            title=gettext("Is mesotherapy right for you?"),
+            label=gettext("Free skin assessment"),
+            close=gettext("Close"),
+            link=gettext("Take our skin assessment"),
+        )
+    branding, _ = check_branding(clinic.branding if clinic is not None else {})
+    colours = None
+    if "primary" in branding or "on_primary" in branding:
+        # Both sides of the pair, as the quiz's own buttons show them (checked for contrast).
+        colours = (
+            branding.get("primary", BRANDING_DEFAULTS["primary"]),
+            branding.get("on_primary", BRANDING_DEFAULTS["on_primary"]),
+        )
+    return snippets.render(clinic_slug, base or public_url(), options, texts, colours)
 
 
 def ensure_demo_clinic() -> Clinic:

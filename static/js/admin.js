@@ -1,4 +1,5 @@
-// Back office enhancements: copy buttons for embed snippets. Everything works without it.
+// Back office enhancements: copy buttons for embed snippets, and the embed code generator's
+// live update. Everything works without it (the generator is a plain GET form).
 (function () {
   "use strict";
   function copy(button) {
@@ -19,11 +20,50 @@
       try { if (document.execCommand("copy")) done(); } catch (e) { /* selection stays */ }
     }
   }
-  document.addEventListener("DOMContentLoaded", function () {
-    var buttons = document.querySelectorAll("button.copy[data-copy]");
-    for (var i = 0; i < buttons.length; i++) {
-      buttons[i].hidden = false;
-      buttons[i].addEventListener("click", function (event) { copy(event.currentTarget); });
+
+  function showCopyButtons(root) {
+    var buttons = root.querySelectorAll("button.copy[data-copy]");
+    for (var i = 0; i < buttons.length; i++) buttons[i].hidden = false;
+  }
+
+  // The generator asks the server for the same page with the new options and swaps in its
+  // code and preview: one place (quiz/snippets.py) builds every snippet.
+  function liveGenerator(form) {
+    var timer = null;
+    var asked = 0;
+    function update() {
+      var query = new URLSearchParams(new FormData(form)).toString();
+      var url = form.action.split("#")[0] + "?" + query;
+      var mine = ++asked;
+      fetch(url, { credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          if (mine !== asked) return; // an answer to an older change
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var fresh = page.getElementById("embed-output");
+          var current = document.getElementById("embed-output");
+          if (!fresh || !current) return;
+          current.replaceWith(document.adoptNode(fresh));
+          showCopyButtons(fresh);
+          history.replaceState(null, "", url + "#embed");
+        })
+        .catch(function () { /* the Show the code button still works */ });
     }
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(update, 300);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.copy[data-copy]");
+    if (button) copy(button);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    showCopyButtons(document);
+    var generator = document.getElementById("embed-generator");
+    if (generator && window.fetch && window.DOMParser) liveGenerator(generator);
   });
 })();

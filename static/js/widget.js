@@ -71,6 +71,11 @@
     sendHeight();
   }
 
+  // Keys pressed in here never reach the host page: in a popup, Escape must still close it.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") post({ type: "quiz:escape" });
+  });
+
   var summary = document.getElementById("error-summary");
   var number = function (v) {
     var n = parseInt(v, 10);

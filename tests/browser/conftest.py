@@ -253,10 +253,95 @@ window.dataLayer.push = function () {
     }
 
 
+# The clinic with a branded launcher (its colours travel in the snippet).
+BRANDED_CLINIC = "violet"
+BRANDED_COLOURS = {"primary": "#5a2d82", "on_primary": "#ffffff"}
+# Records, on the host page, every layout shift (from the first paint on) and every quiz event.
+SHIFT_RECORDER = """<script>
+window.shifts = [];
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) {
+    window.shifts.push({value: e.value, input: e.hadRecentInput, at: e.startTime});
+  });
+}).observe({type: "layout-shift", buffered: true});
+</script>"""
+EVENT_RECORDER = """<script>
+window.dataLayer = [];
+window.quizEvents = [];
+["quiz:start", "quiz:step", "quiz:complete", "quiz:lead"].forEach(function (name) {
+  document.addEventListener(name, function (e) {
+    window.quizEvents.push({type: e.type, detail: e.detail, bubbles: e.bubbles,
+      from: e.target.getAttribute("data-quiz-clinic") || e.target.className});
+  });
+});
+window.pageErrors = [];
+window.addEventListener("error", function (e) { window.pageErrors.push(String(e.message)); });
+</script>"""
+# Text a visitor reads around the widget: the page must be taller than the window.
+READING = "".join(
+    f"<p>Paragraph {n} about our treatments, our team and how a consultation works.</p>"
+    for n in range(40)
+)
+
+
+def embed_mode_pages(quiz_server: QuizServer, host_origin: str) -> dict[str, str]:
+    """Host pages for embed.js's modes, each built from the snippet the back office prints."""
+    from quiz import services
+    from quiz.database import write_transaction
+    from quiz.snippets import EmbedOptions
+
+    with quiz_server.app.app_context():
+        if services.get_clinic(BRANDED_CLINIC) is None:
+            services.create_clinic(
+                BRANDED_CLINIC, services.ClinicFields("Violet Clinic", origins=[host_origin])
+            )
+            with write_transaction():
+                services.get_clinic(BRANDED_CLINIC).branding = dict(BRANDED_COLOURS)
+
+        def snippet(slug: str, **options) -> str:
+            return services.embed_snippet(slug, EmbedOptions(**options), base=quiz_server.origin)
+
+        inline = snippet(HOST_CLINIC)
+        popup = snippet(HOST_CLINIC, mode="popup")
+        timed = snippet(HOST_CLINIC, mode="popup", open_after=0, show_once=True)
+        leaving = snippet(HOST_CLINIC, mode="popup", open_on_exit=True, show_once=True)
+        button = snippet(BRANDED_CLINIC, mode="button")
+        second_popup = snippet(SECOND_CLINIC, mode="popup")
+        left = snippet(BRANDED_CLINIC, mode="button", position="left")
+
+    def page(body: str, head: str = "") -> str:
+        return (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="icon" href="data:,"><title>Clinic</title>{head}{EVENT_RECORDER}'
+            f"</head><body>{body}</body></html>"
+        )
+
+    before = '<h1>Alpha Skin Clinic</h1><p><button type="button" id="before">Call us</button></p>'
+    return {
+        "/inline.html": page(
+            f'{before}<p>Our treatments.</p><div id="slot">{inline}</div>{READING}',
+            SHIFT_RECORDER,
+        ),
+        "/popup.html": page(
+            f'{before}<p><a id="opener" href="/elsewhere" data-quiz-open="{HOST_CLINIC}">'
+            f"Am I suitable?</a></p>{READING}{popup}"
+        ),
+        "/timed.html": page(f"{before}{READING}{timed}"),
+        "/leaving.html": page(f"{before}{READING}{leaving}"),
+        "/button.html": page(f"{before}{READING}{button}"),
+        "/several.html": page(
+            f'{before}<div id="slot">{inline}</div>'
+            f'<p><a id="opener" href="/elsewhere" data-quiz-open="{SECOND_CLINIC}">Ask beta</a></p>'
+            f"{READING}{second_popup}{left}"
+        ),
+    }
+
+
 @pytest.fixture(scope="session")
 def host_server(quiz_server, ports, host_origin) -> Iterator[str]:
     """Serve the clinic website's static pages on http://127.0.0.1:P1; yield its origin."""
-    pages = host_pages(quiz_server.origin)
+    pages = {**host_pages(quiz_server.origin), **embed_mode_pages(quiz_server, host_origin)}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
+from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, launch, watch
 from tests.conftest import answer_everything
 
@@ -48,6 +49,13 @@ def settled_heights(page, frame, selector: str = "#slot iframe") -> tuple[float,
             break
         page.wait_for_timeout(50)
     return outer, inner
+
+
+def assert_height_reserved(page, selector: str = "#slot iframe") -> None:
+    """Before the visitor starts, the frame keeps the height reserved for it, whatever its
+    first screen measures: growing or shrinking then would move the clinic's page."""
+    page.wait_for_timeout(200)  # time for the frame's height messages to arrive, and be held
+    assert page.locator(selector).bounding_box()["height"] == RESERVED_HEIGHT
 
 
 def assert_height_fits(page, frame, selector: str = "#slot iframe") -> None:
@@ -110,7 +118,7 @@ def finished(blocking_context, quiz_server, host_server):
     page.on("response", lambda response: responses.append(response))
     page.goto(f"{host_server}/host.html?utm_source=news&utm_campaign=spring#top")
     frame = quiz_frame(page)
-    assert_height_fits(page, frame)
+    assert_height_reserved(page)
     finish_quiz(page, frame, answers)
     page.wait_for_function("window.quizEvents.some(e => e.type === 'quiz:lead')")
     result = {
@@ -243,7 +251,7 @@ def test_two_widgets_on_one_page_work_independently(browser_page, host_server):
     assert "/embed/alpha?" in page.locator("#slot-a iframe").get_attribute("src")
     assert "/embed/beta?" in page.locator("#slot-b iframe").get_attribute("src")
     assert "lang=en" in page.locator("#slot-b iframe").get_attribute("src")
-    assert_height_fits(page, second, "#slot-b iframe")
+    assert_height_reserved(page, "#slot-b iframe")
     second_height = page.locator("#slot-b iframe").bounding_box()["height"]
 
     submit(first, first.get_by_role("button", name="Start"))
@@ -261,8 +269,13 @@ def test_messages_from_other_windows_are_ignored(browser_page, host_server):
     page = browser_page.page
     page.goto(f"{host_server}/spoof.html")
     frame = quiz_frame(page)
+    # Started, the widget follows its frame's heights: the spoofer sends its own once more.
+    submit(frame, frame.get_by_role("button", name="Start"))
+    page.wait_for_function("window.quizEvents.length === 2")  # the real start and step
+    page.evaluate("window.quizEvents = []")
     spoof = page.locator("#spoof").element_handle().content_frame()
-    spoof.wait_for_load_state("load")
+    with spoof.expect_navigation(wait_until="load"):
+        spoof.evaluate("location.reload()")
     assert spoof.title() == "sent"
     assert_height_fits(page, frame)
     height = page.locator("#slot iframe").bounding_box()["height"]

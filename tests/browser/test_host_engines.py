@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
+from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, SECOND_CLINIC
 from tests.browser.engines import HostBrowser, WaitTimeout, wait_until
 from tests.conftest import answer_everything
@@ -54,6 +56,15 @@ def settled(browser: HostBrowser, css: str = FRAME, timeout: float = 10) -> dict
         )
     except WaitTimeout:
         return measure(browser, css)
+
+
+def reserved(browser: HostBrowser, css: str = FRAME) -> float:
+    """The iframe's height before the visitor starts, once its first page has reported its
+    own: embed.js holds the reserved height then, so that nothing on the page moves."""
+    with browser.frame(css):
+        browser.wait_for("document.readyState === 'complete'")
+    time.sleep(0.3)  # time for the height messages to arrive, and be held
+    return browser.run_js(MEASURE_OUTSIDE, css)
 
 
 def email_for(browser: HostBrowser) -> str:
@@ -102,7 +113,7 @@ def journey(engine_browser, quiz_server, host_server) -> dict:
         patience = 10 if all(fits(m) for _, m in heights) else 0
         heights.append((label, settled(browser, timeout=patience)))
 
-    record("intro")
+    intro = reserved(browser)
 
     with browser.frame(FRAME):
         browser.submit("button[value=start]")
@@ -138,6 +149,7 @@ def journey(engine_browser, quiz_server, host_server) -> dict:
     return {
         "page_url": page_url,
         "placed": placed,
+        "intro": intro,
         "heights": heights,
         "error_focus": error_focus,
         "thanks": thanks,
@@ -146,8 +158,9 @@ def journey(engine_browser, quiz_server, host_server) -> dict:
     }
 
 
-def test_iframe_follows_the_script_tag_and_fits_every_step(journey, quiz_server):
+def test_iframe_follows_the_script_tag_and_fits_every_step_once_started(journey, quiz_server):
     placed = journey["placed"]
+    assert journey["intro"] == RESERVED_HEIGHT
     assert placed["box"] == "quiz-embed" and placed["child"] == "IFRAME"
     assert placed["frames"] == 1
     assert placed["src"].startswith(f"{quiz_server.origin}/embed/{HOST_CLINIC}?")
@@ -208,9 +221,8 @@ def test_two_widgets_on_one_page_work_independently(host_browser, host_server):
     )
     assert f"/embed/{HOST_CLINIC}?" in placed["a"]  # rendered into its data-target
     assert f"/embed/{SECOND_CLINIC}?" in placed["b"] and "lang=en" in placed["b"]
-    assert fits(settled(browser, "#slot-a iframe"))
-    second = settled(browser, "#slot-b iframe")
-    assert fits(second)
+    assert reserved(browser, "#slot-a iframe") == RESERVED_HEIGHT
+    assert reserved(browser, "#slot-b iframe") == RESERVED_HEIGHT
 
     # Start the first quiz from the keyboard: Tab from the page into it, press Enter. (A
     # script's focus() would not do: WebKit ignores it in a cross-origin frame not focused.)
@@ -230,7 +242,7 @@ def test_two_widgets_on_one_page_work_independently(host_browser, host_server):
     assert {e["detail"]["clinic"] for e in events} == {HOST_CLINIC}
     with browser.frame("#slot-b iframe"):
         assert browser.run_js("return document.body.dataset.quizEvent;") == "view"
-    assert browser.run_js(MEASURE_OUTSIDE, "#slot-b iframe") == second["outer"]
+    assert browser.run_js(MEASURE_OUTSIDE, "#slot-b iframe") == RESERVED_HEIGHT
     assert browser.run_js("return window.pageErrors;") == []
 
 
@@ -241,6 +253,16 @@ def test_messages_from_other_windows_are_ignored(host_browser, host_server):
     with browser.frame("#spoof"):
         browser.wait_for("document.title === 'sent'")
     browser.wait_for("window.spoofMessages >= 2")
+    # Started, the widget follows its frame's heights: the spoofer sends its own once more.
+    with browser.frame(FRAME):
+        browser.submit("button[value=start]")
+    browser.wait_for("window.quizEvents.length === 2")  # the real start and step
+    browser.run_js("window.quizEvents = [];")
+    with browser.frame("#spoof"):
+        browser.run_js("document.title = 'reloading'; location.reload();")
+    with browser.frame("#spoof"):
+        browser.wait_for("document.title === 'sent'")
+    browser.wait_for("window.spoofMessages >= 4")
     before = settled(browser)
     assert fits(before) and before["outer"] < 5000
     # The page's own window is no quiz either; a last message marks that all were handled.
