@@ -13,7 +13,7 @@ from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.questions import Questionnaire, check_answers, clean_answers
 from quiz.runtime import runtime
-from tests.servers import Receiver
+from tests.servers import Receiver, SMTPSink
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -179,3 +179,11 @@ def receiver():
     server = Receiver().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that keeps what it receives, raw bytes included."""
+    sink = SMTPSink().start()
+    yield sink
+    sink.stop()

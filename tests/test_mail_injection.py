@@ -19,7 +19,6 @@ from quiz.models import Delivery, Lead
 from quiz.scoring import score
 from quiz.validation import Consent, Contact
 from tests.conftest import answer_everything
-from tests.servers import SMTPSink
 from tests.test_embed import Visitor
 
 SENDER = "quiz@quiz.example"
@@ -33,13 +32,6 @@ ENCODED_WORD_NAME = (
 APP_HEADERS = Counter(
     ["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type"]
 )
-
-
-@pytest.fixture
-def smtp():
-    sink = SMTPSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

@@ -18,13 +18,6 @@ PUBLIC = "https://quiz.example"
 
 
 @pytest.fixture
-def smtp():
-    sink = SMTPSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
 def app_config(app_config, smtp):
     app_config.update(
         MAIL_SERVER="127.0.0.1",
