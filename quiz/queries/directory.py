@@ -7,6 +7,7 @@ from datetime import datetime
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import (
+    AccountToken,
     ApiToken,
     Clinic,
     SignInLock,
@@ -56,28 +57,41 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def list_users() -> list[tuple[User, str | None, int | None, datetime | None]]:
-    """Return every account, by email, with its clinic's name and its sign-in locks.
+def list_users() -> list[tuple[User, str | None, int | None, datetime | None, datetime | None]]:
+    """Return every account, by email, with its clinic's name, sign-in locks and open link.
 
     The locks are how many networks are locked out of the account now, and until when the
-    last of them lasts (both None when there is none).
+    last of them lasts (both None when there is none); the link is until when the account's
+    open invitation or reset link works (None when it has none).
     """
+    now = utcnow()
     locks = (
         db.select(
             SignInLock.email,
             db.func.count().label("networks"),
             db.func.max(SignInLock.locked_until).label("until"),
         )
-        .where(SignInLock.locked_until > utcnow())
+        .where(SignInLock.locked_until > now)
         .group_by(SignInLock.email)
+        .subquery()
+    )
+    links = (
+        db.select(AccountToken.user_id, db.func.max(AccountToken.expires_at).label("until"))
+        .where(
+            AccountToken.used_at.is_(None),
+            AccountToken.revoked_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+        .group_by(AccountToken.user_id)
         .subquery()
     )
     return [
         tuple(row)
         for row in db.session.execute(
-            db.select(User, Clinic.name, locks.c.networks, locks.c.until)
+            db.select(User, Clinic.name, locks.c.networks, locks.c.until, links.c.until)
             .outerjoin(Clinic, Clinic.id == User.clinic_id)
             .outerjoin(locks, locks.c.email == User.email)
+            .outerjoin(links, links.c.user_id == User.id)
             .order_by(User.email)
         )
     ]
