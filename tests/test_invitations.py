@@ -332,3 +332,21 @@ def test_a_signed_in_user_changes_their_password_with_the_current_one(app, make_
     )
     assert ok.status_code == 302
     assert signs_in(app, "ops@quiz.example")
+
+
+def test_an_invitation_that_gave_up_shows_under_deliveries_and_can_be_retried(
+    app, admin_client, smtp
+):
+    app.config["MAIL_PORT"] = 1
+    admin_client.post("/admin/users", data={"email": "new@quiz.example", "role": "admin"})
+    row = db.session.execute(db.select(Delivery)).scalar_one()
+    delivery.run_once(now=row.created_at + timedelta(hours=25))
+    db.session.refresh(row)
+    assert row.status == "failed"
+    page = admin_client.get("/admin/deliveries").get_data(as_text=True)
+    assert "Account new@quiz.example" in page and "invite" in page
+    app.config["MAIL_PORT"] = smtp.port
+    admin_client.post(f"/admin/deliveries/{row.id}/retry")
+    delivery.run_once()
+    [link] = mailed_links(smtp, "new@quiz.example")
+    assert choose(app.test_client(), link).status_code == 302
