@@ -199,7 +199,7 @@ def _account_mail(delivery: Delivery):
     message = mailer.account_message(
         link.email,
         link.purpose,
-        f"{public_url()}/admin/password/new/{link.token}",
+        f"{public_url()}/admin/password/new?token={link.token}",
         clinic_name=link.clinic_name,
         language=link.language,
         hours=accounts.LINK_HOURS,

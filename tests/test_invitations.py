@@ -4,6 +4,7 @@ followed by a browser-like client of the back office; 72 hours, once, stored has
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import inspect, text
 
-from quiz import delivery
+from quiz import delivery, observability
 from quiz.extensions import db
 from quiz.models import AccountToken, AuditEntry, Delivery, User
 from quiz.services import ServiceError, accounts
@@ -26,7 +27,7 @@ admin_client = support.admin_client
 
 PUBLIC = "https://quiz.example"
 NEW_PASSWORD = "Quiet-lantern-73"
-LINK = re.compile(re.escape(PUBLIC) + r"/admin/password/new/[A-Za-z0-9_-]+")
+LINK = re.compile(re.escape(PUBLIC) + r"/admin/password/new\?token=[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
@@ -57,7 +58,9 @@ def mailed_links(smtp, to: str) -> list[str]:
 
 
 def path_of(link: str) -> str:
-    return urlsplit(link).path
+    """The link as the test client asks for it: path and query, on this app."""
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
 
 
 def choose(client, link: str, password: str = NEW_PASSWORD, confirm: str | None = None):
@@ -143,7 +146,7 @@ def test_a_weak_or_mismatched_password_keeps_the_link_and_changes_nothing(app, c
 def test_the_link_is_stored_only_as_its_sha256(app, cli, smtp):
     cli("user", "invite", "ops@quiz.example", "--role", "admin")
     [link] = mailed_links(smtp, "ops@quiz.example")
-    token = link.rsplit("/", 1)[1]
+    token = link.rsplit("=", 1)[1]
     row = db.session.execute(db.select(AccountToken)).scalar_one()
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert len(token) >= 40  # token_urlsafe(32)
@@ -155,7 +158,7 @@ def test_the_link_is_stored_only_as_its_sha256(app, cli, smtp):
 def test_a_link_works_for_72_hours_and_no_longer(app, cli, smtp):
     cli("user", "invite", "ops@quiz.example", "--role", "admin")
     [link] = mailed_links(smtp, "ops@quiz.example")
-    token = link.rsplit("/", 1)[1]
+    token = link.rsplit("=", 1)[1]
     row = db.session.execute(db.select(AccountToken)).scalar_one()
     assert row.expires_at - row.created_at == timedelta(hours=72)
     late = row.created_at + timedelta(hours=72, seconds=1)
@@ -314,7 +317,8 @@ def test_a_bad_reset_address_is_named_and_kept(app, smtp):
 def test_every_new_page_answers_signed_out(app, cli, smtp):
     client = app.test_client()
     assert client.get("/admin/forgot").status_code == 200
-    assert client.get("/admin/password/new/not-a-token").status_code == 410
+    assert client.get("/admin/password/new?token=not-a-token").status_code == 410
+    assert client.get("/admin/password/new").status_code == 410
 
 
 # --------------------------------------------------------------------------- own password
@@ -350,3 +354,20 @@ def test_an_invitation_that_gave_up_shows_under_deliveries_and_can_be_retried(
     delivery.run_once()
     [link] = mailed_links(smtp, "new@quiz.example")
     assert choose(app.test_client(), link).status_code == 302
+
+
+def test_the_token_stays_out_of_the_access_log(app, cli, smtp, capsys):
+    observability.init_app(app)  # as create_app does: one JSON access line per request
+    cli("user", "invite", "ops@quiz.example", "--role", "admin")
+    [link] = mailed_links(smtp, "ops@quiz.example")
+    token = link.rsplit("=", 1)[1]
+    capsys.readouterr()
+    browser = app.test_client()
+    # Buffered: the access line is written when the response is closed.
+    browser.get(path_of(link), buffered=True)
+    form = {"new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    assert browser.post(path_of(link), data=form, buffered=True).status_code == 302
+    err = capsys.readouterr().err
+    paths = [e["path"] for e in map(json.loads, err.splitlines()) if e["logger"] == "quiz.access"]
+    assert paths == ["/admin/password/new"] * 2
+    assert token not in err

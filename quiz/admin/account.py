@@ -88,10 +88,14 @@ def forgot():
     return render_template("admin/forgot.html", form=form, asked=False), status
 
 
-@bp.route("/password/new/<token>", methods=["GET", "POST"])
+@bp.route("/password/new", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-def choose_password(token: str):
-    """Choose a password from an invitation or reset link (opening the page uses nothing)."""
+def choose_password():
+    """Choose a password from an invitation or reset link (opening the page uses nothing).
+
+    The token is in the query string, which the access log leaves out (it logs the path).
+    """
+    token = request.args.get("token", "")
     link = accounts.open_link(token)
     if link is None:
         # Mail scanners open links too: only the form's POST uses one.
