@@ -204,7 +204,17 @@ def _account_mail(delivery: Delivery):
         language=link.language,
         hours=accounts.LINK_HOURS,
     )
-    return lambda: mailer.send(message)
+    return lambda: _send_link(message, link.token)
+
+
+def _send_link(message, token: str) -> None:
+    """Send an account mail; a link whose mail did not go out is withdrawn at once."""
+    try:
+        mailer.send(message)
+    except mailer.MailError:
+        # The retry makes a new link; this one stays unknown to anyone but must not linger.
+        accounts.withdraw_link(token)
+        raise
 
 
 def _record(

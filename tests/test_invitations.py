@@ -371,3 +371,19 @@ def test_the_token_stays_out_of_the_access_log(app, cli, smtp, capsys):
     paths = [e["path"] for e in map(json.loads, err.splitlines()) if e["logger"] == "quiz.access"]
     assert paths == ["/admin/password/new"] * 2
     assert token not in err
+
+
+def test_an_invitation_still_to_be_mailed_can_be_revoked_and_is_then_never_sent(
+    app, admin_client, smtp
+):
+    app.config["MAIL_PORT"] = 1
+    admin_client.post("/admin/users", data={"email": "new@quiz.example", "role": "admin"})
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "the mail with the link is waiting to be sent" in page
+    user = user_service.find_user("new@quiz.example")
+    admin_client.post(f"/admin/users/{user.id}/invite/revoke")
+    assert count(Delivery) == 0
+    app.config["MAIL_PORT"] = smtp.port
+    delivery.run_once(now=delivery.utcnow() + timedelta(hours=1))
+    assert smtp.messages == []
+    assert "no working link" in admin_client.get("/admin/users").get_data(as_text=True)

@@ -164,6 +164,16 @@ def issue_link(delivery_id: int) -> Link:
         )
 
 
+def withdraw_link(token: str) -> None:
+    """Revoke a link whose mail could not be sent (the retry mails a new one)."""
+    with write_transaction() as session:
+        row = session.execute(
+            db.select(AccountToken).filter_by(token_hash=token_hash(token))
+        ).scalar_one_or_none()
+        if row is not None and row.revoked_at is None and row.used_at is None:
+            row.revoked_at = utcnow()
+
+
 def open_link(token: str, now: datetime | None = None) -> AccountToken | None:
     """Return the link's stored row if it can still be used, else None."""
     if not token or len(token) > 200:
