@@ -22,15 +22,16 @@ import redis
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from quiz import mailer, webhooks
+from quiz import chat, mailer, webhooks
 from quiz.database import write_transaction
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, Lead, utcnow
 from quiz.runtime import questionnaire
-from quiz.services import privacy
+from quiz.services import accounts, privacy
 from quiz.services.assessments import read_health_data
 from quiz.services.common import ServiceError
 from quiz.services.outbox import ensure_secret, queue_key
+from quiz.urls import public_url
 
 log = logging.getLogger("quiz.delivery")
 
@@ -67,14 +68,19 @@ def backoff(attempts: int) -> timedelta:
     return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311  # nosec B311
 
 
-def claim(now: datetime, limit: int = BATCH) -> list[tuple[int, int]]:
-    """Take up to `limit` due deliveries for one lease; return (id, attempts) of each."""
+def claim(now: datetime, limit: int = BATCH, *, only: int | None = None) -> list[tuple[int, int]]:
+    """Take up to `limit` due deliveries (or just delivery `only`) for one lease.
+
+    Return (id, attempts) of each.
+    """
     query = (
         db.select(Delivery)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(Delivery.id == only)
     with write_transaction() as session:
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -97,6 +103,21 @@ def run_once(now: datetime | None = None, stop: threading.Event | None = None) -
             outcome = deliver(delivery_id, attempts, now)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
+
+
+def send_now(delivery_id: int) -> tuple[str, str | None]:
+    """Send one delivery at once, for a command or a page that reports the result.
+
+    Return the outcome ("sent", "retrying", "failed", or "queued" when a worker holds it)
+    and the error of a failed attempt. A delivery that fails is retried as any other.
+    """
+    now = utcnow()
+    claimed = claim(now, 1, only=delivery_id)
+    if not claimed:
+        return "queued", None
+    outcome = deliver(delivery_id, claimed[0][1], now)
+    row = db.session.get(Delivery, delivery_id)
+    return outcome, (row.last_error if row is not None and outcome != "sent" else None)
 
 
 def deliver(delivery_id: int, attempts: int, now: datetime) -> str:
@@ -126,12 +147,13 @@ def _prepare(delivery_id: int):
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None:
         return None
-    lead = db.session.get(Lead, delivery.lead_id)
-    clinic = db.session.get(Clinic, delivery.clinic_id)
+    if delivery.channel in accounts.CHANNELS:
+        return _account_mail(delivery)
+    lead = db.session.get(Lead, delivery.lead_id) if delivery.lead_id else None
+    clinic = db.session.get(Clinic, delivery.clinic_id) if delivery.clinic_id else None
     if lead is None or clinic is None:
         raise _Permanent("the lead or clinic was deleted")
     quiz = questionnaire()
-    config = current_app.config
     if delivery.channel == "email":
         if not clinic.email:
             raise _Permanent("the clinic has no email address any more")
@@ -147,15 +169,52 @@ def _prepare(delivery_id: int):
         body = webhooks.encode(
             webhooks.build_payload(delivery, lead, clinic, read_health_data(lead))
         )
-        event_id = delivery.event_id
         secret = clinic.webhook_secret or ensure_secret(clinic.id)
-        headers = webhooks.signed_headers(secret, event_id, body)
-        allow_private = bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
-        timeout = float(config.get("WEBHOOK_TIMEOUT", 10))
-        return lambda: webhooks.post(
-            url, body, headers, allow_private=allow_private, timeout=timeout
-        )
+        return _post(url, body, webhooks.signed_headers(secret, delivery.event_id, body))
+    if delivery.channel == "chat":
+        url = clinic.notify_url
+        if not url:
+            raise _Permanent("the clinic has no chat webhook any more")
+        text = chat.new_lead_text(clinic.name, clinic.language)
+        link = f"{public_url()}/admin/leads/{lead.public_id}"
+        body = webhooks.encode(chat.message(url, text, link))
+        return _post(url, body, {"Content-Type": "application/json"})
     raise _Permanent(f"unknown channel {delivery.channel!r}")
+
+
+def _post(url: str, body: bytes, headers: dict):
+    """Return the guarded POST of a webhook or chat message (quiz.webhooks.post)."""
+    config = current_app.config
+    allow_private = bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
+    timeout = float(config.get("WEBHOOK_TIMEOUT", 10))
+    return lambda: webhooks.post(url, body, headers, allow_private=allow_private, timeout=timeout)
+
+
+def _account_mail(delivery: Delivery):
+    """Make the link an invitation or reset mail carries, and return its send."""
+    try:
+        link = accounts.issue_link(delivery.id)
+    except accounts.LinkNotNeeded as exc:
+        raise _Permanent(str(exc)) from None
+    message = mailer.account_message(
+        link.email,
+        link.purpose,
+        f"{public_url()}/admin/password/new?token={link.token}",
+        clinic_name=link.clinic_name,
+        language=link.language,
+        hours=accounts.LINK_HOURS,
+    )
+    return lambda: _send_link(message, link.token)
+
+
+def _send_link(message, token: str) -> None:
+    """Send an account mail; a link whose mail did not go out is withdrawn at once."""
+    try:
+        mailer.send(message)
+    except mailer.MailError:
+        # The retry makes a new link; this one stays unknown to anyone but must not linger.
+        accounts.withdraw_link(token)
+        raise
 
 
 def _record(

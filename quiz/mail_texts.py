@@ -5,6 +5,68 @@ from __future__ import annotations
 # The subjects name the clinic, never the visitor: a header is the one place where text the
 # visitor typed could be read as an instruction to the mail software instead of as text.
 
+# Mails with a link to choose a password: they name no clinic in the subject either, and hold
+# nothing but the link (the account's own address is the recipient).
+ACCOUNT_PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "invite_subject": "Your invitation to the skin assessment back office",
+        "invite_intro": (
+            "You are invited to the back office of the skin assessment, where {clinic}'s "
+            "enquiries are followed up. Choose your password to sign in:"
+        ),
+        "reset_subject": "Reset your password for the skin assessment back office",
+        "reset_intro": (
+            "Someone asked to reset the password of your back-office account. "
+            "To choose a new password, open this link:"
+        ),
+        "link_rules": "The link works once, for {hours} hours.",
+        "invite_ignore": "If you did not expect this invitation, ignore this mail.",
+        "reset_ignore": (
+            "If you did not ask for this, ignore this mail: your password stays as it is."
+        ),
+        "every_clinic": "every clinic",
+    },
+    "de": {
+        "invite_subject": "Ihre Einladung in das Backoffice der Hautanalyse",
+        "invite_intro": (
+            "Sie sind in das Backoffice der Hautanalyse eingeladen, in dem die Anfragen von "
+            "{clinic} bearbeitet werden. Wählen Sie Ihr Passwort, um sich anzumelden:"
+        ),
+        "reset_subject": "Passwort für das Backoffice der Hautanalyse zurücksetzen",
+        "reset_intro": (
+            "Jemand hat angefordert, das Passwort Ihres Backoffice-Kontos zurückzusetzen. "
+            "Um ein neues Passwort zu wählen, öffnen Sie diesen Link:"
+        ),
+        "link_rules": "Der Link funktioniert einmal und {hours} Stunden lang.",
+        "invite_ignore": (
+            "Wenn Sie diese Einladung nicht erwartet haben, ignorieren Sie diese E-Mail."
+        ),
+        "reset_ignore": (
+            "Wenn Sie das nicht angefordert haben, ignorieren Sie diese E-Mail: "
+            "Ihr Passwort bleibt unverändert."
+        ),
+        "every_clinic": "allen Praxen",
+    },
+    "es": {
+        "invite_subject": "Su invitación al back office de la evaluación de la piel",
+        "invite_intro": (
+            "Le han invitado al back office de la evaluación de la piel, donde se atienden "
+            "las consultas de {clinic}. Elija su contraseña para iniciar sesión:"
+        ),
+        "reset_subject": "Restablecer su contraseña del back office de la evaluación de la piel",
+        "reset_intro": (
+            "Alguien pidió restablecer la contraseña de su cuenta del back office. "
+            "Para elegir una contraseña nueva, abra este enlace:"
+        ),
+        "link_rules": "El enlace funciona una sola vez, durante {hours} horas.",
+        "invite_ignore": "Si no esperaba esta invitación, ignore este correo.",
+        "reset_ignore": (
+            "Si no lo pidió usted, ignore este correo: su contraseña sigue siendo la misma."
+        ),
+        "every_clinic": "todas las clínicas",
+    },
+}
+
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "clinic_subject": "New enquiry from the {clinic} skin assessment",
@@ -119,3 +181,8 @@ PHRASES: dict[str, dict[str, str]] = {
 def phrases(language: str) -> dict[str, str]:
     """Return the mail wording in `language`, English for any missing phrase or language."""
     return {**PHRASES["en"], **PHRASES.get(language, {})}
+
+
+def account_phrases(language: str) -> dict[str, str]:
+    """Return the wording of account mails in `language`, English for anything missing."""
+    return {**ACCOUNT_PHRASES["en"], **ACCOUNT_PHRASES.get(language, {})}

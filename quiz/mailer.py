@@ -1,4 +1,5 @@
-"""Mail: build the clinic's new-lead notice and the visitor's copy, and send them over SMTP."""
+"""Mail: build the clinic's new-lead notice, the visitor's copy and the account links, and
+send them over SMTP."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 
-from quiz.mail_texts import phrases
+from quiz.mail_texts import account_phrases, phrases
 from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire
 from quiz.urls import public_url
@@ -98,6 +99,27 @@ def visitor_message(
     if clinic.email:
         message["Reply-To"] = _address(clinic.email, "the clinic's address")
     return message
+
+
+def account_message(
+    to: str, purpose: str, link: str, *, clinic_name: str | None, language: str, hours: int
+) -> EmailMessage:
+    """Build the mail with a link to choose a password: an invitation or a reset.
+
+    It holds the link and nothing else of the account; the clinic's name is only in the body.
+    """
+    t = account_phrases(language)
+    t = {
+        key: text.format(clinic=clinic_name or t["every_clinic"], hours=hours)
+        for key, text in t.items()
+    }
+    context = {"t": t, "purpose": purpose, "link": link, "language": language}
+    return _message(
+        to=_address(to, "the account's address"),
+        subject=t[f"{purpose}_subject"],
+        template="mail/account_link",
+        context=context,
+    )
 
 
 def _phrases(lead: Lead, clinic: Clinic) -> dict[str, str]:

@@ -83,6 +83,8 @@ class Clinic(db.Model):
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
     webhook_include_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A chat webhook (Slack-compatible or a Microsoft Teams workflow) told of each new lead.
+    notify_url: Mapped[str | None] = mapped_column(String(500))
     # Branding (colours, font stack, radius, logo) and voice (intro/thanks text, hidden content).
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -187,7 +189,8 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until the invited person chooses a password from the link mailed to them.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     # Part of every session id of this account: a new value ends all its sessions at once.
     session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
     role: Mapped[str] = mapped_column(String(10))
@@ -197,6 +200,21 @@ class User(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic | None] = relationship()
+
+
+class AccountToken(db.Model):
+    """A link to choose a password (an invitation or a reset); only its SHA-256 is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "invite" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SignInLock(db.Model):
@@ -274,7 +292,11 @@ class ExportedLead(db.Model):
 
 
 class Delivery(db.Model):
-    """An outbox row: one lead event to send over one channel, retried until sent or failed."""
+    """An outbox row: one event to send over one channel, retried until sent or failed.
+
+    A lead's event (mail, webhook, chat) has a lead and its clinic; an account's mail (an
+    invitation or a password reset) has a user, and the user's clinic if it has one.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
@@ -282,9 +304,15 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     event_type: Mapped[str] = mapped_column(String(40), default="lead.created")
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(20))  # "email", "webhook", "visitor_email"
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), index=True
+    )
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    # "email", "webhook", "chat", "visitor_email"; "invite", "reset" (account mails)
+    channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -292,7 +320,8 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    lead: Mapped[Lead] = relationship()
+    lead: Mapped[Lead | None] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 class ApiToken(db.Model):

@@ -307,7 +307,7 @@ def test_back_office_messages_follow_the_language(german_admin):
 
 def test_german_back_office_gives_the_password_rules_in_german(german_admin):
     response = german_admin.post(
-        "/admin/users", data={"email": "neu@praxis.example", "role": "admin", "password": "short"}
+        "/admin/password", data={"current": support.STRONG, "new": "short", "confirm": "short"}
     )
     assert response.status_code == 422
     html = unescape(response.get_data(as_text=True))
@@ -316,6 +316,16 @@ def test_german_back_office_gives_the_password_rules_in_german(german_admin):
         "Kombinieren Sie mindestens zwei Arten von Zeichen" in html
     )
     assert "Use at least" not in html
+
+
+def test_german_back_office_refuses_an_invitation_in_german_and_keeps_the_input(german_admin):
+    response = german_admin.post(
+        "/admin/users", data={"email": "neu@praxis.example", "role": "staff", "clinic": ""}
+    )
+    assert response.status_code == 422
+    html = unescape(response.get_data(as_text=True))
+    assert "Konten für Mitarbeitende brauchen eine Praxis" in html
+    assert "staff accounts need a clinic" not in html
     assert 'value="neu@praxis.example"' in html  # what they typed is kept
     assert db.session.execute(db.select(db.func.count()).select_from(User)).scalar_one() == 1
 

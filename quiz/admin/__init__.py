@@ -10,7 +10,7 @@ from quiz.services import ServiceError
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Pages reachable without an account; everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+PUBLIC_ENDPOINTS = frozenset({"admin.login", "admin.forgot", "admin.choose_password"})
 
 
 @bp.record_once

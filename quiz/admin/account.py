@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and password change."""
+"""Sign-in, sign-out, password change, and choosing a password from a mailed link."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from flask_login import login_user, logout_user
 
 from quiz import auth
 from quiz.admin import bp, error_text
-from quiz.admin.forms import LoginForm, PasswordForm
+from quiz.admin.forms import ChoosePasswordForm, ForgotForm, LoginForm, PasswordForm
 from quiz.extensions import limiter
 from quiz.i18n import translate
-from quiz.services import ServiceError
+from quiz.services import ServiceError, accounts
 from quiz.services import users as user_service
 
 
@@ -74,3 +74,46 @@ def password():
             return redirect(url_for("admin.leads"))
     status = 422 if form.errors else 200
     return render_template("admin/password.html", form=form), status
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def forgot():
+    """Mail a link to choose a new password; the answer never says whether an account exists."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        accounts.request_reset(form.email.data, auth.client_address())
+        return render_template("admin/forgot.html", form=form, asked=True)
+    status = 422 if form.errors else 200
+    return render_template("admin/forgot.html", form=form, asked=False), status
+
+
+@bp.route("/password/new", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def choose_password():
+    """Choose a password from an invitation or reset link (opening the page uses nothing).
+
+    The token is in the query string, which the access log leaves out (it logs the path).
+    """
+    token = request.args.get("token", "")
+    link = accounts.open_link(token)
+    if link is None:
+        # Mail scanners open links too: only the form's POST uses one.
+        return render_template(
+            "admin/choose_password.html", dead=translate(accounts.DEAD_LINK)
+        ), 410
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.use_link(token, form.new.data)
+        except ServiceError as exc:
+            form.new.errors = [error_text(exc)]
+        else:
+            logout_user()
+            session.clear()
+            flash(gettext("Your password is set. Sign in with it."))
+            return redirect(url_for("admin.login"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/choose_password.html", form=form, email=accounts.account_email(link), dead=None
+    ), status

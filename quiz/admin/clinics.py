@@ -1,4 +1,4 @@
-"""Clinics for administrators: list, create, edit (branding, voice), webhook secrets."""
+"""Clinics for administrators: list, create, edit (branding, voice), webhook secrets, chat."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ from flask_babel import gettext
 
 from quiz import auth, queries, services, snippets
 from quiz.admin import bp, error_text
-from quiz.admin.forms import ClinicForm, SecretForm, choices
+from quiz.admin.forms import ClinicForm, NotifyTestForm, SecretForm, choices
 from quiz.branding import FIELDS as BRANDING_FIELDS
 from quiz.headers import no_store
 from quiz.i18n import translate_errors, translate_marked
 from quiz.runtime import questionnaire
-from quiz.services.clinic_admin import SettingsError, rotate_webhook_secret, update_clinic
+from quiz.services.clinic_admin import (
+    SettingsError,
+    rotate_webhook_secret,
+    send_test_chat,
+    update_clinic,
+)
 
 
 def _clinic_form(**kwargs) -> ClinicForm:
@@ -88,6 +93,7 @@ def clinic_edit(slug: str):
         form=form,
         clinic=clinic,
         secret_form=SecretForm(),
+        notify_form=NotifyTestForm(),
         **_embed_generator(clinic),
     ), (422 if form.errors or form.form_errors else 200)
 
@@ -134,6 +140,25 @@ def clinic_webhook_secret(slug: str):
     return render_template(
         "admin/clinic_secret.html", clinic=services.get_clinic(slug), secret=secret
     )
+
+
+@bp.post("/clinics/<slug>/notify-test")
+@auth.admin_required
+def clinic_notify_test(slug: str):
+    """Send a test message to the clinic's chat webhook now and say how it went."""
+    clinic = services.get_clinic(slug)
+    if clinic is None:
+        abort(404)
+    if NotifyTestForm().validate_on_submit():
+        try:
+            error = send_test_chat(clinic, actor=auth.signed_in_user().email)
+        except services.ServiceError as exc:
+            error = error_text(exc)
+        if error is None:
+            flash(gettext("Test message sent: it should appear in the chat now."))
+        else:
+            flash(gettext("The test message was not delivered: %(error)s", error=error))
+    return redirect(url_for("admin.clinic_edit", slug=slug) + "#chat")
 
 
 def _stored_settings(clinic) -> dict:

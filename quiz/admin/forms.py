@@ -81,6 +81,23 @@ class PasswordForm(AdminForm):
     submit = SubmitField(_l("Change password"))
 
 
+class ForgotForm(AdminForm):
+    """Ask for a link to choose a new password."""
+
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Mail me a link"))
+
+
+class ChoosePasswordForm(AdminForm):
+    """Choose a password from an invitation or reset link."""
+
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(
+        _l("New password again"), validators=[DataRequired(), EqualTo("new", _l("The two differ."))]
+    )
+    submit = SubmitField(_l("Set password"))
+
+
 # When the contact form is shown, as the clinic form offers it.
 TIMING_LABELS = {"after": _l("after the result"), "before": _l("before the result")}
 
@@ -192,6 +209,10 @@ class ClinicForm(AdminForm):
     )
     webhook_url = URLField(_l("Webhook URL"), validators=[Optional(), Length(max=500)])
     webhook_include_answers = BooleanField(_l("Include the answers in webhooks"))
+    notify_url = URLField(
+        _l("Chat webhook for new leads (Slack-compatible or Microsoft Teams)"),
+        validators=[Optional(), Length(max=500)],
+    )
     # Branding, voice: quiz.branding and the clinic_admin service check them (one rule each),
     # so the fields only cap what a browser may send.
     brand_primary = StringField(_l("Primary colour"), validators=[Length(max=20)])
@@ -235,6 +256,7 @@ class ClinicForm(AdminForm):
             webhook_url=self.webhook_url.data,
             language=self.language.data,
             contact_timing=self.contact_timing.data,
+            notify_url=self.notify_url.data,
         )
 
 
@@ -244,8 +266,14 @@ class SecretForm(AdminForm):
     submit = SubmitField(_l("Generate a new signing secret"))
 
 
+class NotifyTestForm(AdminForm):
+    """Send a test message to the clinic's chat webhook (a button with a CSRF token)."""
+
+    submit = SubmitField(_l("Send a test message"))
+
+
 class UserForm(AdminForm):
-    """A new back-office account."""
+    """A new back-office account, invited by mail to choose its password."""
 
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(_l("Role"), choices=choices([("staff", "staff"), ("admin", "admin")]))
@@ -253,8 +281,7 @@ class UserForm(AdminForm):
     clinic = SelectField(
         _l("Clinic (staff only)"), choices=choices([("", "—")]), validate_choice=False
     )
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
-    submit = SubmitField(_l("Create account"))
+    submit = SubmitField(_l("Send invitation"))
 
 
 class ResetPasswordForm(AdminForm):

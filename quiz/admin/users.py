@@ -1,15 +1,15 @@
-"""Accounts for administrators: list, create, disable or enable, reset a password."""
+"""Accounts for administrators: list, invite (resend, revoke), disable or enable, reset."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 
-from quiz import auth, queries
+from quiz import auth, delivery, queries
 from quiz.admin import bp, error_text
 from quiz.admin.forms import ActionForm, ResetPasswordForm, UserForm, choices
 from quiz.models import User
-from quiz.services import ServiceError
+from quiz.services import ServiceError, accounts
 from quiz.services import users as user_service
 
 
@@ -40,22 +40,42 @@ def users():
 @bp.post("/users")
 @auth.admin_required
 def user_create():
-    """Create an account."""
+    """Invite someone: store the account and mail them a link to choose their password."""
     form = _user_form()
     if form.validate_on_submit():
         try:
-            user_service.create_user(
+            user, delivery_id = accounts.invite_user(
                 form.email.data,
                 form.role.data,
-                form.password.data,
                 clinic=form.clinic.data or None,
+                actor=auth.signed_in_user().email,
             )
         except ServiceError as exc:
             form.form_errors.append(error_text(exc))
         else:
-            flash(gettext("Account %(email)s created.", email=form.email.data.strip().lower()))
+            _flash_sent(delivery_id, user.email)
             return redirect(url_for("admin.users"))
     return _page(form, 422)
+
+
+def _flash_sent(delivery_id: int, email: str) -> None:
+    """Mail the invitation now and say how it went (a failed mail is retried)."""
+    outcome, error = delivery.send_now(delivery_id)
+    if outcome in ("sent", "queued"):
+        flash(
+            gettext(
+                "Invitation mailed to %(email)s. The link works once, for 72 hours.", email=email
+            )
+        )
+    else:
+        flash(
+            gettext(
+                "The invitation to %(email)s could not be mailed yet (%(error)s); it is tried "
+                "again automatically, and shows under Deliveries if it keeps failing.",
+                email=email,
+                error=error,
+            )
+        )
 
 
 def _user_or_404(user_id: int) -> User:
@@ -97,4 +117,34 @@ def user_reset(user_id: int):
             flash(f"{user.email}: {error_text(exc)}")
         else:
             flash(gettext("Password of %(email)s reset.", email=user.email))
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/invite")
+@auth.admin_required
+def user_invite_again(user_id: int):
+    """Send a new invitation to an account without a password; the earlier link stops working."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            delivery_id = accounts.resend_invite(user, actor=auth.signed_in_user().email)
+        except ServiceError as exc:
+            flash(f"{user.email}: {error_text(exc)}")
+        else:
+            _flash_sent(delivery_id, user.email)
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/invite/revoke")
+@auth.admin_required
+def user_invite_revoke(user_id: int):
+    """Make an account's open invitation or reset link unusable."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.revoke_invite(user, actor=auth.signed_in_user().email)
+        except ServiceError as exc:
+            flash(f"{user.email}: {error_text(exc)}")
+        else:
+            flash(gettext("The link sent to %(email)s no longer works.", email=user.email))
     return redirect(url_for("admin.users"))

@@ -22,18 +22,45 @@ GROUPS = (clinic_cli, questions_cli)
 @click.option("--origin", "origins", multiple=True, help="A site allowed to embed the quiz.")
 @click.option("--email", help="Where new leads are mailed.")
 @click.option("--webhook", help="URL that receives new leads as signed JSON.")
+@click.option("--notify", help="Chat webhook (Slack-compatible or Teams) told of new leads.")
 @click.option("--language", default="en", show_default=True, help="Default language.")
-def clinic_create(slug, name, origins, email, webhook, language):
+def clinic_create(slug, name, origins, email, webhook, notify, language):
     """Add a clinic and print its embed snippet."""
     try:
         fields = services.ClinicFields(
-            name=name, origins=origins, email=email, webhook_url=webhook, language=language
+            name=name,
+            origins=origins,
+            email=email,
+            webhook_url=webhook,
+            notify_url=notify,
+            language=language,
         )
         clinic = services.create_clinic(slug, fields, actor="cli")
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created clinic {clinic.slug!r}. Paste this where the quiz should appear:")
     click.echo(services.embed_snippet(clinic.slug))
+
+
+@clinic_cli.command("update")
+@click.argument("slug")
+@click.option(
+    "--notify",
+    required=True,
+    help="Chat webhook told of new leads (Slack-compatible or Teams); '' removes it.",
+)
+def clinic_update(slug, notify):
+    """Change a clinic's chat webhook (the other settings are on its back-office page)."""
+    from quiz.services.clinic_admin import set_notify_url
+
+    try:
+        clinic = set_notify_url(slug, notify, actor="cli")
+    except services.ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    if clinic.notify_url:
+        click.echo(f"Clinic {clinic.slug!r}: new leads are announced to its chat webhook.")
+    else:
+        click.echo(f"Clinic {clinic.slug!r}: no chat webhook.")
 
 
 @clinic_cli.command("list")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import (
+    AccountToken,
     ApiToken,
     Clinic,
+    Delivery,
     SignInLock,
     User,
     utcnow,
@@ -56,28 +56,51 @@ def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def list_users() -> list[tuple[User, str | None, int | None, datetime | None]]:
-    """Return every account, by email, with its clinic's name and its sign-in locks.
+def list_users() -> list[tuple]:
+    """Return every account, by email, with its clinic's name, sign-in locks and links.
 
-    The locks are how many networks are locked out of the account now, and until when the
-    last of them lasts (both None when there is none).
+    Each row is (user, clinic name, locked networks, locked until, link until, mail waiting):
+    how many networks are locked out of the account now and until when the last lock lasts
+    (both None when there is none), until when its open invitation or reset link works
+    (None when it has none), and whether a mail with a new link is still to be sent.
     """
+    now = utcnow()
     locks = (
         db.select(
             SignInLock.email,
             db.func.count().label("networks"),
             db.func.max(SignInLock.locked_until).label("until"),
         )
-        .where(SignInLock.locked_until > utcnow())
+        .where(SignInLock.locked_until > now)
         .group_by(SignInLock.email)
         .subquery()
+    )
+    links = (
+        db.select(AccountToken.user_id, db.func.max(AccountToken.expires_at).label("until"))
+        .where(
+            AccountToken.used_at.is_(None),
+            AccountToken.revoked_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+        .group_by(AccountToken.user_id)
+        .subquery()
+    )
+    waiting = (
+        db.select(Delivery.id)
+        .where(
+            Delivery.user_id == User.id,
+            Delivery.channel.in_(("invite", "reset")),
+            Delivery.status == "pending",
+        )
+        .exists()
     )
     return [
         tuple(row)
         for row in db.session.execute(
-            db.select(User, Clinic.name, locks.c.networks, locks.c.until)
+            db.select(User, Clinic.name, locks.c.networks, locks.c.until, links.c.until, waiting)
             .outerjoin(Clinic, Clinic.id == User.clinic_id)
             .outerjoin(locks, locks.c.email == User.email)
+            .outerjoin(links, links.c.user_id == User.id)
             .order_by(User.email)
         )
     ]

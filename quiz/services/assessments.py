@@ -197,6 +197,8 @@ def _channels(clinic: Clinic, consent: Consent) -> Iterable[str]:
         yield "email"
     if clinic.webhook_url:
         yield "webhook"
+    if clinic.notify_url:
+        yield "chat"
     if consent.wants_copy:
         yield "visitor_email"
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
+from quiz import chat, webhooks
 from quiz.branding import check_branding
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import Clinic
 from quiz.runtime import questionnaire
 from quiz.services.audit import add_audit
-from quiz.services.clinics import ClinicFields, check_clinic_fields
+from quiz.services.clinics import ClinicFields, check_clinic_fields, check_notify_url
 from quiz.services.common import ServiceError
 from quiz.services.outbox import generate_secret
+from quiz.urls import public_url
 
 MAX_VOICE_TEXT = 1000
 
@@ -128,3 +131,45 @@ def rotate_webhook_secret(slug: str, *, actor: str) -> str:
         stored.webhook_secret = secret
         add_audit(session, actor, "webhook_secret_rotated", {"clinic": stored.slug})
     return secret
+
+
+def set_notify_url(slug: str, url: str | None, *, actor: str) -> Clinic:
+    """Set (or, given nothing, remove) a clinic's chat webhook; ServiceError when refused."""
+    clean = check_notify_url(url)
+    with write_transaction() as session:
+        stored = session.execute(select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
+        if stored is None:
+            raise ServiceError(N_("no clinic %(slug)r", slug=slug))
+        stored.notify_url = clean
+        add_audit(session, actor, "clinic.notify", {"clinic": stored.slug, "set": bool(clean)})
+    return stored
+
+
+def send_test_chat(clinic: Clinic, *, actor: str) -> str | None:
+    """Send a test message to the clinic's chat webhook now; return the error, None if sent.
+
+    The same message format, guard and timeout as a lead's chat delivery, but no retry: the
+    person who pressed the button sees the result at once.
+    """
+    url = clinic.notify_url
+    if not url:
+        raise ServiceError(N_("this clinic has no chat webhook: save one first"))
+    text = chat.test_text(clinic.name, clinic.language)
+    body = webhooks.encode(
+        chat.message(url, text, f"{public_url()}/admin/leads?clinic={clinic.slug}")
+    )
+    config = current_app.config
+    error = None
+    try:
+        webhooks.post(
+            url,
+            body,
+            {"Content-Type": "application/json"},
+            allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
+            timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
+        )
+    except webhooks.WebhookError as exc:
+        error = str(exc)
+    with write_transaction() as session:
+        add_audit(session, actor, "clinic.notify_test", {"clinic": clinic.slug, "sent": not error})
+    return error

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
-from quiz import snippets
+from quiz import chat, snippets
 from quiz.branding import DEFAULTS as BRANDING_DEFAULTS
 from quiz.branding import check_branding
 from quiz.database import write_transaction
@@ -59,6 +60,7 @@ class ClinicFields:
     webhook_url: str | None = None
     language: str = "en"
     contact_timing: str = "after"
+    notify_url: str | None = None
 
     def __post_init__(self) -> None:
         # Callers hold lists (a form's lines, a fixture's literal): the value keeps a tuple.
@@ -84,6 +86,7 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         given.booking_url,
         given.privacy_url,
         given.webhook_url,
+        given.notify_url,
     ):
         if value is not None and storage_problem(value) is not None:
             raise ServiceError(N_("%(value)r: remove the NUL or broken characters", value=value))
@@ -113,7 +116,22 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         booking_url=_url("booking link", given.booking_url),
         privacy_url=_url("privacy link", given.privacy_url),
         webhook_url=_url("webhook", given.webhook_url),
+        notify_url=check_notify_url(given.notify_url),
     )
+
+
+def check_notify_url(value: str | None) -> str | None:
+    """Return the chat webhook cleaned (None for none); ServiceError when its rules refuse it."""
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    if storage_problem(value) is not None:
+        raise ServiceError(N_("%(value)r: remove the NUL or broken characters", value=value))
+    allow_private = bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE"))
+    problem = chat.url_problem(value, allow_private=allow_private)
+    if problem is not None:
+        raise ServiceError(problem)
+    return value
 
 
 def _origins(origins: Iterable[str]) -> tuple[str, ...]:

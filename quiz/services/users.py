@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quiz.database import write_transaction
 from quiz.extensions import db
-from quiz.messages import N_
+from quiz.messages import N_, Message
 from quiz.models import Clinic, User, new_session_nonce, utcnow
 from quiz.services import lockout
 from quiz.services.audit import add_audit
@@ -87,7 +87,8 @@ def password_problems(password: str, email: str) -> list[str]:
     return problems
 
 
-def _weak_password(problems: list[str]) -> ServiceError:
+def weak_password(problems: list[str]) -> ServiceError:
+    """Return the error naming the password rules `problems` lists."""
     # The rules it breaks stay separate Messages, so the back office translates each of them.
     # Translators: the field name, followed by the password rules that were broken.
     return ServiceError(N_("password:"), *problems)
@@ -111,10 +112,11 @@ def normalise_email(email: str) -> str:
     return address
 
 
-def create_user(
-    email: str, role: str, password: str, *, clinic: Clinic | str | None = None
-) -> User:
-    """Validate and store an account; staff need a clinic, admins must not have one."""
+def check_account(email: str, role: str, clinic: Clinic | str | None) -> tuple[str, Clinic | None]:
+    """Return the account's email as stored and its clinic; ServiceError naming a bad one.
+
+    Staff need a clinic, admins must not have one; an address with an account is refused.
+    """
     email = normalise_email(email)
     if role not in ROLES:
         raise ServiceError(N_("role %(role)r: expected admin or staff", role=role))
@@ -127,9 +129,24 @@ def create_user(
         raise ServiceError(N_("staff accounts need a clinic"))
     if role == "admin" and clinic is not None:
         raise ServiceError(N_("admin accounts see every clinic: give no clinic"))
+    if find_user(email) is not None:
+        raise ServiceError(account_exists(email))
+    return email, clinic
+
+
+def account_exists(email: str) -> Message:
+    """Return the one message for an address that already has an account."""
+    return N_("an account for %(email)s already exists", email=email)
+
+
+def create_user(
+    email: str, role: str, password: str, *, clinic: Clinic | str | None = None
+) -> User:
+    """Validate and store an account with the password given (the command line's way)."""
+    email, clinic = check_account(email, role, clinic)
     problems = password_problems(password, email)
     if problems:
-        raise _weak_password(problems)
+        raise weak_password(problems)
     user = User(
         email=email,
         password_hash=hash_password(password),
@@ -137,14 +154,12 @@ def create_user(
         clinic_id=clinic.id if clinic else None,
         active=True,
     )
-    if find_user(email) is not None:
-        raise ServiceError(N_("an account for %(email)s already exists", email=email))
     try:
         with write_transaction() as session:
             session.add(user)
             add_audit(session, "system", "user.create", {"email": email, "role": role})
     except IntegrityError:
-        raise ServiceError(N_("an account for %(email)s already exists", email=email)) from None
+        raise ServiceError(account_exists(email)) from None
     return user
 
 
@@ -175,7 +190,10 @@ def authenticate(email: str, password: str, address: str | None) -> SignIn:
     with write_transaction() as session:
         user = session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
         locked = lockout.is_locked(session, email, network, now)
-        may_pass = user is not None and user.active and not locked
+        # An invited account that has not chosen its password yet cannot sign in either.
+        may_pass = (
+            user is not None and user.active and user.password_hash is not None and not locked
+        )
         # Only an account that may sign in has its own hash checked; the dummy costs the same.
         checked = _verify(user.password_hash if may_pass else _dummy_hash(), password)
         if not (may_pass and checked):
@@ -203,7 +221,7 @@ def sign_out(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     """Change a user's own password after checking the current one."""
-    if not _verify(user.password_hash, current or ""):
+    if not _verify(user.password_hash or _dummy_hash(), current or ""):
         raise ServiceError(N_("current password: that is not your current password"))
     set_password(user, new, actor=user.email)
 
@@ -215,7 +233,7 @@ def set_password(user: User, new: str, *, actor: str) -> None:
     """
     problems = password_problems(new or "", user.email)
     if problems:
-        raise _weak_password(problems)
+        raise weak_password(problems)
     user_id = user.id
     new_hash = hash_password(new)
     with write_transaction() as session:

@@ -259,6 +259,54 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
     axe.assert_clean()
 
 
+def test_the_password_link_pages_and_chat_settings_pass_axe(a11y_context, quiz_server, axe_path):
+    from quiz.services import accounts
+    from quiz.services.clinic_admin import set_notify_url
+
+    app = quiz_server.app
+    with app.app_context():
+        # A real invitation and the link the delivery worker would mail with it.
+        _, delivery_id = accounts.invite_user("a11y-invited@clinic.example", "admin", actor="test")
+        token = accounts.issue_link(delivery_id).token
+        set_notify_url(A11Y_BRANDED, "https://chat.invalid/hooks/a11y", actor="test")
+    page = a11y_context.new_page()
+    axe = Axe(axe_path)
+    admin = f"{quiz_server.origin}/admin"
+    page.goto(f"{admin}/forgot")
+    axe.check(page, "forgot password")
+    go(page, page.locator("main form [type=submit]"))
+    axe.check(page, "forgot password with errors")
+    page.locator("input[name=email]").fill("someone@clinic.example")
+    go(page, page.locator("main form [type=submit]"))
+    axe.check(page, "reset link asked for")
+    page.goto(f"{admin}/password/new?token={token}")
+    axe.check(page, "choose a password")
+    page.locator("input[name=new]").fill("Accessible-choice-77")
+    page.locator("input[name=confirm]").fill("Something-else-77")
+    go(page, page.locator("main form [type=submit]"))
+    axe.check(page, "choose a password with errors")
+    page.locator("input[name=new]").fill("Accessible-choice-77")
+    page.locator("input[name=confirm]").fill("Accessible-choice-77")
+    go(page, page.locator("main form [type=submit]"))
+    assert page.url.startswith(f"{admin}/login"), page.url
+    axe.check(page, "sign in after choosing a password")
+    assert page.goto(f"{admin}/password/new?token={token}").status == 410
+    axe.check(page, "used password link")
+
+    page.goto(f"{admin}/login")
+    page.locator("input[name=email]").fill(A11Y_ADMIN[0])
+    page.locator("input[name=password]").fill(A11Y_ADMIN[1])
+    go(page, page.get_by_role("button", name="Sign in"))
+    page.goto(f"{admin}/users")
+    axe.check(page, "users with an invited account")
+    page.goto(f"{admin}/clinics/{A11Y_BRANDED}")
+    axe.check(page, "clinic with a chat webhook")
+    go(page, page.get_by_role("button", name="Send a test message"))
+    assert "not delivered" in page.locator(".flashes").inner_text()
+    axe.check(page, "chat test message result")
+    axe.assert_clean()
+
+
 def test_back_office_form_fields_have_edges_of_at_least_3_to_1(a11y_context, quiz_server):
     page = a11y_context.new_page()
     page.goto(f"{quiz_server.origin}/admin/login")
