@@ -12,7 +12,7 @@ from sqlalchemy import func
 from quiz.extensions import db, limiter
 from quiz.models import Event, IdempotencyRecord, Lead
 from quiz.validation import SOURCE_FIELDS
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 from tests.strategies import header_text, hostile_text
 
 SITE = "https://clinic-site.example"

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from quiz.embed import flow
 from quiz.questions import Questionnaire, load
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 SHIPPED = Path(__file__).resolve().parent.parent / "questions.json"
 

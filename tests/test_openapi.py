@@ -17,7 +17,7 @@ from quiz import validation
 from quiz.api import bp
 from quiz.openapi import build_document
 from quiz.services import tokens
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 DOCUMENT_URI = "urn:quiz:openapi"
 
