@@ -8,8 +8,9 @@ from typing import Any
 from quiz.messages import N_
 from quiz.questions.model import Questionnaire
 
-# Checked answers: the option ids chosen for each question that applies, as scoring takes
-# them. (A visitor's answers on their way through the steps are quiz.state.StateAnswers.)
+# Answers: the option ids chosen for each question, as checking returns them, scoring takes
+# them and a visitor's state token carries them between steps (JSON turns the tuples into
+# lists on the way; the token's reader turns them back).
 Answers = dict[str, tuple[str, ...]]
 
 
@@ -107,6 +108,11 @@ def check_answers(
 def _as_choices(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, str):
         return (value,) if value else ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 50:
+    # JSON gives lists; answers already checked (a state token's) are tuples.
+    if (
+        isinstance(value, list | tuple)
+        and all(isinstance(v, str) for v in value)
+        and len(value) <= 50
+    ):
         return tuple(v for v in value if v)
     return None
