@@ -1,9 +1,14 @@
-"""Helpers the test modules share: the cookie-less visitor, the state token, the contact."""
+"""Helpers the test modules share: the cookie-less visitor, the state token, the standard
+contact, a complete answer set and the OpenAPI schema validator."""
 
 from __future__ import annotations
 
 import html
 import re
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from quiz.questions import Questionnaire, check_answers, clean_answers
 
@@ -25,6 +30,9 @@ CONTACT = {
     "consent_contact": "y",
     "consent_health": "y",
 }
+
+# The OpenAPI document's name in the registry its references resolve against.
+DOCUMENT_URI = "urn:quiz:openapi"
 
 _TOKEN = re.compile(r'name="state" value="([^"]+)"')
 _FIELD = re.compile(r'name="q-([a-z0-9_-]+)"')
@@ -78,6 +86,13 @@ def state_at_result(client, questionnaire: Questionnaire, slug: str) -> str:
         data = {f"q-{qid}": answers[qid] for qid in fields if qid in answers}
         response = client.post(f"/embed/{slug}/step", data={"state": state_token(page), **data})
     return state_token(response.get_data(as_text=True))
+
+
+def validator(document: dict, schema_name: str) -> Draft202012Validator:
+    """Return a validator for one of the OpenAPI document's component schemas, refs resolved."""
+    registry = Registry().with_resource(DOCUMENT_URI, DRAFT202012.create_resource(document))
+    schema = {"$ref": f"{DOCUMENT_URI}#/components/schemas/{schema_name}"}
+    return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
 
 
 class Visitor:
