@@ -21,6 +21,7 @@ PURE_PATTERNS = (
     "crypto.py",
     "state.py",
     "validation.py",
+    "limits.py",  # the table of field lengths validation reads
     "messages.py",
     "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
