@@ -96,6 +96,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     config |= _delivery(get)
     config |= _logging(get)
     config |= _http(get)
+    config |= _languages()
+    config |= _compression()
     return config
 
 
@@ -230,4 +232,32 @@ def _http(get: Getter) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }
+
+
+def _languages() -> dict:
+    """The interface language when nothing else picks one, and where the translations are."""
+    return {
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "quiz" / "translations"),
+    }
+
+
+def _compression() -> dict:
+    """Which responses Flask-Compress compresses, and how."""
+    return {
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        # Static files are sent as streams (file wrappers); compress them chunk by chunk too.
+        # Generators with other types (CSV exports) are not in the list above and pass untouched.
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+        "COMPRESS_STREAMS": True,
+        "COMPRESS_MIN_SIZE": 500,
     }

@@ -185,8 +185,8 @@ def _prepare(delivery_id: int):
 def _post(url: str, body: bytes, headers: dict):
     """Return the guarded POST of a webhook or chat message (quiz.webhooks.post)."""
     config = current_app.config
-    allow_private = bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
-    timeout = float(config.get("WEBHOOK_TIMEOUT", 10))
+    allow_private = bool(config["WEBHOOK_ALLOW_PRIVATE"])
+    timeout = float(config["WEBHOOK_TIMEOUT"])
     return lambda: webhooks.post(url, body, headers, allow_private=allow_private, timeout=timeout)
 
 

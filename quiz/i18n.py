@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from babel import Locale, numbers
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import (
     Babel,
     format_datetime,
@@ -21,16 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from quiz.messages import Message
 
 SUPPORTED = ("en", "de", "es")
-DEFAULT = "en"
-TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def init_app(app: Flask) -> None:
-    """Install Flask-Babel with the locale selector and the template helpers (idempotent)."""
+    """Install Flask-Babel with the locale selector and the template helpers (idempotent;
+    the BABEL_* settings are in quiz.config)."""
     if "babel" in app.extensions:
         return
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
         current_language=current_language,
@@ -66,7 +62,11 @@ def select_locale() -> str:
         language = _clinic_language()
         if language:
             return language
-    return request.accept_languages.best_match(SUPPORTED, DEFAULT)
+    return request.accept_languages.best_match(SUPPORTED, _default_language())
+
+
+def _default_language() -> str:
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _clinic_language() -> str | None:
@@ -109,7 +109,7 @@ def use_language(language: str) -> None:
 def current_language() -> str:
     """Return the language code of this request's interface (for <html lang>)."""
     locale = get_locale()
-    return locale.language if locale is not None else DEFAULT
+    return locale.language if locale is not None else _default_language()
 
 
 def when(value) -> str:
@@ -121,7 +121,7 @@ def percent(rate: float | None) -> str:
     """Format a rate (0.5 → 50 %) the way the interface language writes it, to 0.1 %."""
     if rate is None:
         return "—"
-    locale = get_locale() or Locale.parse(DEFAULT)
+    locale = get_locale() or Locale.parse(_default_language())
     # The locale's own pattern (spacing, sign position) with one decimal: "#,##0 %" → "#,##0.0 %".
     pattern = re.sub(r"0(?=[^0#,.]*$)", "0.0", locale.percent_formats[None].pattern, count=1)
     return numbers.format_percent(rate, pattern, locale=locale)

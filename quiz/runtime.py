@@ -111,6 +111,8 @@ class Runtime:
     snapshotted_versions: set[str]
     # Funnel events waiting to be written together (services.funnel).
     event_buffer: EventBuffer
+    # The content hash of each static file its URL carries (quiz.static_files).
+    static_versions: dict[Hashable, str]
 
 
 def build(config: Mapping[str, Any]) -> Runtime:
@@ -123,6 +125,7 @@ def build(config: Mapping[str, Any]) -> Runtime:
         intro_cache=TimedCache(limit=INTRO_CACHE_LIMIT),
         snapshotted_versions=set(),
         event_buffer=EventBuffer(config["EVENT_BUFFER_SIZE"], config["EVENT_BUFFER_SECONDS"]),
+        static_versions={},
     )
 
 

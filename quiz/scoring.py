@@ -66,6 +66,27 @@ def score(
         questionnaire,
         {k: (v,) if isinstance(v, str) else tuple(v) for k, v in answers.items()},
     )
+    scores, reasons, flags, option_content = _tally(questionnaire, kept)
+    top_area = _top_area(questionnaire, scores)
+    suitability = _suitability(questionnaire, scores, top_area, flags)
+    outcome = _choose_outcome(questionnaire, suitability, top_area, kept)
+    reasons.sort(key=lambda r: _REASON_ORDER[r.kind])
+    return Result(
+        suitability=stricter(suitability, outcome.suitability),
+        outcome=outcome,
+        scores=scores,
+        top_area=top_area,
+        reasons=tuple(reasons),
+        content=_content(questionnaire, [*outcome.content, *option_content], hidden_content),
+        answers=kept,
+        store_lead=not questionnaire.ends_quiz(kept),
+    )
+
+
+def _tally(
+    questionnaire: Questionnaire, kept: Answers
+) -> tuple[dict[str, int], list[Reason], set[str], list[str]]:
+    """Add up the chosen options: each area's score (0-100), reasons, flags, content ids."""
     totals = {area.id: 0 for area in questionnaire.areas}
     reasons: list[Reason] = []
     flags: set[str] = set()
@@ -82,37 +103,32 @@ def score(
             if option.reason:
                 reasons.append(Reason(option.flag or "note", option.reason, question.id, option.id))
             option_content.extend(option.content)
-
     scores = {area: max(0, min(100, points)) for area, points in totals.items()}
-    top_area = _top_area(questionnaire, scores)
-    if "stop" in flags:
-        suitability = "not_suitable"
-    elif "consult" in flags:
-        suitability = "consult"
-    elif top_area is not None and scores[top_area] >= questionnaire.good_threshold:
-        suitability = "good"
-    else:
-        suitability = "possible"
+    return scores, reasons, flags, option_content
 
-    outcome = _choose_outcome(questionnaire, suitability, top_area, kept)
-    suitability = stricter(suitability, outcome.suitability)
+
+def _suitability(
+    questionnaire: Questionnaire, scores: dict[str, int], top_area: str | None, flags: set[str]
+) -> str:
+    """The suitability the flags and scores give, before the outcome may make it stricter."""
+    if "stop" in flags:
+        return "not_suitable"
+    if "consult" in flags:
+        return "consult"
+    if top_area is not None and scores[top_area] >= questionnaire.good_threshold:
+        return "good"
+    return "possible"
+
+
+def _content(
+    questionnaire: Questionnaire, content_ids: Iterable[str], hidden_content: Iterable[str]
+) -> tuple[ContentItem, ...]:
+    """The content items named, each once and in order, leaving out the hidden ones."""
     hidden = set(hidden_content)
-    content_ids = dict.fromkeys([*outcome.content, *option_content])
-    content = tuple(
+    return tuple(
         item
-        for cid in content_ids
+        for cid in dict.fromkeys(content_ids)
         if cid not in hidden and (item := questionnaire.content_item(cid)) is not None
-    )
-    reasons.sort(key=lambda r: _REASON_ORDER[r.kind])
-    return Result(
-        suitability=suitability,
-        outcome=outcome,
-        scores=scores,
-        top_area=top_area,
-        reasons=tuple(reasons),
-        content=content,
-        answers=kept,
-        store_lead=not questionnaire.ends_quiz(kept),
     )
 
 

@@ -9,9 +9,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-# The answers a state token carries: option ids per question id, in lists as JSON has them,
-# each step's checked when it was sent. Scoring keeps those that apply as quiz.questions.Answers.
-StateAnswers = dict[str, list[str]]
+from quiz.questions import Answers
 
 
 class StateError(ValueError):
@@ -29,13 +27,14 @@ class QuizState:
     clinic: str
     language: str
     run_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-    answers: StateAnswers = field(default_factory=dict)
+    # Each step's answers, checked when it was sent.
+    answers: Answers = field(default_factory=dict)
     step: int = 0
     source: dict[str, str] = field(default_factory=dict)
     # When the visitor started (epoch seconds): the contact form's minimum fill time.
     started: int = field(default_factory=lambda: int(time.time()))
 
-    def with_answers(self, answers: StateAnswers, step: int) -> QuizState:
+    def with_answers(self, answers: Answers, step: int) -> QuizState:
         """Return a copy with these answers and step."""
         return replace(self, answers=answers, step=step)
 
@@ -64,7 +63,7 @@ class StateSigner:
                 clinic=str(data["clinic"]),
                 language=str(data["language"]),
                 run_id=str(data["run_id"]),
-                answers={str(k): [str(x) for x in v] for k, v in data["answers"].items()},
+                answers={str(k): tuple(str(x) for x in v) for k, v in data["answers"].items()},
                 step=int(data["step"]),
                 source={str(k): str(v) for k, v in data["source"].items()},
                 started=int(data["started"]),

@@ -8,29 +8,14 @@ from pathlib import Path
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 
+from quiz.runtime import runtime
+
 # The host-page script's URL is pasted into clinics' sites, so it never changes; browsers
 # re-check it every few minutes instead of keeping it for a year.
 STABLE_FILES = frozenset({"embed.js"})
 STABLE_CACHE = "public, max-age=300"
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 VERSION_ARG = "v"
-
-COMPRESS_DEFAULTS = {
-    "COMPRESS_MIMETYPES": [
-        "text/html",
-        "text/css",
-        "text/javascript",
-        "application/javascript",
-        "application/json",
-        "image/svg+xml",
-    ],
-    "COMPRESS_ALGORITHM": ["br", "gzip"],
-    # Static files are sent as streams (file wrappers); compress them chunk by chunk too.
-    # Generators with other types (CSV exports) are not in the list above and pass untouched.
-    "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
-    "COMPRESS_STREAMS": True,
-    "COMPRESS_MIN_SIZE": 500,
-}
 
 
 def file_version(app: Flask, filename: str) -> str | None:
@@ -49,7 +34,7 @@ def file_version(app: Flask, filename: str) -> str | None:
         return None
     if not resolved.is_relative_to(Path(folder).resolve()) or not resolved.is_file():
         return None
-    cache: dict = app.extensions.setdefault("static_versions", {})
+    cache = runtime(app).static_versions
     key = (filename, stat.st_mtime_ns, stat.st_size) if app.debug else filename
     version = cache.get(key)
     if version is None:
@@ -87,12 +72,11 @@ def _cache_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Version static URLs, set their cache headers and compress text responses."""
+    """Version static URLs, set their cache headers and compress text responses (the
+    COMPRESS_* settings are in quiz.config)."""
     if "static_files" in app.extensions:
         return
     app.extensions["static_files"] = True
-    for key, value in COMPRESS_DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.url_defaults(_add_version)
     app.after_request(_cache_headers)
     Compress().init_app(app)

@@ -15,6 +15,7 @@ from email_validator import (
     validate_email,
 )
 
+from quiz.limits import MAX_LENGTH
 from quiz.messages import N_, Message
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -152,9 +153,9 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
             return None
         return value
 
-    name = text("name", 200)
-    email = text("email", 254)
-    phone = text("phone", 40)
+    name = text("name", MAX_LENGTH["name"])
+    email = text("email", MAX_LENGTH["email"])
+    phone = text("phone", MAX_LENGTH["phone"])
     contact_time = text("contact_time", 20)
     if name is None and "contact.name" not in errors:
         errors["contact.name"] = [N_("Please tell us your name.")]
@@ -234,12 +235,15 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
             cleaned = clean_page_url(value)
             if cleaned is None:
                 errors["source.page_url"] = [
-                    N_("Must be an http(s) URL of at most 1000 characters.")
+                    N_(
+                        "Must be an http(s) URL of at most %(limit)d characters.",
+                        limit=MAX_LENGTH["page_url"],
+                    )
                 ]
             else:
                 source[key] = cleaned
-        elif len(value) > 200:
-            errors[f"source.{key}"] = [N_("Must be at most 200 characters.")]
+        elif len(value) > (limit := MAX_LENGTH[key]):
+            errors[f"source.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
         else:
             source[key] = value.strip()
     return source, errors
@@ -247,7 +251,7 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
 
 def clean_page_url(value: str) -> str | None:
     """Return an http(s) URL without its fragment, or None when it is not one."""
-    if len(value) > 1000:
+    if len(value) > MAX_LENGTH["page_url"]:
         return None
     try:
         parts = urlsplit(value.strip())

@@ -11,8 +11,9 @@ from sqlalchemy import create_engine, text
 from quiz import create_app
 from quiz.crypto import new_key
 from quiz.extensions import db
-from quiz.questions import Questionnaire, check_answers, clean_answers
+from quiz.questions import Questionnaire
 from quiz.runtime import runtime
+from tests.helpers import FAST_ARGON2, PUBLIC, STRONG, Visitor, answer_everything
 from tests.servers import Receiver, SMTPSink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,18 @@ def app_config(database_url) -> dict:
 
 
 @pytest.fixture
+def mail_app_config(app_config, smtp) -> dict:
+    """`app_config` with mail sent to the loopback SMTP server and links on a public URL."""
+    app_config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_DEFAULT_SENDER="quiz@quiz.example",
+        PUBLIC_URL=PUBLIC,
+    )
+    return app_config
+
+
+@pytest.fixture
 def app(app_config, tmp_path, monkeypatch):
     """A fresh app with an empty schema, on this test's backend."""
     for name in ("DATABASE_URL", "SECRET_KEY", "DATA_ENCRYPTION_KEY", "PUBLIC_URL"):
@@ -126,26 +139,56 @@ def make_clinic(app):
     return make
 
 
-def answer_everything(questionnaire: Questionnaire, **chosen) -> dict[str, list[str]]:
-    """Return a complete valid answer set: `chosen` answers, and the first unflagged option
-    (or the exclusive "none" option) for every other applicable question."""
-    answers: dict[str, list[str]] = {qid: _as_list(v) for qid, v in chosen.items()}
-    for _ in range(len(questionnaire.questions) + 1):
-        _, applicable = clean_answers(questionnaire, {k: tuple(v) for k, v in answers.items()})
-        missing = [qid for qid in applicable if qid not in answers]
-        if not missing:
-            break
-        question = questionnaire.question(missing[0])
-        exclusive = [o for o in question.options if o.exclusive]
-        safe = [o for o in question.options if not o.flag]
-        answers[question.id] = [(exclusive or safe or list(question.options))[0].id]
-    kept, errors = check_answers(questionnaire, answers)
-    assert not errors, errors
-    return {qid: list(v) for qid, v in kept.items()}
+@pytest.fixture
+def visitor(app):
+    """A cookie-less client that follows the quiz the way a browser with JS off does."""
+    return Visitor(app.test_client(use_cookies=False))
 
 
-def _as_list(value) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+@pytest.fixture
+def admin_config(app):
+    """Cheap hashing and no CSRF tokens to post; the CSRF tests switch it back on.
+
+    Back-office modules use it with `pytestmark = pytest.mark.usefixtures("admin_config")`.
+    pytest-flask builds `app` before any other fixture runs, so this sets the built app's
+    config (both settings are read per request).
+    """
+    app.config["ARGON2_OPTIONS"] = FAST_ARGON2
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: a stored account (admin by default; staff need a clinic)."""
+    from quiz.services import users
+
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, *, role="admin", clinic=None, password=STRONG):
+        return users.create_user(
+            email or f"user{next(counter)}@clinic.example", role, password, clinic=clinic
+        )
+
+    return make
+
+
+@pytest.fixture
+def sign_in(app):
+    """Sign a new test client in as `user`; return the client."""
+
+    def login(user, password=STRONG):
+        client = app.test_client()
+        response = client.post("/admin/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def admin_client(make_user, sign_in):
+    """A client signed in as an administrator."""
+    return sign_in(make_user("admin@clinic.example"))
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ progress line."""
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything, state_token
 
 CONCERNS = ["cellulite", "hair_thinning", "pigmentation", "fine_lines"]
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
@@ -104,11 +103,6 @@ def check_page(markup: str, screen: str) -> Node:
     return root
 
 
-def state(markup: str) -> str:
-    """The page's signed state token, as the hidden field would post it."""
-    return html.unescape(re.search(r'name="state" value="([^"]+)"', markup).group(1))
-
-
 class Walk:
     """A cookie-less visitor posting each page's state token back."""
 
@@ -122,7 +116,7 @@ class Walk:
         return self.markup
 
     def post(self, path: str, data: dict, status: int | None = None) -> str:
-        response = self.client.post(path, data={"state": state(self.markup), **data})
+        response = self.client.post(path, data={"state": state_token(self.markup), **data})
         if status is not None:
             assert response.status_code == status, response.get_data(as_text=True)[-1500:]
         self.markup = response.get_data(as_text=True)
@@ -237,7 +231,7 @@ def test_contact_thanks_and_erasure_pages_label_every_field(walk, questionnaire)
 def test_restart_and_not_found_pages_have_a_language_and_one_heading(walk):
     walk.get("/embed/clear")
     response = walk.client.post(
-        "/embed/clear/step", data={"state": state(walk.markup) + "x", "action": "next"}
+        "/embed/clear/step", data={"state": state_token(walk.markup) + "x", "action": "next"}
     )
     assert response.status_code == 400
     check_page(response.get_data(as_text=True), "restart")

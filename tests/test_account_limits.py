@@ -6,10 +6,8 @@ import pytest
 
 from quiz.extensions import db
 from quiz.models import Delivery
-from tests import test_admin_support as support
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 @pytest.fixture

@@ -8,15 +8,9 @@ from quiz.extensions import db
 from quiz.models import AuditEntry, User
 from quiz.services import ServiceError
 from quiz.services import users as user_service
-from tests import test_admin_support as support
+from tests.helpers import FAST_ARGON2, STRONG
 
-STRONG = support.STRONG
-FAST_ARGON2 = support.FAST_ARGON2
-# Fixtures shared by the back-office tests.
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 def post_login(client, email, password, **extra):

@@ -12,14 +12,10 @@ from quiz.branding import contrast_ratio
 from quiz.extensions import db
 from quiz.models import AuditEntry, Clinic
 from quiz.runtime import runtime
-from tests import test_admin_support as support
-from tests.conftest import answer_everything
-from tests.test_embed import Visitor
+from tests.helpers import Visitor, answer_everything
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 BASE = {
     "name": "Gamma Skin",
@@ -34,14 +30,6 @@ BRANDING = {
     "brand_background": "#fffdf8",
     "brand_font": '"Open Sans",  Arial, sans-serif',
     "brand_radius": "12px",
-}
-CONTACT = {
-    "name": "Ada Lovelace",
-    "email": "ada@example.com",
-    "phone": "+44 20 7946 0001",
-    "contact_time": "morning",
-    "consent_contact": "y",
-    "consent_health": "y",
 }
 # A browser sends every text field, empty or not (a field left out keeps its stored value).
 CLEARED = {
@@ -237,7 +225,7 @@ def test_voice_settings_change_the_intro_and_thanks_and_hide_content(
     assert f"/content/{hidden}" not in visitor.text
     after = admin_client.post("/api/v1/assessments", json={"clinic": "gamma", "answers": answers})
     assert hidden not in [item["id"] for item in after.get_json()["content"]]
-    visitor.contact("gamma", **CONTACT)
+    visitor.contact("gamma")
     assert visitor.event() == "lead", visitor.text[-2000:]
     assert "Our nurse Maria will call you." in html.unescape(visitor.text)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from quiz.extensions import db
 from quiz.models import AuditEntry, Clinic, User
 from quiz.services import get_clinic, lockout
-from tests import test_admin_support as support
+from tests.helpers import STRONG
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
-STRONG = support.STRONG
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 CLINIC = {
     "slug": "gamma",

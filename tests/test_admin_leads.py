@@ -15,14 +15,10 @@ from hypothesis import strategies as st
 
 from quiz.extensions import db
 from quiz.models import AuditEntry, ExportedLead, ExportRecord, Lead, LeadNote
-from tests import test_admin_support as support
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 from tests.strategies import hostile_text
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 def update(lead, **values):

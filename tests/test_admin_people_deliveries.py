@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from quiz.extensions import db
 from quiz.models import AuditEntry, Delivery, Lead
-from tests import test_admin_support as support
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 def _leads() -> list[Lead]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from quiz.services import users as user_service
-from tests import test_admin_support as support
+from tests.helpers import STRONG
 from tests.test_commands import _flask
 
-STRONG = support.STRONG
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 def copied_cookie(client) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from quiz.extensions import db, limiter
 from quiz.models import Event, IdempotencyRecord, Lead
 from quiz.validation import SOURCE_FIELDS
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything, validator
 from tests.strategies import header_text, hostile_text
 
 SITE = "https://clinic-site.example"
@@ -512,7 +512,6 @@ _JSON = st.recursive(
 )
 def test_junk_in_any_field_never_breaks_the_server(client, clinic, questionnaire, field, junk):
     from quiz.openapi import build_document
-    from tests.test_openapi import validator
 
     body = {
         "clinic": "demo",
@@ -566,7 +565,6 @@ def test_hostile_text_in_any_text_field_or_the_key_never_breaks_the_server(
     assert response.status_code < 500, response.get_data(as_text=True)
     if response.status_code >= 400:
         from quiz.openapi import build_document
-        from tests.test_openapi import validator
 
         validator(build_document(), "Errors").validate(response.get_json())
 

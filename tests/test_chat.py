@@ -15,15 +15,11 @@ from quiz.extensions import db
 from quiz.models import AuditEntry, Clinic, Delivery
 from quiz.services import ServiceError
 from quiz.services.clinic_admin import set_notify_url
-from tests import test_admin_support as support
-from tests.conftest import answer_everything
+from tests.helpers import PUBLIC, answer_everything
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
-PUBLIC = "https://quiz.example"
+
 TEAMS_HOST = "prod-42.westeurope.logic.azure.com"
 CONTACT = {
     "name": "Zenobia Quist",

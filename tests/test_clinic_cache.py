@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from quiz import services
 from quiz.extensions import db
 from quiz.models import Clinic, Event
+from tests.helpers import state_at_result, state_token
 
 
 @pytest.fixture
@@ -71,9 +72,6 @@ def test_the_quiz_page_still_shows_when_funnel_events_cannot_be_written(client, 
 def test_the_intro_is_rendered_once_and_each_visitor_still_gets_their_own_run(
     app, client, make_clinic, questionnaire
 ):
-    import html
-    import re
-
     from quiz.models import Lead
     from quiz.state import StateSigner
 
@@ -82,14 +80,12 @@ def test_the_intro_is_rendered_once_and_each_visitor_still_gets_their_own_run(
     first = client.get("/embed/acme?utm_source=news").get_data(as_text=True)
     second = client.get("/embed/acme?utm_source=news").get_data(as_text=True)
     assert first == second  # served from the render cache
-    token = html.unescape(re.search(r'name="state" value="([^"]+)"', first).group(1))
+    token = state_token(first)
     signer = StateSigner(app.secret_key, 3600)
     assert signer.loads(token, "acme").run_id == ""
 
-    from tests.test_security import _state_at_result
-
     for email in ("ada@example.com", "grace@example.com"):
-        state = _state_at_result(client, questionnaire, "acme")
+        state = state_at_result(client, questionnaire, "acme")
         assert signer.loads(state, "acme").run_id
         client.post(
             "/embed/acme/contact",

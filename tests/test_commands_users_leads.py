@@ -10,10 +10,9 @@ import pytest
 
 from quiz.extensions import db
 from quiz.models import ExportRecord, User
-from tests import test_admin_support as support
+from tests.helpers import STRONG
 
-_admin_test_config = support._admin_test_config
-STRONG = support.STRONG
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from quiz import create_app
 from quiz.crypto import new_key
 from quiz.questions import load
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,86 +15,13 @@ from quiz.extensions import db
 from quiz.models import Event, Lead
 from quiz.runtime import runtime
 from quiz.state import StateSigner
-from tests.conftest import answer_everything
-
-_TOKEN = re.compile(r'name="state" value="([^"]+)"')
-_FIELD = re.compile(r'name="q-([a-z0-9_-]+)"')
-_EVENT = re.compile(r'data-quiz-event="([^"]*)"')
-CONTACT = {
-    "name": "Ada Lovelace",
-    "email": "ada@example.com",
-    "phone": "+44 20 7946 0001",
-    "contact_time": "morning",
-    "consent_contact": "y",
-    "consent_health": "y",
-}
+from tests.helpers import CONTACT, Visitor, answer_everything
 
 
 @pytest.fixture
 def app_config(app_config):
     """No minimum fill time by default: a test client is faster than any person."""
     return {**app_config, "QUIZ_MIN_FILL_SECONDS": 0}
-
-
-@pytest.fixture
-def visitor(app):
-    """A cookie-less client that follows the quiz the way a browser with JS off does."""
-    return Visitor(app.test_client(use_cookies=False))
-
-
-class Visitor:
-    """Posts each page's own state token back, like the hidden field does in a browser."""
-
-    def __init__(self, client):
-        self.client = client
-        self.page = None
-        self.responses = []
-
-    @property
-    def text(self) -> str:
-        return self.page.get_data(as_text=True)
-
-    def token(self) -> str:
-        return html.unescape(_TOKEN.search(self.text).group(1))
-
-    def event(self) -> str:
-        return _EVENT.search(self.text).group(1)
-
-    def fields(self) -> list[str]:
-        return list(dict.fromkeys(_FIELD.findall(self.text)))
-
-    def _keep(self, response):
-        self.page = response
-        self.responses.append(response)
-        return response
-
-    def open(self, slug: str, **query):
-        return self._keep(self.client.get(f"/embed/{slug}", query_string=query))
-
-    def post(self, path: str, data: dict, headers: dict | None = None):
-        data = {"state": self.token(), **data}
-        return self._keep(self.client.post(path, data=data, headers=headers or {}))
-
-    def start(self, slug: str):
-        return self.post(f"/embed/{slug}/step", {"action": "start"})
-
-    def answer(self, slug: str, answers: dict, action: str = "next"):
-        data = {f"q-{qid}": answers[qid] for qid in self.fields() if qid in answers}
-        return self.post(f"/embed/{slug}/step", {**data, "action": action})
-
-    def finish_steps(self, slug: str, answers: dict, limit: int = 20) -> list[str]:
-        """Answer every step shown; return the step headings seen."""
-        headings = []
-        while self.event() in ("start", "step") and self.fields() and limit:
-            headings.append(re.search(r'id="step-heading"[^>]*>([^<]+)<', self.text).group(1))
-            response = self.answer(slug, answers)
-            assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
-            limit -= 1
-        return headings
-
-    def contact(self, slug: str, **overrides):
-        data = {**CONTACT, **overrides}
-        return self.post(f"/embed/{slug}/contact", {k: v for k, v in data.items() if v is not None})
 
 
 def leads() -> list[Lead]:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import answer_everything
-from tests.test_embed import Visitor
+from tests.helpers import Visitor, answer_everything
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 BODY_ATTRIBUTES = {
@@ -30,12 +29,6 @@ PATHS = {
     "not_suitable": {"pregnancy": ["pregnant"]},
     "consult": {"allergies": ["local_anaesthetic"]},
     "under_18": {"age": ["under_18"]},
-}
-CONTACT = {
-    "name": "Ada Lovelace",
-    "email": "ada@example.com",
-    "consent_contact": "y",
-    "consent_health": "y",
 }
 
 
@@ -85,7 +78,7 @@ def visit_every_page(visitor: Visitor, slug: str, answers: dict) -> list[str]:
     visitor.finish_steps(slug, answers)
     pages = [response.get_data(as_text=True) for response in visitor.responses]
     if 'name="email"' in visitor.text:
-        visitor.contact(slug, **CONTACT)
+        visitor.contact(slug)
         pages.append(visitor.text)
     linked = rf'href="(/embed/{slug}/(?:content|forget)/[^"]+)"'
     for link in sorted(set(re.findall(linked, "".join(pages)))):

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from quiz import validation
 from quiz.embed import forms
 from quiz.i18n import pick_language
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 
 def test_step_form_has_a_field_per_applicable_question_filled_from_answers(questionnaire):

@@ -16,10 +16,10 @@ from quiz.extensions import db
 from quiz.i18n import SUPPORTED
 from quiz.messages import N_
 from quiz.models import Clinic, Lead, User
-from tests import test_admin_support as support
-from tests.conftest import answer_everything
+from tests.helpers import STRONG, Visitor, answer_everything
 from tests.test_claims import find_claims
-from tests.test_embed import Visitor
+
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "quiz" / "translations"
@@ -250,10 +250,6 @@ def test_restart_page_speaks_the_clinic_language(visitor, make_clinic):
 
 # --------------------------------------------------------------------------- back office
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-
 
 @pytest.fixture
 def german_admin(make_user, sign_in):
@@ -307,7 +303,7 @@ def test_back_office_messages_follow_the_language(german_admin):
 
 def test_german_back_office_gives_the_password_rules_in_german(german_admin):
     response = german_admin.post(
-        "/admin/password", data={"current": support.STRONG, "new": "short", "confirm": "short"}
+        "/admin/password", data={"current": STRONG, "new": "short", "confirm": "short"}
     )
     assert response.status_code == 422
     html = unescape(response.get_data(as_text=True))

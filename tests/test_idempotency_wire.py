@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from quiz.questions import load
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent

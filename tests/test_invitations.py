@@ -17,28 +17,19 @@ from quiz.extensions import db
 from quiz.models import AccountToken, AuditEntry, Delivery, User
 from quiz.services import ServiceError, accounts
 from quiz.services import users as user_service
-from tests import test_admin_support as support
+from tests.helpers import PUBLIC, STRONG
 
-STRONG = support.STRONG
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
-PUBLIC = "https://quiz.example"
+
 NEW_PASSWORD = "Quiet-lantern-73"
 LINK = re.compile(re.escape(PUBLIC) + r"/admin/password/new\?token=[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_DEFAULT_SENDER="quiz@quiz.example",
-        PUBLIC_URL=PUBLIC,
-    )
-    return app_config
+def app_config(mail_app_config):
+    """Links go out by mail to the loopback SMTP server."""
+    return mail_app_config
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from quiz.mail_texts import phrases
 from quiz.models import Delivery, Lead
 from quiz.scoring import score
 from quiz.validation import Consent, Contact
-from tests.conftest import answer_everything
-from tests.test_embed import Visitor
+from tests.helpers import Visitor, answer_everything
 
 SENDER = "quiz@quiz.example"
 DESK = "desk@acme.example"
@@ -35,15 +34,9 @@ APP_HEADERS = Counter(
 
 
 @pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_DEFAULT_SENDER=SENDER,
-        PUBLIC_URL="https://quiz.example",
-        QUIZ_MIN_FILL_SECONDS=0,
-    )
-    return app_config
+def app_config(mail_app_config):
+    """Mail goes to the loopback SMTP server; no minimum fill time for a test client."""
+    return {**mail_app_config, "MAIL_DEFAULT_SENDER": SENDER, "QUIZ_MIN_FILL_SECONDS": 0}
 
 
 @pytest.fixture

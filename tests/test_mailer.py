@@ -11,22 +11,14 @@ from quiz.extensions import db
 from quiz.models import Delivery
 from quiz.scoring import score
 from quiz.validation import Consent, Contact
-from tests.conftest import answer_everything
+from tests.helpers import PUBLIC, answer_everything
 from tests.servers import SMTPSink, free_port
-
-PUBLIC = "https://quiz.example"
 
 
 @pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_DEFAULT_SENDER="quiz@quiz.example",
-        PUBLIC_URL=PUBLIC,
-        REDIS_URL=None,
-    )
-    return app_config
+def app_config(mail_app_config):
+    """Mail goes to the loopback SMTP server."""
+    return mail_app_config
 
 
 def _answers_with_content(questionnaire):

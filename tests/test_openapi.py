@@ -9,24 +9,13 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator, FormatChecker
-from referencing import Registry
-from referencing.jsonschema import DRAFT202012
+from jsonschema import Draft202012Validator
 
 from quiz import validation
 from quiz.api import bp
 from quiz.openapi import build_document
 from quiz.services import tokens
-from tests.conftest import answer_everything
-
-DOCUMENT_URI = "urn:quiz:openapi"
-
-
-def validator(document: dict, schema_name: str) -> Draft202012Validator:
-    """Return a validator for one of the document's component schemas, refs resolved."""
-    registry = Registry().with_resource(DOCUMENT_URI, DRAFT202012.create_resource(document))
-    schema = {"$ref": f"{DOCUMENT_URI}#/components/schemas/{schema_name}"}
-    return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
+from tests.helpers import answer_everything, validator
 
 
 def response_schema(document: dict, path: str, method: str, status: int) -> str:

@@ -10,12 +10,9 @@ from quiz import queries
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.models import Delivery, Event
-from tests import test_admin_support as support
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 EVERYTHING = Scope(everything=True)
 DAY = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

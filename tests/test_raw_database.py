@@ -13,7 +13,7 @@ from quiz import services
 from quiz.extensions import db
 from quiz.questions import SUITABILITIES, Questionnaire
 from quiz.scoring import Result, score
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 # Holds the questionnaire's own wording (the same for everyone), not anybody's answers.
 QUESTIONNAIRE_TABLE = "questionnaire_snapshots"

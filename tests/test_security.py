@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
-from tests.conftest import answer_everything
+from tests.helpers import state_at_result, state_token
 from tests.strategies import hostile_text
 
-_TOKEN = re.compile(r'name="state" value="([^"]+)"')
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -66,7 +65,7 @@ def test_every_route_class_sends_the_header_baseline(app, client, make_clinic, h
 def test_pages_with_personal_data_are_never_stored_by_caches(client, make_clinic, questionnaire):
     make_clinic("acme")
     intro = client.get("/embed/acme")
-    token = html.unescape(_TOKEN.search(intro.get_data(as_text=True)).group(1))
+    token = state_token(intro.get_data(as_text=True))
     step = client.post("/embed/acme/step", data={"state": token, "action": "start"})
     assert step.headers["Cache-Control"] == "no-store"
     assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
@@ -75,28 +74,10 @@ def test_pages_with_personal_data_are_never_stored_by_caches(client, make_clinic
 def test_the_visitor_path_sets_no_cookie(client, make_clinic):
     make_clinic("acme")
     intro = client.get("/embed/acme")
-    token = html.unescape(_TOKEN.search(intro.get_data(as_text=True)).group(1))
+    token = state_token(intro.get_data(as_text=True))
     step = client.post("/embed/acme/step", data={"state": token, "action": "start"})
     for response in (intro, step, client.get("/api/v1/quiz?clinic=acme")):
         assert "Set-Cookie" not in response.headers
-
-
-def _state_at_result(client, questionnaire, slug: str) -> str:
-    answers = answer_everything(questionnaire)
-    page = client.get(f"/embed/{slug}").get_data(as_text=True)
-    response = client.post(
-        f"/embed/{slug}/step",
-        data={"state": html.unescape(_TOKEN.search(page).group(1)), "action": "start"},
-    )
-    for _ in range(20):
-        page = response.get_data(as_text=True)
-        fields = dict.fromkeys(re.findall(r'name="q-([a-z0-9_-]+)"', page))
-        if not fields:
-            break
-        data = {f"q-{qid}": answers[qid] for qid in fields if qid in answers}
-        token = html.unescape(_TOKEN.search(page).group(1))
-        response = client.post(f"/embed/{slug}/step", data={"state": token, **data})
-    return html.unescape(_TOKEN.search(response.get_data(as_text=True)).group(1))
 
 
 @pytest.mark.parametrize("field", ["name", "email", "phone"])
@@ -105,7 +86,7 @@ def test_script_in_any_contact_field_comes_back_as_text(
 ):
     app.config["QUIZ_MIN_FILL_SECONDS"] = 0
     make_clinic("acme")
-    token = _state_at_result(client, questionnaire, "acme")
+    token = state_at_result(client, questionnaire, "acme")
     data = {
         "state": token,
         "name": "Ada",
@@ -157,10 +138,10 @@ def test_junk_in_every_form_field_never_gives_a_server_error(
 ):
     if db.session.execute(db.select(db.text("1")).select_from(db.text("clinics"))).first() is None:
         make_clinic("acme")
-    token = _state_at_result(client, questionnaire, "acme") if path == "contact" else None
+    token = state_at_result(client, questionnaire, "acme") if path == "contact" else None
     if token is None:
         page = client.get("/embed/acme").get_data(as_text=True)
-        token = html.unescape(_TOKEN.search(page).group(1))
+        token = state_token(page)
     body = urlencode({"state": token, **form}, doseq=True, encoding="utf-8", errors="surrogatepass")
     response = client.post(
         f"/embed/acme/{path}", data=body, content_type="application/x-www-form-urlencoded"
@@ -186,7 +167,7 @@ def test_every_visitor_page_after_the_intro_is_never_stored_by_caches(
     app.config["QUIZ_MIN_FILL_SECONDS"] = 0
     make_clinic("acme")
     contact = {"name": "Ada", "email": "ada@example.com", "consent_contact": "y"}
-    token = _state_at_result(client, questionnaire, "acme")
+    token = state_at_result(client, questionnaire, "acme")
     refused = client.post("/embed/acme/contact", data={"state": token, **contact})
     thanks = client.post(
         "/embed/acme/contact", data={"state": token, **contact, "consent_health": "y"}

@@ -13,11 +13,10 @@ from quiz.extensions import db
 from quiz.models import SignInLock, User, utcnow
 from quiz.services import lockout
 from quiz.services import users as user_service
-from tests import test_admin_support as support
+from tests.helpers import STRONG
 
-STRONG = support.STRONG
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 OWNER_IP = "198.51.100.7"
 ATTACKER_IP = "203.0.113.9"

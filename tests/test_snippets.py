@@ -12,12 +12,9 @@ import pytest
 
 from quiz import services, snippets
 from quiz.snippets import RESERVED_HEIGHT, EmbedOptions, SnippetTexts, check_options, render
-from tests import test_admin_support as support
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = SnippetTexts(title="Title", label="Label", close="Close", link="Take it")

@@ -15,8 +15,7 @@ from quiz.models import Event, Lead
 from quiz.services import submissions
 from quiz.state import StateSigner
 from quiz.validation import Consent, Contact
-from tests.conftest import answer_everything
-from tests.test_embed import CONTACT, Visitor
+from tests.helpers import CONTACT, answer_everything
 
 API_CONTACT = {"name": "Grace Hopper", "email": "grace@example.com"}
 API_CONSENT = {"contact": True, "health_data": True}
@@ -38,11 +37,6 @@ def _nothing_left_in_the_buffer(app):
     """Write what a test left buffered while its database is still there (not at exit)."""
     yield
     services.flush_events(app)
-
-
-@pytest.fixture
-def visitor(app):
-    return Visitor(app.test_client(use_cookies=False))
 
 
 def stored(kind: str) -> int:

@@ -6,7 +6,7 @@ import contextvars
 
 from quiz.services import users
 from quiz.urls import FALLBACK_PUBLIC_URL, public_url
-from tests.test_admin_support import FAST_ARGON2, STRONG
+from tests.helpers import FAST_ARGON2, STRONG
 
 
 def outside_any_request(app, work):

@@ -14,7 +14,7 @@ from quiz.extensions import db
 from quiz.models import Clinic, Delivery, utcnow
 from quiz.services import outbox
 from quiz.services.clinic_admin import rotate_webhook_secret
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 

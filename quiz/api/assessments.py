@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from werkzeug.routing import BuildError
 
 from quiz import services
@@ -19,6 +19,7 @@ from quiz.questions import Questionnaire, check_answers
 from quiz.runtime import questionnaire
 from quiz.scoring import Result
 from quiz.services import idempotency, submissions
+from quiz.urls import public_url
 from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
@@ -188,5 +189,4 @@ def content_url(clinic: Clinic, content_id: str) -> str:
         path = url_for("embed.content", clinic=clinic.slug, content_id=content_id)
     except BuildError:
         path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/{quote(content_id)}"
-    base = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
-    return base + path
+    return public_url() + path

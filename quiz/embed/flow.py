@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from quiz.questions import Question, Questionnaire, Step, applicable, check_answers
+from quiz.questions import Answers, Question, Questionnaire, Step, applicable, check_answers
 
 # Posted answers arrive as fields named q-<question id>.
 FIELD_PREFIX = "q"
-
-Answers = dict[str, list[str]]
 
 
 def applicable_steps(
     questionnaire: Questionnaire, answers: Mapping[str, Iterable[str]]
 ) -> list[int]:
     """Return the indexes of the steps with at least one question that applies."""
-    ids = set(applicable(questionnaire, _as_tuples(answers)))
+    ids = set(applicable(questionnaire, answers))
     return [i for i, step in enumerate(questionnaire.steps) if ids.intersection(step.question_ids)]
 
 
@@ -30,7 +28,7 @@ def visible_questions(
     questionnaire: Questionnaire, step: Step, answers: Mapping[str, Iterable[str]]
 ) -> list[Question]:
     """Return the questions of a step that apply to these answers, in order."""
-    ids = set(applicable(questionnaire, _as_tuples(answers)))
+    ids = set(applicable(questionnaire, answers))
     return [q for q in questionnaire.step_questions(step) if q.id in ids]
 
 
@@ -73,27 +71,26 @@ def advance(
     if action == "back":
         kept, _ = check_answers(questionnaire, raw, only=())
         earlier = [i for i in applicable_steps(questionnaire, kept) if i < index]
-        return Move(_as_lists(kept), earlier[-1] if earlier else index, changed_step=bool(earlier))
+        return Move(kept, earlier[-1] if earlier else index, changed_step=bool(earlier))
     step_ids = list(step.question_ids)
     kept, errors = check_answers(questionnaire, raw, only=step_ids)
-    new = _as_lists(kept)
     if errors:
         shown = {q.id for q in visible_questions(questionnaire, step, answers)}
         display = {k: v for k, v in errors.items() if k in shown or k not in step_ids}
-        return Move(new, index, errors=display, revealed=not display, changed_step=False)
+        return Move(kept, index, errors=display, revealed=not display, changed_step=False)
     if questionnaire.ends_quiz(kept):
-        return Move(new, done, finished=True)
+        return Move(kept, done, finished=True)
     later = [i for i in applicable_steps(questionnaire, kept) if i > index]
     if later:
-        return Move(new, later[0])
-    _, missing = check_answers(questionnaire, new)
+        return Move(kept, later[0])
+    _, missing = check_answers(questionnaire, kept)
     if missing:
         # An earlier step lost an answer (a changed answer revealed a question): go there.
         first = next(
             i for i, s in enumerate(questionnaire.steps) if set(s.question_ids) & set(missing)
         )
-        return Move(new, first)
-    return Move(new, done, finished=True)
+        return Move(kept, first)
+    return Move(kept, done, finished=True)
 
 
 def answers_complete(questionnaire: Questionnaire, answers: Answers) -> bool:
@@ -128,11 +125,3 @@ def _getlist(formdata: Mapping | None, name: str) -> list[str]:
         return list(formdata.getlist(name))
     value = formdata.get(name)
     return [] if value is None else [value] if isinstance(value, str) else list(value)
-
-
-def _as_tuples(answers: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return {k: tuple(v) for k, v in answers.items()}
-
-
-def _as_lists(answers: Mapping[str, Iterable[str]]) -> Answers:
-    return {k: list(v) for k, v in answers.items()}

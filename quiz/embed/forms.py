@@ -20,10 +20,10 @@ from wtforms import (
 from wtforms.form import BaseForm
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from quiz.embed.flow import FIELD_PREFIX, Answers, visible_questions
+from quiz.embed.flow import FIELD_PREFIX, visible_questions
 from quiz.i18n import translate
 from quiz.limits import MAX_LENGTH
-from quiz.questions import Questionnaire, Step
+from quiz.questions import Answers, Questionnaire, Step
 from quiz.validation import (
     CONTACT_TIMES,
     SOURCE_FIELDS,

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from quiz.messages import N_
-from quiz.questions.model import Questionnaire
+from quiz.questions.model import Question, Questionnaire
 
-# Checked answers: the option ids chosen for each question that applies, as scoring takes
-# them. (A visitor's answers on their way through the steps are quiz.state.StateAnswers.)
+# Answers: the option ids chosen for each question, as checking returns them, scoring takes
+# them and a visitor's state token carries them between steps (JSON turns the tuples into
+# lists on the way; the token's reader turns them back).
 Answers = dict[str, tuple[str, ...]]
 
 
@@ -51,7 +52,7 @@ def check_answers(
     ignored, as the API contract says.
     """
     errors: dict[str, list[str]] = {}
-    normalised: dict[str, tuple[str, ...]] = {}
+    normalised: Answers = {}
     if not isinstance(raw, Mapping):
         # A request body of the wrong shape counts as no answers rather than a server error.
         raw = {}
@@ -61,52 +62,58 @@ def check_answers(
         except KeyError:
             errors.setdefault(str(qid)[:100], []).append(N_("Unknown question."))
             continue
-        chosen = _as_choices(value)
-        if chosen is None:
-            errors.setdefault(qid, []).append(
-                N_("Must be an option id.")
-                if question.type == "single"
-                else N_("Must be a list of option ids.")
-            )
-            continue
-        chosen = tuple(dict.fromkeys(chosen))
-        if question.type == "single" and len(chosen) > 1:
-            errors.setdefault(qid, []).append(N_("Choose only one option."))
-            continue
-        unknown = [c for c in chosen if question.option(c) is None]
-        if unknown:
-            errors.setdefault(qid, []).append(N_("Choose one of the options shown."))
-            continue
-        exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
-        if exclusive and len(chosen) > 1:
-            label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
-            # Translators: %(label)s is an answer such as "None of these".
-            errors.setdefault(qid, []).append(
-                N_('"%(label)s" cannot be combined with other options.', label=label)
-            )
-            continue
-        normalised[qid] = chosen
+        chosen, problem = _check_choice(questionnaire, question, value)
+        if problem is not None:
+            errors.setdefault(qid, []).append(problem)
+        else:
+            normalised[qid] = chosen
     kept, applicable_ids = clean_answers(questionnaire, normalised)
-    wanted = set(only) if only is not None else None
+    wanted = set(only) if only is not None else set(applicable_ids)
     for qid in applicable_ids:
         question = questionnaire.question(qid)
-        if wanted is not None and qid not in wanted:
-            continue
-        if question.required and qid not in kept and qid not in errors:
-            message = (
+        if qid in wanted and question.required and qid not in kept and qid not in errors:
+            errors[qid] = [
                 N_("Please choose an answer.")
                 if question.type == "single"
                 else N_("Please choose at least one option.")
-            )
-            errors[qid] = [message]
+            ]
     # Errors on known questions that do not apply are dropped: such answers are ignored.
     known = questionnaire._by_id
     return kept, {k: v for k, v in errors.items() if k in applicable_ids or k not in known}
 
 
+def _check_choice(
+    questionnaire: Questionnaire, question: Question, value: Any
+) -> tuple[tuple[str, ...], str | None]:
+    """Check one question's raw answer; return its option ids (each once), or a problem."""
+    chosen = _as_choices(value)
+    if chosen is None:
+        return (), (
+            N_("Must be an option id.")
+            if question.type == "single"
+            else N_("Must be a list of option ids.")
+        )
+    chosen = tuple(dict.fromkeys(chosen))
+    if question.type == "single" and len(chosen) > 1:
+        return (), N_("Choose only one option.")
+    if any(question.option(c) is None for c in chosen):
+        return (), N_("Choose one of the options shown.")
+    exclusive = [c for c in chosen if question.option(c).exclusive]  # type: ignore[union-attr]
+    if exclusive and len(chosen) > 1:
+        label = question.option(exclusive[0]).label.get(questionnaire.languages[0])  # type: ignore[union-attr]
+        # Translators: %(label)s is an answer such as "None of these".
+        return (), N_('"%(label)s" cannot be combined with other options.', label=label)
+    return chosen, None
+
+
 def _as_choices(value: Any) -> tuple[str, ...] | None:
     if isinstance(value, str):
         return (value,) if value else ()
-    if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) <= 50:
+    # JSON gives lists; answers already checked (a state token's) are tuples.
+    if (
+        isinstance(value, list | tuple)
+        and all(isinstance(v, str) for v in value)
+        and len(value) <= 50
+    ):
         return tuple(v for v in value if v)
     return None

@@ -165,8 +165,8 @@ def send_test_chat(clinic: Clinic, *, actor: str) -> str | None:
             url,
             body,
             {"Content-Type": "application/json"},
-            allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")),
-            timeout=float(config.get("WEBHOOK_TIMEOUT", 10)),
+            allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE"]),
+            timeout=float(config["WEBHOOK_TIMEOUT"]),
         )
     except webhooks.WebhookError as exc:
         error = str(exc)

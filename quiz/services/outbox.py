@@ -18,12 +18,10 @@ from quiz.services.common import ServiceError
 
 log = logging.getLogger("quiz.delivery")
 
-DEFAULT_QUEUE_KEY = "quiz:deliveries"
-
 
 def queue_key() -> str:
     """Return the Redis list the worker blocks on (tests use a key of their own)."""
-    return current_app.config.get("DELIVERY_QUEUE_KEY") or DEFAULT_QUEUE_KEY
+    return current_app.config["DELIVERY_QUEUE_KEY"]
 
 
 def announce(delivery_ids: Iterable[int]) -> None:

@@ -553,7 +553,7 @@ def _store_lead(app, clinic) -> None:
     from quiz import services
     from quiz.scoring import score
     from quiz.validation import Consent, Contact
-    from tests.conftest import answer_everything
+    from tests.helpers import answer_everything
 
     questionnaire = runtime(app).questionnaire
     answers = answer_everything(questionnaire, concerns=["cellulite", "pigmentation"])

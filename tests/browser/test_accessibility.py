@@ -7,7 +7,7 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED, HOST_CLINIC
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Concerns that make every follow-up question apply, so the walk reaches every step.

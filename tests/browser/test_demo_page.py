@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.test_embedding import (
+from tests.browser.helpers import (
     assert_height_fits,
     assert_height_reserved,
     quiz_frame,

@@ -23,8 +23,14 @@ from tests.browser.conftest import (
     SECOND_CLINIC,
     watch,
 )
-from tests.browser.test_embedding import assert_height_fits, quiz_frame, submit
-from tests.conftest import answer_everything
+from tests.browser.helpers import (
+    answer_to_contact,
+    assert_height_fits,
+    quiz_frame,
+    send_contact,
+    submit,
+)
+from tests.helpers import answer_everything
 
 TITLE = "Is mesotherapy right for you?"
 POPUP = "dialog.quiz-popup"
@@ -73,25 +79,8 @@ def popup_frame(page):
 def send_lead(frame, answers: dict[str, list[str]], name: str, email: str) -> None:
     """Start, answer every step and send the contact form, inside the given quiz frame."""
     submit(frame, frame.get_by_role("button", name="Start"))
-    for _ in range(40):
-        if frame.locator("input[name=email]").count():
-            break
-        for qid, values in answers.items():
-            for value in values:
-                box = frame.locator(
-                    f'input[name="{qid}"][value="{value}"], input[name="q-{qid}"][value="{value}"]'
-                )
-                if box.count():
-                    box.check()
-        submit(frame, frame.locator("button[value=next]"))
-    else:
-        pytest.fail("never reached the contact form")
-    frame.fill("input[name=name]", name)
-    frame.fill("input[name=email]", email)
-    frame.check("input[name=consent_contact]")
-    frame.check("input[name=consent_health]")
-    submit(frame, frame.locator("button[value=send]"))
-    assert frame.evaluate("document.body.dataset.quizEvent") == "lead"
+    answer_to_contact(frame, answers)
+    send_contact(frame, name, email)
 
 
 # Inline: no layout shift before the visitor starts, auto-height after.

@@ -12,62 +12,20 @@ from sqlalchemy import select
 from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
-from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, launch, watch
-from tests.conftest import answer_everything
+from tests.browser.helpers import (
+    answer_to_contact,
+    assert_height_fits,
+    assert_height_reserved,
+    origin_of,
+    quiz_frame,
+    send_contact,
+    submit,
+)
+from tests.helpers import answer_everything
 
 NAME = "Grace Hopper"
 EMAIL = "grace.hopper@example.org"
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def quiz_frame(page, selector: str = "#slot iframe"):
-    """The quiz iframe's Frame, once embed.js has inserted it and its first page has loaded."""
-    page.wait_for_selector(selector, state="attached")
-    frame = page.locator(selector).element_handle().content_frame()
-    frame.wait_for_load_state("load")
-    return frame
-
-
-# scrollHeight never drops below the window's height, so an iframe that is too tall would
-# still match it; the root element's own box is the content's height.
-MEASURE = """() => ({scroll: document.documentElement.scrollHeight,
-  content: document.documentElement.getBoundingClientRect().height})"""
-
-
-def settled_heights(page, frame, selector: str = "#slot iframe") -> tuple[float, dict]:
-    """Poll until the iframe's height matches its document (messages are asynchronous)."""
-    outer, inner = 0.0, {}
-    for _ in range(100):
-        inner = frame.evaluate(MEASURE)
-        outer = page.locator(selector).bounding_box()["height"]
-        if abs(outer - inner["scroll"]) <= 2 and abs(outer - inner["content"]) <= 2:
-            break
-        page.wait_for_timeout(50)
-    return outer, inner
-
-
-def assert_height_reserved(page, selector: str = "#slot iframe") -> None:
-    """Before the visitor starts, the frame keeps the height reserved for it, whatever its
-    first screen measures: growing or shrinking then would move the clinic's page."""
-    page.wait_for_timeout(200)  # time for the frame's height messages to arrive, and be held
-    assert page.locator(selector).bounding_box()["height"] == RESERVED_HEIGHT
-
-
-def assert_height_fits(page, frame, selector: str = "#slot iframe") -> None:
-    outer, inner = settled_heights(page, frame, selector)
-    assert abs(outer - inner["scroll"]) <= 2, f"iframe is {outer}px for a {inner}px document"
-    assert abs(outer - inner["content"]) <= 2, f"iframe is {outer}px for {inner}px of content"
-
-
-def submit(frame, button) -> None:
-    """Click a submit button in the frame and wait for the next page to load."""
-    with frame.expect_navigation(wait_until="load"):
-        button.click()
 
 
 def finish_quiz(page, frame, answers: dict[str, list[str]], email: str = EMAIL) -> None:
@@ -81,29 +39,12 @@ def finish_quiz(page, frame, answers: dict[str, list[str]], email: str = EMAIL) 
     assert frame.evaluate("document.activeElement.id") == "error-summary"
     assert_height_fits(page, frame)
 
-    for _ in range(40):
-        if frame.locator("input[name=email]").count():
-            break
-        for qid, values in answers.items():
-            for value in values:
-                # Fields may be named by question id, with or without the form's prefix.
-                box = frame.locator(
-                    f'input[name="{qid}"][value="{value}"], input[name="q-{qid}"][value="{value}"]'
-                )
-                if box.count():
-                    box.check()
-        submit(frame, frame.locator("button[value=next]"))
+    def without_errors_and_fitting(frame) -> None:
         assert frame.locator("#error-summary").count() == 0, frame.inner_text("#error-summary")
         assert_height_fits(page, frame)
-    else:
-        pytest.fail("never reached the contact form")
 
-    frame.fill("input[name=name]", NAME)
-    frame.fill("input[name=email]", email)
-    frame.check("input[name=consent_contact]")
-    frame.check("input[name=consent_health]")
-    submit(frame, frame.locator("button[value=send]"))
-    assert frame.evaluate("document.body.dataset.quizEvent") == "lead"
+    answer_to_contact(frame, answers, without_errors_and_fitting)
+    send_contact(frame, NAME, email)
     assert_height_fits(page, frame)
 
 

@@ -17,7 +17,8 @@ from quiz.runtime import runtime
 from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, SECOND_CLINIC
 from tests.browser.engines import HostBrowser, WaitTimeout, wait_until
-from tests.conftest import answer_everything
+from tests.browser.helpers import answer_step, click_contact
+from tests.helpers import answer_everything
 
 NAME = "Katherine Johnson"
 FRAME = "#slot iframe"
@@ -72,23 +73,6 @@ def email_for(browser: HostBrowser) -> str:
     return f"visitor.{browser.name}@example.org"
 
 
-def answer_step(browser: HostBrowser, answers: dict[str, list[str]]) -> None:
-    """Tick, with real clicks, each chosen option this step shows and is not ticked yet."""
-    selectors = [
-        f'input[name="{prefix}{qid}"][value="{value}"]'
-        for qid, values in answers.items()
-        for value in values
-        for prefix in ("", "q-")
-    ]
-    todo = browser.run_js(
-        "return arguments[0].filter(function (s) {"
-        " var e = document.querySelector(s); return e && !e.checked; });",
-        selectors,
-    )
-    for selector in todo:
-        browser.click(selector)
-
-
 @pytest.fixture(scope="module")
 def journey(engine_browser, quiz_server, host_server) -> dict:
     """Finish the quiz once per engine on the clinic's page, sending a lead; keep what
@@ -138,12 +122,7 @@ def journey(engine_browser, quiz_server, host_server) -> dict:
         pytest.fail("never reached the contact form")
 
     with browser.frame(FRAME):
-        browser.fill("input[name=name]", NAME)
-        browser.fill("input[name=email]", email_for(browser))
-        browser.click("input[name=consent_contact]")
-        browser.click("input[name=consent_health]")
-        browser.submit("button[value=send]")
-        thanks = browser.run_js("return document.body.dataset.quizEvent;")
+        thanks = click_contact(browser, NAME, email_for(browser))
     record("thanks")
     with contextlib.suppress(WaitTimeout):  # without it, the events test says what is missing
         browser.wait_for("window.quizEvents.some(function (e) { return e.type === 'quiz:lead'; })")

@@ -12,8 +12,8 @@ from quiz.models import Lead
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
 from tests.browser.engines import HostBrowser, wait_until
-from tests.browser.test_host_engines import answer_step
-from tests.conftest import answer_everything
+from tests.browser.helpers import answer_step, click_contact
+from tests.helpers import answer_everything
 
 POPUP = "dialog.quiz-popup"
 FRAME = "dialog.quiz-popup iframe"
@@ -122,12 +122,7 @@ def test_a_lead_sent_from_the_popup_keeps_the_host_pages_utm(
             browser.submit("button[value=next]")
         else:
             pytest.fail("never reached the contact form")
-        browser.fill("input[name=name]", "Popup Visitor")
-        browser.fill("input[name=email]", email)
-        browser.click("input[name=consent_contact]")
-        browser.click("input[name=consent_health]")
-        browser.submit("button[value=send]")
-        assert browser.run_js("return document.body.dataset.quizEvent;") == "lead"
+        assert click_contact(browser, "Popup Visitor", email) == "lead"
     browser.wait_for("window.quizEvents.some(function (e) { return e.type === 'quiz:lead'; })")
     assert browser.run_js(f"return localStorage.getItem('quiz-seen:{HOST_CLINIC}');") == "1"
     with quiz_server.app.app_context():
