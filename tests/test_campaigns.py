@@ -340,3 +340,16 @@ def test_a_fresh_lead_never_outnumbers_the_steps_before_it(app, make_clinic, que
         1,
         1,
     ]
+
+
+def test_the_page_speaks_german_and_spanish(admin_client, generated):
+    end = FIRST_DAY + timedelta(days=DAYS - 1)
+    for lang, heading, none in (
+        ("de", "Anfragen im Zeitverlauf", "(keine)"),
+        ("es", "Contactos a lo largo del tiempo", "(ninguno)"),
+    ):
+        page = admin_client.get(
+            f"/admin/analytics?date_from={FIRST_DAY}&date_to={end}&lang={lang}"
+        ).get_data(as_text=True)
+        campaigns = page.split('id="campaigns-table"')[1].split("</table>")[0]
+        assert heading in page and f"<td>{none}</td>" in campaigns
