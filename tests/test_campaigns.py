@@ -198,8 +198,11 @@ def test_an_open_range_runs_from_the_first_lead_to_today(generated):
     assert timeline.total == 70
 
 
-def test_a_long_range_is_drawn_per_week_cut_to_the_range(generated):
-    _, _, expected = generated
+def test_a_long_range_is_drawn_per_week_cut_to_the_range(generated, make_lead):
+    alpha, _, expected = generated
+    early = make_lead(alpha)
+    early.created_at = at(FIRST_DAY - timedelta(days=90))
+    db.session.commit()
     start, end = FIRST_DAY - timedelta(days=60), FIRST_DAY + timedelta(days=30)
     timeline = queries.leads_over_time(EVERYTHING, None, start, end)
     assert timeline.unit == "week"
@@ -209,6 +212,18 @@ def test_a_long_range_is_drawn_per_week_cut_to_the_range(generated):
         assert b.first.weekday() == 0 or b.first == start
         assert b.leads == sum(1 for _, day, _, _ in expected if b.first <= day <= b.last)
     assert timeline.total == 70
+
+
+def test_a_range_reaching_before_the_first_lead_starts_there(generated):
+    _, _, expected = generated
+    first = min(day for _, day, _, _ in expected)
+    end = FIRST_DAY + timedelta(days=DAYS - 1)
+    timeline = queries.leads_over_time(EVERYTHING, None, date(1900, 1, 1), end)
+    assert (timeline.unit, timeline.buckets[0].first, timeline.total) == ("day", first, 70)
+    # Nor past today, when no lead is dated later.
+    today = FIRST_DAY + timedelta(days=DAYS + 3)
+    timeline = queries.leads_over_time(EVERYTHING, None, None, date(9999, 1, 1), today=today)
+    assert timeline.buckets[-1].last == today
 
 
 def test_the_bucket_size_follows_the_length_of_the_range():

@@ -14,7 +14,7 @@ from sqlalchemy.types import String
 from quiz.auth import Scope
 from quiz.extensions import db
 from quiz.messages import N_
-from quiz.models import Lead, LeadStatusChange
+from quiz.models import Lead, LeadStatusChange, UTCDateTime
 from quiz.queries.leads import LeadFilters, filtered
 
 # A range of up to this many days is drawn per day, a longer one per week (Monday to Sunday).
@@ -133,19 +133,31 @@ def leads_over_time(
 ) -> LeadsOverTime:
     """Return the leads per day (a range of up to DAILY_LIMIT days) or per week.
 
-    An open start begins at the first lead in scope, an open end at `today` (UTC).
+    The range is the one selected, kept within the clinic's first lead and `today` (UTC):
+    years before anyone took the quiz would only add empty weeks.
     """
-    filters = LeadFilters(clinic=clinic, date_from=date_from, date_to=date_to)
+    earliest, latest = db.session.execute(
+        filtered(
+            db.select(
+                func.min(Lead.created_at, type_=UTCDateTime()),
+                func.max(Lead.created_at, type_=UTCDateTime()),
+            ),
+            scope,
+            LeadFilters(clinic=clinic),
+        )
+    ).one()
+    if earliest is None:
+        return LeadsOverTime("day", [])
+    start = max(date_from or earliest.date(), earliest.date())
+    end = min(date_to or date.max, max(today or datetime.now(UTC).date(), latest.date()))
+    if start > end:
+        return LeadsOverTime("day", [])
     day = utc_day(Lead.created_at)
+    filters = LeadFilters(clinic=clinic, date_from=start, date_to=end)
     rows = db.session.execute(
         filtered(db.select(day, func.count()).group_by(day), scope, filters)
     ).all()
-    per_day = {date.fromisoformat(str(value)): count for value, count in rows}
-    end = date_to or max([today or datetime.now(UTC).date(), *per_day])
-    start = date_from or min(per_day, default=None)
-    if start is None or start > end:
-        return LeadsOverTime("day", [])
-    return bucket(per_day, start, end)
+    return bucket({date.fromisoformat(str(value)): count for value, count in rows}, start, end)
 
 
 def bucket(per_day: dict[date, int], start: date, end: date) -> LeadsOverTime:
