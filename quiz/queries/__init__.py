@@ -1,7 +1,9 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py), failed deliveries (deliveries.py) and clinics and accounts (directory.py)."""
+(analytics.py) and its campaign figures (campaigns.py), failed deliveries (deliveries.py)
+and clinics and accounts (directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
+from quiz.queries.campaigns import CampaignRow, LeadsOverTime, campaign_figures, leads_over_time
 from quiz.queries.deliveries import failed_deliveries, get_delivery
 from quiz.queries.directory import (
     any_clinic_has_origin,
@@ -46,13 +48,16 @@ __all__ = [
     "UNREADABLE",
     "UNREADABLE_NOTE",
     "Analytics",
+    "CampaignRow",
     "LeadFilters",
     "LeadPage",
+    "LeadsOverTime",
     "TimelineEntry",
     "analytics",
     "answered",
     "any_clinic_has_origin",
     "area_label",
+    "campaign_figures",
     "clinic_choices",
     "export_ids",
     "export_rows",
@@ -62,6 +67,7 @@ __all__ = [
     "get_lead",
     "get_user",
     "leads_after",
+    "leads_over_time",
     "list_clinics",
     "list_leads",
     "list_tokens",

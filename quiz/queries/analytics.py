@@ -117,11 +117,21 @@ def _events_filter(
 
 
 def _funnel(kinds: dict[str, int]) -> list[tuple[str, int, float | None]]:
-    """Return each funnel stage's count and its share of the stage before."""
+    """Return each funnel stage's count and its share of the stage before.
+
+    A stage counts the runs that reached it or a later one, so it is never below the next.
+    """
+    # Every lead completed the quiz and every completion started it, but their events reach
+    # the table at different times: a lead's with the lead, a "complete" a lead may follow at
+    # once, views, starts and other completions from each worker's buffer seconds later (or
+    # never, when a worker dies); a range can also end between a run's completion and its
+    # lead, and an API assessment has no view or start. Each later count is a floor.
+    counts = [kinds.get(kind, 0) for kind, _ in FUNNEL]
+    for n in reversed(range(len(counts) - 1)):
+        counts[n] = max(counts[n], counts[n + 1])
     funnel = []
     previous = None
-    for kind, label in FUNNEL:
-        count = kinds.get(kind, 0)
+    for (_, label), count in zip(FUNNEL, counts, strict=True):
         funnel.append((label, count, _rate(count, previous)))
         previous = count
     return funnel
