@@ -15,13 +15,10 @@ from quiz.extensions import db
 from quiz.models import Event
 from quiz.queries.campaigns import DAILY_LIMIT, bucket
 from quiz.services import leadwork
-from tests import test_admin_support as support
+from tests.helpers import Visitor
 from tests.test_submissions import to_result
 
-_admin_test_config = support._admin_test_config
-make_user = support.make_user
-sign_in = support.sign_in
-admin_client = support.admin_client
+pytestmark = pytest.mark.usefixtures("admin_config")
 
 EVERYTHING = Scope(everything=True)
 
@@ -337,7 +334,6 @@ def test_no_funnel_step_shows_more_than_the_one_before(make_clinic):
 
 
 def test_a_fresh_lead_never_outnumbers_the_steps_before_it(app, make_clinic, questionnaire):
-    from tests.test_embed import Visitor
 
     make_clinic("alpha")
     visitor = Visitor(app.test_client(use_cookies=False))
