@@ -323,6 +323,9 @@ _CORS = {
     }
 }
 
+# Any operation that reads or writes the database answers this while it cannot be reached.
+_UNAVAILABLE = _json("Errors", "The database is unavailable; nothing was stored. Try again.")
+
 
 def _preflight(method: str) -> dict:
     return {
@@ -380,6 +383,7 @@ def build_document() -> dict:
                     "responses": {
                         "200": _json("Quiz", "The questionnaire.", _CORS),
                         "404": _json("Errors", "Unknown clinic."),
+                        "503": _UNAVAILABLE,
                     },
                 },
                 "options": _preflight("GET"),
@@ -417,6 +421,7 @@ def build_document() -> dict:
                         "413": _json("Errors", "The body is over 64 KiB."),
                         "422": _json("Errors", "Invalid fields; nothing stored."),
                         "429": _json("Errors", "Too many requests.", _RETRY_AFTER),
+                        "503": _UNAVAILABLE,
                     },
                 },
                 "options": _preflight("POST"),
@@ -469,6 +474,7 @@ def build_document() -> dict:
                             {"WWW-Authenticate": {"schema": _STRING}},
                         ),
                         "422": _json("Errors", "Bad since, cursor or limit."),
+                        "503": _UNAVAILABLE,
                     },
                 }
             },

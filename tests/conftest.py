@@ -1,4 +1,5 @@
-"""Shared fixtures: an app per database backend, small factories, a cookie-less client."""
+"""Shared fixtures: an app per database backend, factories, a cookie-less visitor, signed-in
+back-office clients and loopback SMTP and HTTP servers."""
 
 from __future__ import annotations
 

@@ -204,6 +204,11 @@ def test_contact_form_comes_before_the_result_when_the_clinic_asks(
     assert len(leads()) == 1
 
 
+def _skip_button(page: str) -> str | None:
+    found = re.search(r'<button[^>]*name="action"[^>]*value="skip"[^>]*>([^<]*)</button>', page)
+    return found.group(1) if found else None
+
+
 def test_result_without_details_is_offered_when_the_contact_form_comes_first(
     visitor, make_clinic, questionnaire
 ):
@@ -211,10 +216,21 @@ def test_result_without_details_is_offered_when_the_contact_form_comes_first(
     visitor.open("acme")
     visitor.start("acme")
     visitor.finish_steps("acme", answer_everything(questionnaire))
+    assert _skip_button(visitor.text) == "Show my result without sending details"
+    # Shown again with what to fix, the form still offers it.
+    assert visitor.contact("acme", consent_health=None).status_code == 422
+    assert _skip_button(visitor.text) == "Show my result without sending details"
     visitor.contact("acme", action="skip")
     assert visitor.event() == "complete"
     assert 'name="email"' not in visitor.text
     assert leads() == []
+
+
+def test_the_contact_form_under_the_result_has_no_skip_button(visitor, make_clinic, questionnaire):
+    make_clinic("acme")
+    _at_result(visitor, questionnaire)
+    assert 'name="email"' in visitor.text
+    assert _skip_button(visitor.text) is None
 
 
 def _at_result(visitor, questionnaire, slug="acme", **chosen):

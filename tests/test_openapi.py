@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from sqlalchemy import create_engine
 
 from quiz import validation
 from quiz.api import bp
+from quiz.extensions import db
 from quiz.openapi import build_document
 from quiz.services import tokens
 from tests.helpers import answer_everything, validator
@@ -111,6 +114,36 @@ def test_leads_answers_match_the_document(client, token, make_lead, questionnair
     assert page.get_json()["next_cursor"]
     check(document, "/leads", "get", client.get("/api/v1/leads"))
     check(document, "/leads", "get", client.get("/api/v1/leads?limit=0", headers=auth))
+
+
+@contextmanager
+def database_unreachable(app):
+    """Swap the app's engine for one on a path that cannot be opened (a dead server)."""
+    db.session.remove()
+    engines = app.extensions["sqlalchemy"]._app_engines[app]
+    original = engines[None]
+    engines[None] = create_engine("sqlite:////nonexistent-dir/quiz.db")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        engines[None].dispose()
+        engines[None] = original
+
+
+def test_every_operation_on_the_database_documents_its_503(app, client, token, questionnaire):
+    document = build_document()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"clinic": "demo", "answers": answer_everything(questionnaire)}
+    with database_unreachable(app):
+        sent = {
+            ("/quiz", "get"): client.get("/api/v1/quiz?clinic=demo"),
+            ("/assessments", "post"): client.post("/api/v1/assessments", json=body),
+            ("/leads", "get"): client.get("/api/v1/leads", headers=auth),
+        }
+    for (path, method), response in sent.items():
+        assert response.status_code == 503, (path, response.get_data(as_text=True))
+        check(document, path, method, response)
 
 
 # --------------------------------------------------------------------------- patterns

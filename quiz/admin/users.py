@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
+from flask_wtf import FlaskForm
 
 from quiz import auth, delivery, queries
 from quiz.admin import bp, error_text
@@ -11,6 +15,8 @@ from quiz.admin.forms import ActionForm, ResetPasswordForm, UserForm, choices
 from quiz.models import User
 from quiz.services import ServiceError, accounts
 from quiz.services import users as user_service
+
+T = TypeVar("T")
 
 
 def _user_form() -> UserForm:
@@ -108,43 +114,58 @@ def user_toggle(user_id: int):
 @auth.admin_required
 def user_reset(user_id: int):
     """Set a new password for an account (also lifts a lock)."""
-    user = _user_or_404(user_id)
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user_service.set_password(user, form.password.data, actor=auth.signed_in_user().email)
-        except ServiceError as exc:
-            flash(f"{user.email}: {error_text(exc)}")
-        else:
-            flash(gettext("Password of %(email)s reset.", email=user.email))
-    return redirect(url_for("admin.users"))
+    return _on_account(
+        user_id,
+        form,
+        lambda user, actor: user_service.set_password(user, form.password.data, actor=actor),
+        lambda user, _: flash(gettext("Password of %(email)s reset.", email=user.email)),
+    )
 
 
 @bp.post("/users/<int:user_id>/invite")
 @auth.admin_required
 def user_invite_again(user_id: int):
     """Send a new invitation to an account without a password; the earlier link stops working."""
-    user = _user_or_404(user_id)
-    if ActionForm().validate_on_submit():
-        try:
-            delivery_id = accounts.resend_invite(user, actor=auth.signed_in_user().email)
-        except ServiceError as exc:
-            flash(f"{user.email}: {error_text(exc)}")
-        else:
-            _flash_sent(delivery_id, user.email)
-    return redirect(url_for("admin.users"))
+    return _on_account(
+        user_id,
+        ActionForm(),
+        lambda user, actor: accounts.resend_invite(user, actor=actor),
+        lambda user, delivery_id: _flash_sent(delivery_id, user.email),
+    )
 
 
 @bp.post("/users/<int:user_id>/invite/revoke")
 @auth.admin_required
 def user_invite_revoke(user_id: int):
     """Make an account's open invitation or reset link unusable."""
+    return _on_account(
+        user_id,
+        ActionForm(),
+        lambda user, actor: accounts.revoke_invite(user, actor=actor),
+        lambda user, _: flash(
+            gettext("The link sent to %(email)s no longer works.", email=user.email)
+        ),
+    )
+
+
+def _on_account(
+    user_id: int,
+    form: FlaskForm,
+    act: Callable[[User, str], T],
+    done: Callable[[User, T], None],
+):
+    """Run `act(user, actor)` on an account when `form` is valid, then go back to the list.
+
+    A refusal from the service is flashed with the account's address; otherwise `done` gets
+    the account and what `act` returned, to say how it went.
+    """
     user = _user_or_404(user_id)
-    if ActionForm().validate_on_submit():
+    if form.validate_on_submit():
         try:
-            accounts.revoke_invite(user, actor=auth.signed_in_user().email)
+            outcome = act(user, auth.signed_in_user().email)
         except ServiceError as exc:
             flash(f"{user.email}: {error_text(exc)}")
         else:
-            flash(gettext("The link sent to %(email)s no longer works.", email=user.email))
+            done(user, outcome)
     return redirect(url_for("admin.users"))

@@ -317,10 +317,12 @@ def _details_again(clinic: Clinic, state: QuizState, result: Result, form: forms
 
 
 def _contact_page(clinic: Clinic, state: QuizState, form: forms.ContactForm):
+    """The contact form before the result, with the way to the result without sending."""
     return render_template(
         "embed/contact.html",
         form=form,
         summary=forms.error_summary(form),
+        skip=True,
         **_context(clinic, state, state.language, event="step"),
     )
 

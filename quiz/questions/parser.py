@@ -120,10 +120,8 @@ class Parser(DocumentReader):
             item = self.obj(raw, where, {"id", "label"}, set())
             if item is None:
                 continue
-            aid = self.ident(item["id"], f"{where}.id") if "id" in item else ""
-            if aid and aid in seen:
-                self.fail(f"{where}.id", f'duplicate id "{aid}"')
-            seen.add(aid)
+            # A missing id is noted once, by obj().
+            aid = self.unique_id(item["id"], f"{where}.id", seen) if "id" in item else ""
             label = self.text(item.get("label"), f"{where}.label")
             if aid and label:
                 areas.append(Area(aid, label))
@@ -140,10 +138,7 @@ class Parser(DocumentReader):
             item = self.obj(raw, where, {"id", "title", "file", "summary"}, {"areas"})
             if item is None:
                 continue
-            cid = self.ident(item.get("id"), f"{where}.id")
-            if cid and cid in seen:
-                self.fail(f"{where}.id", f'duplicate id "{cid}"')
-            seen.add(cid)
+            cid = self.unique_id(item.get("id"), f"{where}.id", seen)
             title = self.text(item.get("title"), f"{where}.title")
             summary = self.text(item.get("summary"), f"{where}.summary")
             file = self.content_file(item.get("file"), f"{where}.file")
@@ -177,12 +172,10 @@ class Parser(DocumentReader):
             item = self.obj(raw, where, {"id", "title"}, set())
             if item is None:
                 continue
-            sid = self.ident(item.get("id"), f"{where}.id")
-            if sid and sid in seen:
-                self.fail(f"{where}.id", f'duplicate id "{sid}"')
-            elif sid:
-                self.step_index[sid] = i
-            seen.add(sid)
+            sid = self.unique_id(item.get("id"), f"{where}.id", seen)
+            if sid:
+                # A duplicate keeps the index of the first step with its id.
+                self.step_index.setdefault(sid, i)
             title = self.text(item.get("title"), f"{where}.title")
             if sid and title:
                 steps.append((sid, title))
@@ -228,10 +221,7 @@ class Parser(DocumentReader):
         if qtype not in QUESTION_TYPES:
             self.fail(f"{where}.type", 'must be "single" or "multiple"')
         step = self.question_step(item.get("step"), f"{where}.step")
-        required = item.get("required", True)
-        if not isinstance(required, bool):
-            self.fail(f"{where}.required", "must be true or false")
-            required = True
+        required = self.boolean(item, "required", where, default=True)
         text = self.text(item.get("text"), f"{where}.text")
         help_text = self.text(item["help"], f"{where}.help") if "help" in item else None
         show_if = (
@@ -310,12 +300,9 @@ class Parser(DocumentReader):
         content = self.known_ids(
             item.get("content", []), f"{at}.content", content_ids, "content id"
         )
-        flags = {}
-        for key in ("ends_quiz", "exclusive"):
-            flags[key] = item.get(key, False)
-            if not isinstance(flags[key], bool):
-                self.fail(f"{at}.{key}", "must be true or false")
-        if flags["ends_quiz"] and flag != "stop":
+        ends_quiz = self.boolean(item, "ends_quiz", at)
+        exclusive = self.boolean(item, "exclusive", at)
+        if item.get("ends_quiz") and flag != "stop":
             self.fail(f"{at}.ends_quiz", 'only an option flagged "stop" can end the quiz')
         if duplicate or not (oid and label):
             return None
@@ -326,8 +313,8 @@ class Parser(DocumentReader):
             flag=flag if flag in FLAGS else None,
             reason=reason,
             content=content,
-            ends_quiz=flags["ends_quiz"] is True,
-            exclusive=flags["exclusive"] is True,
+            ends_quiz=ends_quiz,
+            exclusive=exclusive,
         )
 
     def scores(self, value: Any, where: str, area_ids: set[str]) -> tuple[tuple[str, int], ...]:
@@ -367,10 +354,7 @@ class Parser(DocumentReader):
             )
             if item is None:
                 continue
-            oid = self.ident(item.get("id"), f"{where}.id")
-            if oid and oid in seen:
-                self.fail(f"{where}.id", f'duplicate id "{oid}"')
-            seen.add(oid)
+            oid = self.unique_id(item.get("id"), f"{where}.id", seen)
             title = self.text(item.get("title"), f"{where}.title")
             text = self.text(item.get("text"), f"{where}.text")
             rule = self.rule(item.get("when"), f"{where}.when", area_ids, questions)
@@ -383,13 +367,9 @@ class Parser(DocumentReader):
             if suitability is not None and suitability not in SUITABILITIES:
                 self.fail(f"{where}.suitability", f"must be one of {', '.join(SUITABILITIES)}")
                 suitability = None
-            doctor = item.get("doctor", False)
-            if not isinstance(doctor, bool):
-                self.fail(f"{where}.doctor", "must be true or false")
+            doctor = self.boolean(item, "doctor", where)
             if oid and title and text and rule is not None:
-                outcomes.append(
-                    Outcome(oid, title, text, rule, content, suitability, doctor is True)
-                )
+                outcomes.append(Outcome(oid, title, text, rule, content, suitability, doctor))
         if last_rule is not None and last_rule != OutcomeRule():
             self.fail(
                 f"outcomes[{len(value) - 1}].when",

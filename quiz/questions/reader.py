@@ -44,6 +44,22 @@ class DocumentReader:
             return ""
         return value
 
+    def unique_id(self, value: Any, where: str, seen: set[str]) -> str:
+        """Return an id as `ident` does, noting one already in `seen`; `seen` then holds it."""
+        found = self.ident(value, where)
+        if found and found in seen:
+            self.fail(where, f'duplicate id "{found}"')
+        seen.add(found)
+        return found
+
+    def boolean(self, item: dict, key: str, where: str, default: bool = False) -> bool:
+        """Return `item[key]`, true or false; `default` when it is absent or (noted) not one."""
+        value = item.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{where}.{key}", "must be true or false")
+            return default
+        return value
+
     def text(self, value: Any, where: str) -> Text | None:
         """Return a text in every language (a plain string for one language), or None."""
         if isinstance(value, str):

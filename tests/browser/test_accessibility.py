@@ -7,6 +7,7 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED, HOST_CLINIC
+from tests.browser.helpers import submit, tick_answers
 from tests.helpers import answer_everything
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -75,27 +76,10 @@ def weak_field_edges(page, screen: str) -> list[str]:
     return weak
 
 
-def go(page, button) -> None:
-    """Press a submit button and wait for the next page."""
-    with page.expect_navigation(wait_until="load"):
-        button.click()
-
-
-def tick_answers(page, answers: dict[str, list[str]]) -> None:
-    """Tick every answer of `answers` that is on this step."""
-    for qid, values in answers.items():
-        for value in values:
-            box = page.locator(
-                f'input[name="{qid}"][value="{value}"], input[name="q-{qid}"][value="{value}"]'
-            )
-            if box.count():
-                box.check()
-
-
 def walk_steps(page, axe: Axe, answers, prefix: str) -> int:
     """From step 1, check each step (and step 1 with errors) and go on; return the count."""
     axe.check(page, f"{prefix} step 1")
-    go(page, page.locator("button[value=next]"))
+    submit(page, page.locator("button[value=next]"))
     assert page.locator("#error-summary").count() == 1
     axe.check(page, f"{prefix} step 1 with errors")
     for number in range(1, 40):
@@ -104,7 +88,7 @@ def walk_steps(page, axe: Axe, answers, prefix: str) -> int:
         if number > 1:
             axe.check(page, f"{prefix} step {number}")
         tick_answers(page, answers)
-        go(page, page.locator("button[value=next]"))
+        submit(page, page.locator("button[value=next]"))
         assert page.locator("#error-summary").count() == 0, page.inner_text("#error-summary")
     pytest.fail("never reached the contact form")
 
@@ -112,14 +96,14 @@ def walk_steps(page, axe: Axe, answers, prefix: str) -> int:
 def send_contact(page, axe: Axe, prefix: str) -> None:
     """Check the contact form empty and with errors, then send it and check the thanks page."""
     axe.check(page, f"{prefix} contact form")
-    go(page, page.locator("button[value=send]"))
+    submit(page, page.locator("button[value=send]"))
     assert page.locator("#error-summary").count() == 1
     axe.check(page, f"{prefix} contact form with errors")
     page.locator("input[name=name]").fill("Ada Lovelace")
     page.locator("input[name=email]").fill("ada.lovelace@example.org")
     page.locator("input[name=consent_contact]").check()
     page.locator("input[name=consent_health]").check()
-    go(page, page.locator("button[value=send]"))
+    submit(page, page.locator("button[value=send]"))
     assert page.locator("h1").inner_text() == "Thank you"
     axe.check(page, f"{prefix} thanks")
 
@@ -134,7 +118,7 @@ def quiz_journey(page, checker, origin: str, answers) -> None:
     erasure page, checking each screen on the way."""
     page.goto(f"{origin}/embed/{A11Y_BEFORE}")
     checker.check(page, "intro")
-    go(page, page.get_by_role("button", name="Start"))
+    submit(page, page.get_by_role("button", name="Start"))
     steps = walk_steps(page, checker, answers, "default")
     assert steps >= 8, f"the walk reached only {steps} steps"
     send_contact(page, checker, "default")
@@ -145,7 +129,7 @@ def quiz_journey(page, checker, origin: str, answers) -> None:
     checker.check(page, "content page")
     page.goto(origin + forget)
     checker.check(page, "erasure confirmation")
-    go(page, page.get_by_role("button", name="Delete my details"))
+    submit(page, page.get_by_role("button", name="Delete my details"))
     checker.check(page, "erasure done")
 
 
@@ -157,9 +141,9 @@ def test_every_quiz_screen_passes_axe_with_the_default_colours(
     quiz_journey(page, axe, quiz_server.origin, answers)
 
     page.goto(f"{quiz_server.origin}/embed/{A11Y_BEFORE}")
-    go(page, page.get_by_role("button", name="Start"))
+    submit(page, page.get_by_role("button", name="Start"))
     page.locator("input[name=state]").evaluate("el => { el.value = el.value + 'x'; }")
-    go(page, page.locator("button[value=next]"))
+    submit(page, page.locator("button[value=next]"))
     assert page.locator("a", has_text="Start the quiz again").count() == 1
     axe.check(page, "restart (tampered token)")
 
@@ -179,7 +163,7 @@ def test_every_quiz_screen_passes_axe_with_a_dark_branding(
     start = page.get_by_role("button", name="Start")
     assert start.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(90, 45, 130)"
     axe.check(page, "branded intro")
-    go(page, start)
+    submit(page, start)
     walk_steps(page, axe, answers, "branded")
     assert page.locator("#result-heading").count() == 1
     axe.check(page, "branded result")
@@ -201,9 +185,9 @@ def test_the_embedded_quiz_and_its_iframe_pass_axe_on_a_clinics_page_and_the_dem
     assert f"/embed/{HOST_CLINIC}" in frame.url
     axe.check(page, "clinic page around the iframe")
     axe.check(frame, "intro in the iframe")
-    go(frame, frame.get_by_role("button", name="Start"))
+    submit(frame, frame.get_by_role("button", name="Start"))
     axe.check(frame, "step 1 in the iframe")
-    go(frame, frame.locator("button[value=next]"))
+    submit(frame, frame.locator("button[value=next]"))
     assert frame.locator("#error-summary").count() == 1
     axe.check(frame, "step 1 with errors in the iframe")
 
@@ -225,18 +209,18 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
     axe.check(page, "sign in")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill("Wrong-password-1")
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     axe.check(page, "sign in refused")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill(A11Y_ADMIN[1])
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     assert page.url.startswith(f"{admin}/leads"), page.url
 
     axe.check(page, "leads list")
     page.goto(f"{admin}/leads?date_from=yesterday")
     axe.check(page, "leads list with a bad filter")
     page.goto(f"{admin}/leads")
-    go(page, page.locator("table.leads a").first)
+    submit(page, page.locator("table.leads a").first)
     axe.check(page, "lead detail")
     for path, screen in [
         ("/analytics", "analytics"),
@@ -251,10 +235,10 @@ def test_every_back_office_page_passes_axe(a11y_context, quiz_server, axe_path):
         response = page.goto(admin + path)
         assert response.status == 200, path
         axe.check(page, screen)
-    go(page, page.locator("main form [type=submit]").last)
+    submit(page, page.locator("main form [type=submit]").last)
     axe.check(page, "change password with errors")
     page.goto(f"{admin}/clinics/new")
-    go(page, page.locator("main form [type=submit]").last)
+    submit(page, page.locator("main form [type=submit]").last)
     axe.check(page, "new clinic with errors")
     axe.assert_clean()
 
@@ -274,20 +258,20 @@ def test_the_password_link_pages_and_chat_settings_pass_axe(a11y_context, quiz_s
     admin = f"{quiz_server.origin}/admin"
     page.goto(f"{admin}/forgot")
     axe.check(page, "forgot password")
-    go(page, page.locator("main form [type=submit]"))
+    submit(page, page.locator("main form [type=submit]"))
     axe.check(page, "forgot password with errors")
     page.locator("input[name=email]").fill("someone@clinic.example")
-    go(page, page.locator("main form [type=submit]"))
+    submit(page, page.locator("main form [type=submit]"))
     axe.check(page, "reset link asked for")
     page.goto(f"{admin}/password/new?token={token}")
     axe.check(page, "choose a password")
     page.locator("input[name=new]").fill("Accessible-choice-77")
     page.locator("input[name=confirm]").fill("Something-else-77")
-    go(page, page.locator("main form [type=submit]"))
+    submit(page, page.locator("main form [type=submit]"))
     axe.check(page, "choose a password with errors")
     page.locator("input[name=new]").fill("Accessible-choice-77")
     page.locator("input[name=confirm]").fill("Accessible-choice-77")
-    go(page, page.locator("main form [type=submit]"))
+    submit(page, page.locator("main form [type=submit]"))
     assert page.url.startswith(f"{admin}/login"), page.url
     axe.check(page, "sign in after choosing a password")
     assert page.goto(f"{admin}/password/new?token={token}").status == 410
@@ -296,12 +280,12 @@ def test_the_password_link_pages_and_chat_settings_pass_axe(a11y_context, quiz_s
     page.goto(f"{admin}/login")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill(A11Y_ADMIN[1])
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     page.goto(f"{admin}/users")
     axe.check(page, "users with an invited account")
     page.goto(f"{admin}/clinics/{A11Y_BRANDED}")
     axe.check(page, "clinic with a chat webhook")
-    go(page, page.get_by_role("button", name="Send a test message"))
+    submit(page, page.get_by_role("button", name="Send a test message"))
     assert "not delivered" in page.locator(".flashes").inner_text()
     axe.check(page, "chat test message result")
     axe.assert_clean()
@@ -313,7 +297,7 @@ def test_back_office_form_fields_have_edges_of_at_least_3_to_1(a11y_context, qui
     weak = weak_field_edges(page, "sign in")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill(A11Y_ADMIN[1])
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     for path in ["/leads", f"/clinics/{A11Y_BEFORE}", "/users", "/password"]:
         page.goto(f"{quiz_server.origin}/admin{path}")
         weak += weak_field_edges(page, path)
