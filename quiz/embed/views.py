@@ -14,6 +14,7 @@ from quiz.embed import flow, forms
 from quiz.extensions import csrf, limiter
 from quiz.headers import no_store
 from quiz.models import Clinic, Lead
+from quiz.questions import minutes_to_answer
 from quiz.runtime import questionnaire, runtime
 from quiz.scoring import Result
 from quiz.services import privacy, submissions
@@ -79,6 +80,7 @@ def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
     page = render_template(
         "embed/intro.html",
         intro=(clinic.settings or {}).get("intro"),
+        minutes=minutes_to_answer(questionnaire(), language),
         **_context(clinic, state, language, event="view"),
     )
     if ttl > 0:
