@@ -81,17 +81,28 @@ def bottom(page, selector: str) -> float:
     return box["y"] + box["height"]
 
 
+@pytest.mark.parametrize(
+    ("chosen", "suitability"),
+    [
+        ({"concerns": ["fine_lines"]}, "good"),
+        ({"concerns": ["cellulite", "pigmentation"], "medicines": ["blood_thinner"]}, "consult"),
+        ({"skin_now": ["infection"]}, "not_suitable"),
+    ],
+)
 def test_on_a_phone_the_first_screen_holds_verdict_summary_and_the_way_to_the_clinic(
-    phone, quiz_server
+    phone, quiz_server, chosen, suitability
 ):
     page = phone.new_page()
     page.goto(f"{quiz_server.origin}/embed/{HOST_CLINIC}")
-    walk_to_result(page, _answers(quiz_server, concerns=["fine_lines"]))
+    walk_to_result(page, _answers(quiz_server, **chosen))
+    assert page.locator(f".result-{suitability}").count() == 1
     assert page.evaluate("window.scrollY") == 0
     for selector in (".suitability", ".outcome-summary", ".side-effects", ".next-step a"):
         assert bottom(page, selector) <= PHONE["height"], selector
     assert page.locator(".disclaimer").is_visible()
     assert page.evaluate(WORDS_BEFORE_FORM) <= 300
+    if suitability != "good":
+        return
     # The detail is one tap away, without any script of ours needed.
     reasons = page.locator("details.more").first
     assert not reasons.locator("p").first.is_visible()
