@@ -218,3 +218,21 @@ def test_the_new_screens_pass_axe(a11y_context, quiz_server, axe_path, booked):
         walk_to_result(page, _answers(quiz_server, **chosen))
         axe.check(page, screen)
     axe.assert_clean()
+
+
+def test_without_javascript_the_details_open_and_the_button_reaches_the_form(
+    a11y_browser, quiz_server
+):
+    context = a11y_browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{quiz_server.origin}/embed/{HOST_CLINIC}")
+    walk_to_result(page, _answers(quiz_server, concerns=["fine_lines"]))
+    expect = page.locator("details.expect")
+    assert not expect.locator("p").first.is_visible()
+    expect.locator("summary").click()
+    assert expect.locator("p").first.is_visible()
+    page.locator(".next-step a.button.primary").click()
+    assert page.evaluate("location.hash") == "#contact"
+    heading = page.locator("#contact-heading").bounding_box()
+    assert 0 <= heading["y"] < PHONE["height"]
+    context.close()
