@@ -182,6 +182,23 @@ def test_the_thanks_screen_frames_the_booking_page_when_the_clinic_chooses_it(
     assert csp.endswith("frame-ancestors 'self' https://acme.example")
 
 
+def test_a_consult_result_gets_no_booking_frame_on_the_thanks_screen(
+    visitor, make_clinic, questionnaire
+):
+    make_clinic(
+        "acme",
+        booking_url="https://cal.example/acme",
+        booking_inline=True,
+        phone="+44 20 7946 0000",
+    )
+    _at_result(visitor, questionnaire, medicines=["blood_thinner"])
+    visitor.contact("acme")
+    assert visitor.event() == "lead"
+    assert "<iframe" not in visitor.text and "cal.example" not in visitor.text
+    assert "frame-src" not in visitor.page.headers["Content-Security-Policy"]
+    assert 'href="tel:+442079460000"' in visitor.text
+
+
 def test_a_booking_button_needs_no_frame_in_the_policy(visitor, make_clinic, questionnaire):
     make_clinic("acme", booking_url="https://cal.example/acme")
     _at_result(visitor, questionnaire, concerns=["fine_lines"])
