@@ -13,12 +13,13 @@ from flask import Flask, Response, g, request
 from quiz.branding import check_branding
 
 # Views that may be framed put their allowed ancestors in g.frame_ancestors; a framed page
-# showing a clinic's logo from another host adds that host to img-src (g.img_sources).
+# showing a clinic's logo from another host adds that host to img-src (g.img_sources), and
+# one framing the clinic's booking page adds its origin to frame-src (g.frame_sources).
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{images}; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'"
+    "object-src 'none'; base-uri 'none'; form-action 'self'{frames}"
 )
-_BASE_CSP = _CSP.format(images="")
+_BASE_CSP = _CSP.format(images="", frames="")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
 _View = TypeVar("_View", bound=Callable)
 
@@ -54,14 +55,24 @@ def clinic_logo(clinic) -> str:
     url = clean.get("logo_url", "")
     if not url.startswith("https://"):
         return url  # "" or a path under /static/, which 'self' already allows
-    origin = _image_origin(url)
+    origin = _https_origin(url)
     if origin is None:
         return ""  # a host CSP cannot name safely would be blocked anyway
     g.img_sources = [*g.get("img_sources", []), origin]
     return url
 
 
-def _image_origin(url: str) -> str | None:
+def allow_frame(url: str) -> bool:
+    """Allow this page to frame an https URL's origin (frame-src); False when CSP cannot name
+    its host safely, and the page should link to it instead."""
+    origin = _https_origin(url) if url.startswith("https://") else None
+    if origin is None:
+        return False
+    g.frame_sources = [*g.get("frame_sources", []), origin]
+    return True
+
+
+def _https_origin(url: str) -> str | None:
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -79,14 +90,18 @@ def _reset() -> None:
     g.pop("frame_ancestors", None)
     g.pop("no_store", None)
     g.pop("img_sources", None)
+    g.pop("frame_sources", None)
 
 
 def _set_headers(response: Response) -> Response:
     ancestors = g.get("frame_ancestors")
     if ancestors:
         images = "".join(f" {source}" for source in dict.fromkeys(g.get("img_sources", ())))
+        framed = list(dict.fromkeys(g.get("frame_sources", ())))
+        frames = f"; frame-src {' '.join(framed)}" if framed else ""
+        csp = _CSP.format(images=images, frames=frames)
         response.headers["Content-Security-Policy"] = (
-            f"{_CSP.format(images=images)}; frame-ancestors {' '.join(ancestors)}"
+            f"{csp}; frame-ancestors {' '.join(ancestors)}"
         )
     else:
         response.headers["Content-Security-Policy"] = f"{_BASE_CSP}; frame-ancestors 'none'"

@@ -19,5 +19,7 @@ MAX_LENGTH: Mapping[str, int] = MappingProxyType(
         "utm_content": 200,
         "page_url": 1000,
         "idempotency_key": 100,
+        # A clinic's booking page (a setting, not a visitor's field; its column holds this).
+        "booking_url": 500,
     }
 )

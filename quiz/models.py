@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -76,7 +77,9 @@ class Clinic(db.Model):
     origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
-    booking_url: Mapped[str | None] = mapped_column(String(500))
+    booking_url: Mapped[str | None] = mapped_column(String(MAX_LENGTH["booking_url"]))
+    # Show the booking page in a frame on the thanks screen instead of a button to it.
+    booking_inline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     privacy_url: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str] = mapped_column(String(8), default="en")
     contact_timing: Mapped[str] = mapped_column(String(10), default="after")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quiz.extensions import db
@@ -199,3 +201,25 @@ def test_the_cli_creates_a_clinic_with_the_same_audit_entry(app):
     assert result.exit_code == 0, result.output
     assert get_clinic("delta").origins == ["https://delta.example"]
     assert audit_entries() == [("cli", "clinic.create", {"clinic": "delta"})]
+
+
+def test_admins_set_an_inline_booking_page_and_http_is_refused(admin_client, make_clinic):
+    make_clinic("gamma")
+    refused = admin_client.post(
+        "/admin/clinics/gamma", data={**CLINIC, "booking_url": "http://gamma.example/book"}
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "expected an https URL of at most 500 characters" in page
+    assert 'value="http://gamma.example/book"' in page  # what they typed is kept
+    db.session.expire_all()
+    assert get_clinic("gamma").booking_url is None
+    saved = admin_client.post("/admin/clinics/gamma", data={**CLINIC, "booking_inline": "y"})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    clinic = get_clinic("gamma")
+    assert (clinic.booking_url, clinic.booking_inline) == ("https://gamma.example/book", True)
+    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="booking_inline"|name="booking_inline"[^>]*checked', page
+    )

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from quiz.embed import flow
-from quiz.questions import Answers, Questionnaire, load
+from quiz.questions import Answers, Questionnaire, load, longest_path
 from tests.helpers import answer_everything
 
 SHIPPED = Path(__file__).resolve().parent.parent / "questions.json"
@@ -62,8 +62,48 @@ def test_steps_whose_questions_do_not_apply_are_not_counted(questionnaire):
         flow.applicable_steps(questionnaire, wide)
     )
     number, total = flow.progress(questionnaire, narrow, _index(questionnaire, "skin_type"))
-    assert total == len(flow.applicable_steps(questionnaire, narrow))
-    assert 1 < number <= total
+    assert number == len(flow.applicable_steps(questionnaire, narrow))
+    assert total == longest_path(questionnaire) > number
+
+
+def _walk_progress(questionnaire, answers) -> list[tuple[int, int]]:
+    """Walk the steps as a visitor does, answer by answer, and note each step's progress."""
+    carried, index, seen = {}, -1, []
+    move = flow.advance(questionnaire, carried, index, "start", None)
+    while not move.finished:
+        carried, index = move.answers, move.step
+        seen.append(flow.progress(questionnaire, carried, index))
+        move = flow.advance(
+            questionnaire, carried, index, "next", _post(questionnaire, index, answers)
+        )
+        assert not move.errors
+    return seen
+
+
+@pytest.mark.parametrize(
+    "concerns",
+    [
+        ["not_sure"],
+        ["cellulite"],
+        ["hair_thinning"],
+        ["cellulite", "hair_thinning", "pigmentation"],
+    ],
+)
+def test_progress_never_goes_back_when_follow_up_steps_appear(questionnaire, concerns):
+    seen = _walk_progress(questionnaire, answer_everything(questionnaire, concerns=concerns))
+    numbers = [number for number, _ in seen]
+    assert numbers == list(range(1, len(seen) + 1))
+    fractions = [number / total for number, total in seen]
+    assert fractions == sorted(fractions) and len(set(fractions)) == len(fractions)
+    assert {total for _, total in seen} == {longest_path(questionnaire)}
+
+
+def test_the_longest_path_takes_every_follow_up_step(questionnaire):
+    every = answer_everything(
+        questionnaire, concerns=["cellulite", "hair_thinning", "pigmentation", "fine_lines"]
+    )
+    assert len(_walk_progress(questionnaire, every)) == longest_path(questionnaire)
+    assert longest_path(questionnaire) == len(questionnaire.steps)
 
 
 def test_missing_answer_keeps_the_step_and_names_the_question(questionnaire):

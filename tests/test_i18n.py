@@ -196,7 +196,7 @@ def test_spanish_clinic_visitor_sees_spanish_from_intro_to_thanks(
 
     visitor.start("clinica")
     assert _lang(visitor.page) == "es"
-    assert re.search(r"Paso 1 de \d+", visitor.text) and "Siguiente" in visitor.text
+    assert re.search(r"Paso 1 de hasta \d+", visitor.text) and "Siguiente" in visitor.text
 
     # A missing answer: the step comes back with Spanish messages and summary.
     first = [qid for qid in visitor.fields() if qid != _required_single(questionnaire, 0)]

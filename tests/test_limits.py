@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quiz.limits import MAX_LENGTH
-from quiz.models import Event, IdempotencyRecord, Lead
+from quiz.models import Clinic, Event, IdempotencyRecord, Lead
 from quiz.openapi import SCHEMAS, build_document
 from quiz.validation import UTM_FIELDS, check_contact, check_source
 
@@ -25,7 +25,19 @@ def _long(field: str, length: int) -> str:
 
 
 def test_every_visitor_field_has_a_length():
-    assert set(MAX_LENGTH) == {*CONTACT_FIELDS, *SOURCE_FIELDS, "idempotency_key"}
+    assert set(MAX_LENGTH) == {*CONTACT_FIELDS, *SOURCE_FIELDS, "idempotency_key", "booking_url"}
+
+
+def test_a_booking_link_may_be_as_long_as_the_table_and_its_column_say(app):
+    from quiz.services import ServiceError
+    from quiz.services.clinics import check_booking_url
+
+    limit = MAX_LENGTH["booking_url"]
+    longest = "https://cal.example/" + "b" * (limit - len("https://cal.example/"))
+    assert check_booking_url(longest) == longest
+    with pytest.raises(ServiceError):
+        check_booking_url(longest + "b")
+    assert Clinic.__table__.c.booking_url.type.length == limit
 
 
 @pytest.mark.parametrize("field", CONTACT_FIELDS)

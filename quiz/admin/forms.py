@@ -33,6 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.i18n import translate
+from quiz.limits import MAX_LENGTH
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
@@ -199,7 +200,11 @@ class ClinicForm(AdminForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     origins = TextAreaField(_l("Websites allowed to embed the quiz (one per line)"))
     email = EmailField(_l("Email for new leads"), validators=[Optional(), Length(max=254)])
-    booking_url = URLField(_l("Booking link"), validators=[Optional(), Length(max=500)])
+    booking_url = URLField(
+        _l("Booking link (https)"),
+        validators=[Optional(), Length(max=MAX_LENGTH["booking_url"])],
+    )
+    booking_inline = BooleanField(_l("Show the booking page inside the thanks screen"))
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     privacy_url = URLField(_l("Privacy notice link"), validators=[Optional(), Length(max=500)])
     language = SelectField(_l("Language"), choices=choices([("en", "en")]))
@@ -252,6 +257,7 @@ class ClinicForm(AdminForm):
             email=self.email.data,
             phone=self.phone.data,
             booking_url=self.booking_url.data,
+            booking_inline=bool(self.booking_inline.data),
             privacy_url=self.privacy_url.data,
             webhook_url=self.webhook_url.data,
             language=self.language.data,

@@ -24,7 +24,13 @@ GROUPS = (clinic_cli, questions_cli)
 @click.option("--webhook", help="URL that receives new leads as signed JSON.")
 @click.option("--notify", help="Chat webhook (Slack-compatible or Teams) told of new leads.")
 @click.option("--language", default="en", show_default=True, help="Default language.")
-def clinic_create(slug, name, origins, email, webhook, notify, language):
+@click.option("--booking-url", help="The clinic's booking page (https), offered after the result.")
+@click.option(
+    "--booking-inline",
+    is_flag=True,
+    help="Show the booking page in a frame on the thanks screen, not as a button.",
+)
+def clinic_create(slug, name, origins, email, webhook, notify, language, **booking):
     """Add a clinic and print its embed snippet."""
     try:
         fields = services.ClinicFields(
@@ -34,6 +40,7 @@ def clinic_create(slug, name, origins, email, webhook, notify, language):
             webhook_url=webhook,
             notify_url=notify,
             language=language,
+            **booking,
         )
         clinic = services.create_clinic(slug, fields, actor="cli")
     except services.ServiceError as exc:
@@ -45,22 +52,48 @@ def clinic_create(slug, name, origins, email, webhook, notify, language):
 @clinic_cli.command("update")
 @click.argument("slug")
 @click.option(
-    "--notify",
-    required=True,
-    help="Chat webhook told of new leads (Slack-compatible or Teams); '' removes it.",
+    "--notify", help="Chat webhook told of new leads (Slack-compatible or Teams); '' removes it."
 )
-def clinic_update(slug, notify):
-    """Change a clinic's chat webhook (the other settings are on its back-office page)."""
-    from quiz.services.clinic_admin import set_notify_url
+@click.option("--booking-url", help="The clinic's booking page (https); '' removes it.")
+@click.option(
+    "--booking-inline/--booking-button",
+    default=None,
+    help="Show the booking page in a frame on the thanks screen, or as a button to it.",
+)
+def clinic_update(slug, notify, booking_url, booking_inline):
+    """Change a clinic's chat webhook or booking (the other settings are on its back-office
+    page); what is not given stays as it is."""
+    from quiz.services.clinic_admin import set_booking, set_notify_url
+    from quiz.services.clinics import check_booking_url, check_notify_url
 
+    if notify is None and booking_url is None and booking_inline is None:
+        raise click.UsageError("give --notify, --booking-url or --booking-inline/--booking-button")
     try:
-        clinic = set_notify_url(slug, notify, actor="cli")
+        # Both values checked before either is saved: a refused one changes nothing.
+        check_notify_url(notify)
+        check_booking_url(booking_url)
+        if booking_url is not None or booking_inline is not None:
+            clinic = set_booking(slug, booking_url, booking_inline, actor="cli")
+            click.echo(_booking_line(clinic))
+        if notify is not None:
+            clinic = set_notify_url(slug, notify, actor="cli")
+            _say_notify(clinic)
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _say_notify(clinic) -> None:
     if clinic.notify_url:
         click.echo(f"Clinic {clinic.slug!r}: new leads are announced to its chat webhook.")
     else:
         click.echo(f"Clinic {clinic.slug!r}: no chat webhook.")
+
+
+def _booking_line(clinic) -> str:
+    if not clinic.booking_url:
+        return f"Clinic {clinic.slug!r}: no booking link."
+    shown = "in a frame on the thanks screen" if clinic.booking_inline else "as a button"
+    return f"Clinic {clinic.slug!r}: booking at {clinic.booking_url}, shown {shown}."
 
 
 @clinic_cli.command("list")

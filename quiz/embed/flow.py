@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from quiz.questions import Answers, Question, Questionnaire, Step, applicable, check_answers
+from quiz.questions import (
+    Answers,
+    Question,
+    Questionnaire,
+    Step,
+    applicable,
+    check_answers,
+    longest_path,
+)
 
 # Posted answers arrive as fields named q-<question id>.
 FIELD_PREFIX = "q"
@@ -33,10 +41,15 @@ def visible_questions(
 
 
 def progress(questionnaire: Questionnaire, answers: Answers, index: int) -> tuple[int, int]:
-    """Return (this step's number, number of applicable steps), both 1-based counts."""
+    """Return (this step's number on the visitor's path, steps of the longest path).
+
+    The total is the questionnaire's longest path, never the steps that apply so far: a
+    follow-up step appearing then moves the visitor on, never back ("step 1 of 6" must not
+    become "step 8 of 8"). The number counts the steps shown before this one, plus one.
+    """
     steps = applicable_steps(questionnaire, answers)
     number = len([i for i in steps if i < index]) + 1
-    return number, max(len(steps), number)
+    return number, max(longest_path(questionnaire), number)
 
 
 @dataclass(frozen=True)

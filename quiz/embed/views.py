@@ -10,10 +10,11 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 
 from quiz import i18n, services
 from quiz.content import render_item
-from quiz.embed import flow, forms
+from quiz.embed import flow, forms, result_text
 from quiz.extensions import csrf, limiter
-from quiz.headers import no_store
+from quiz.headers import allow_frame, no_store
 from quiz.models import Clinic, Lead
+from quiz.questions import minutes_to_answer
 from quiz.runtime import questionnaire, runtime
 from quiz.scoring import Result
 from quiz.services import privacy, submissions
@@ -79,6 +80,7 @@ def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
     page = render_template(
         "embed/intro.html",
         intro=(clinic.settings or {}).get("intro"),
+        minutes=minutes_to_answer(questionnaire(), language),
         **_context(clinic, state, language, event="view"),
     )
     if ttl > 0:
@@ -334,19 +336,41 @@ def _result_page(
         "embed/result.html",
         result=result,
         words=forms.SUITABILITY_WORDS[result.suitability],
+        layout=_layout(result, state.language),
+        booking_url=_booking_url(clinic, result),
         form=form,
         summary=forms.error_summary(form) if form is not None else [],
         **_context(clinic, state, state.language, event="complete"),
     )
 
 
+def _booking_url(clinic: Clinic, result: Result) -> str | None:
+    """The clinic's booking link when this result is offered one (https links only)."""
+    url = clinic.booking_url or ""
+    return (
+        url
+        if url.startswith("https://") and result_text.offers_booking(result.suitability)
+        else None
+    )
+
+
+def _layout(result: Result, language: str) -> result_text.ResultLayout:
+    return result_text.layout(result.outcome.text.get(language), result.suitability, result.content)
+
+
 def _thanks_page(
     clinic: Clinic, state: QuizState, result: Result, *, forget_token: str | None = None
 ):
+    booking_url = _booking_url(clinic, result)
+    # The clinic's own booking page in a frame: this page's CSP allows that one origin only.
+    booking_frame = bool(booking_url and clinic.booking_inline and allow_frame(booking_url))
     return render_template(
         "embed/thanks.html",
         result=result,
         words=forms.SUITABILITY_WORDS[result.suitability],
+        layout=_layout(result, state.language),
+        booking_url=booking_url,
+        booking_frame=booking_frame,
         thanks=(clinic.settings or {}).get("thanks"),
         show_result=clinic.contact_timing == "before",
         forget_token=forget_token,

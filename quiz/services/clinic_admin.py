@@ -15,7 +15,12 @@ from quiz.messages import N_
 from quiz.models import Clinic
 from quiz.runtime import questionnaire
 from quiz.services.audit import add_audit
-from quiz.services.clinics import ClinicFields, check_clinic_fields, check_notify_url
+from quiz.services.clinics import (
+    ClinicFields,
+    check_booking_url,
+    check_clinic_fields,
+    check_notify_url,
+)
 from quiz.services.common import ServiceError
 from quiz.services.outbox import generate_secret
 from quiz.urls import public_url
@@ -142,6 +147,26 @@ def set_notify_url(slug: str, url: str | None, *, actor: str) -> Clinic:
             raise ServiceError(N_("no clinic %(slug)r", slug=slug))
         stored.notify_url = clean
         add_audit(session, actor, "clinic.notify", {"clinic": stored.slug, "set": bool(clean)})
+    return stored
+
+
+def set_booking(slug: str, url: str | None, inline: bool | None, *, actor: str) -> Clinic:
+    """Set a clinic's booking link ('' removes it) and whether the thanks screen frames it;
+    None leaves either as it is. ServiceError when refused; nothing changes then."""
+    with write_transaction() as session:
+        stored = session.execute(select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
+        if stored is None:
+            raise ServiceError(N_("no clinic %(slug)r", slug=slug))
+        booking_url = check_booking_url(stored.booking_url if url is None else url)
+        wanted = stored.booking_inline if inline is None else inline
+        if wanted and booking_url is None:
+            if inline:
+                raise ServiceError(
+                    N_("booking inline: give a booking link to show in the thanks screen")
+                )
+            wanted = False  # the link was removed: nothing is left to frame
+        stored.booking_url, stored.booking_inline = booking_url, wanted
+        add_audit(session, actor, "clinic.booking", {"clinic": stored.slug, "inline": wanted})
     return stored
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale, gettext
@@ -14,6 +16,7 @@ from quiz import chat, snippets
 from quiz.branding import DEFAULTS as BRANDING_DEFAULTS
 from quiz.branding import check_branding
 from quiz.database import write_transaction
+from quiz.limits import MAX_LENGTH
 from quiz.messages import N_, Message
 from quiz.models import CONTACT_TIMINGS, Clinic
 from quiz.runtime import questionnaire
@@ -30,14 +33,47 @@ from quiz.validation import (
 
 # One whole message per link, so that each reads naturally once translated.
 _URL_ERRORS = {
-    "booking link": lambda value: N_(
-        "booking link %(value)r: expected an http(s) URL", value=value
-    ),
     "privacy link": lambda value: N_(
         "privacy link %(value)r: expected an http(s) URL", value=value
     ),
     "webhook": lambda value: N_("webhook %(value)r: expected an http(s) URL", value=value),
 }
+
+
+_BOOKING_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+
+
+def check_booking_url(value: str | None) -> str | None:
+    """Return the booking link cleaned (None for none); ServiceError unless it is https.
+
+    Only https: the visitor leaves the quiz for it, or it is framed in the thanks screen.
+    """
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    limit = MAX_LENGTH["booking_url"]
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    # A host the thanks screen's CSP can name (frame-src), so the inline frame works too.
+    if (
+        parts is None
+        or len(value) > limit
+        or any(ch.isspace() or ord(ch) < 32 for ch in value)
+        or parts.scheme != "https"
+        or not port_ok
+        or not _BOOKING_HOST.fullmatch(parts.hostname or "")
+    ):
+        raise ServiceError(
+            N_(
+                "booking link %(value)r: expected an https URL of at most %(limit)d characters",
+                value=value[:100],
+                limit=limit,
+            )
+        )
+    return parts.geturl()
 
 
 def _url(label: str, value: str | None) -> str | None:
@@ -56,6 +92,7 @@ class ClinicFields:
     email: str | None = None
     phone: str | None = None
     booking_url: str | None = None
+    booking_inline: bool = False
     privacy_url: str | None = None
     webhook_url: str | None = None
     language: str = "en"
@@ -113,11 +150,18 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         origins=origins,
         email=email,
         phone=phone,
-        booking_url=_url("booking link", given.booking_url),
+        booking_url=check_booking_url(given.booking_url),
         privacy_url=_url("privacy link", given.privacy_url),
         webhook_url=_url("webhook", given.webhook_url),
         notify_url=check_notify_url(given.notify_url),
+        booking_inline=_booking_inline(given),
     )
+
+
+def _booking_inline(given: ClinicFields) -> bool:
+    if given.booking_inline and not (given.booking_url or "").strip():
+        raise ServiceError(N_("booking inline: give a booking link to show in the thanks screen"))
+    return bool(given.booking_inline)
 
 
 def check_notify_url(value: str | None) -> str | None:

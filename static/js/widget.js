@@ -76,6 +76,25 @@
     if (e.key === "Escape") post({ type: "quiz:escape" });
   });
 
+  // A link to a part of this page (the result's "ask the clinic" button): the frame is as
+  // tall as its page and never scrolls itself, so bring the part into the host page's view
+  // and move focus there, as a link within a page does outside a frame.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest('a[href^="#"]');
+    var part = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!part || window.parent === window) return;
+    e.preventDefault();
+    var still = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
+    part.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+    var heading = part.querySelector("h2, h1") || part;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    try {
+      heading.focus({ preventScroll: true });
+    } catch (err) {
+      heading.focus();
+    }
+  });
+
   var summary = document.getElementById("error-summary");
   var number = function (v) {
     var n = parseInt(v, 10);

@@ -10,7 +10,7 @@ import pytest
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN
 from tests.browser.test_accessibility import Axe, go
-from tests.conftest import answer_everything
+from tests.helpers import answer_everything
 
 CLINIC = "a11y-campaigns"
 FIRST_DAY = date(2026, 2, 2)
