@@ -20,6 +20,8 @@ PURE_PATTERNS = (
     "state.py",
     "validation.py",
     "messages.py",
+    "limits.py",  # the longest value of each field
+    "conversions.py",  # offline-conversion files for the ad platforms
     "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
 )

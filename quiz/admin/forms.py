@@ -36,7 +36,7 @@ from quiz.i18n import translate
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
-from quiz.validation import storage_problem
+from quiz.validation import CLICK_IDS, storage_problem
 
 
 def choices(pairs) -> list:
@@ -147,6 +147,18 @@ class LeadFilterForm(AdminForm):
     status = SelectField(_l("Status"), choices=_any(_l("Any"), LEAD_STATUSES), default="")
     utm_source = StringField(_l("UTM source"), validators=[Optional(), Length(max=200)])
     utm_campaign = StringField(_l("UTM campaign"), validators=[Optional(), Length(max=200)])
+    click_id = SelectField(
+        _l("Ad click"),
+        choices=choices(
+            [
+                ("", _l("Any")),
+                ("consent", _l("Ad consent given")),
+                ("none", _l("No ad consent")),
+                *((key, key) for key in CLICK_IDS),
+            ]
+        ),
+        default="",
+    )
     q = SearchField(_l("Search name, email, phone"), validators=[Optional(), Length(max=200)])
     sort = SelectField(_l("Sort by"), choices=choices((s, s) for s in SORTS), default="created")
     page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])

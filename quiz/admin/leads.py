@@ -24,6 +24,7 @@ from quiz.i18n import translate
 from quiz.models import utcnow
 from quiz.reporting import start_export
 from quiz.services import ServiceError, leadwork, read_health_data
+from quiz.validation import CLICK_IDS
 
 
 def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters, int, list[str]]:
@@ -62,6 +63,7 @@ def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters
         status=text("status"),
         utm_source=text("utm_source"),
         utm_campaign=text("utm_campaign"),
+        click_id=text("click_id"),
         q=text("q"),
         sort=text("sort") or "created",
     )
@@ -163,6 +165,7 @@ def _render_lead(found, status_form, note_form, code: int = 200):
         status_form=status_form,
         note_form=note_form,
         version_known=quiz.version == found.questionnaire_version,
+        click_ids=CLICK_IDS,
     ), code
 
 
