@@ -32,6 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quiz.conversions import CONVERSION_STATUSES, PLATFORMS
 from quiz.i18n import translate
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
@@ -204,6 +205,25 @@ class ExportForm(AdminForm):
     submit = SubmitField(_l("Export these leads"))
 
 
+PLATFORM_LABELS = {"google": "Google Ads", "microsoft": "Microsoft Advertising", "meta": "Meta"}
+
+
+class ConversionsForm(AdminForm):
+    """Download an ad platform's offline conversions of the leads with ad consent."""
+
+    platform = SelectField(
+        _l("Ad platform"), choices=choices((p, PLATFORM_LABELS[p]) for p in PLATFORMS)
+    )
+    status = SelectField(
+        _l("Counted when the lead reached"),
+        choices=choices((s, label_of(s)) for s in CONVERSION_STATUSES),
+        default="booked",
+    )
+    since = DateField(_l("Converted on or after"), validators=[Optional()])
+    clinic = SelectField(_l("Clinic"), choices=choices([("", _l("All clinics"))]), default="")
+    submit = SubmitField(_l("Download conversions"))
+
+
 class ClinicForm(AdminForm):
     """A clinic's editable settings."""
 
@@ -251,6 +271,14 @@ class ClinicForm(AdminForm):
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+    )
+    # Offline conversions: quiz.conversions checks them; the fields only cap the length.
+    conversion_name = StringField(
+        _l("Conversion name (as in the ad platforms)"), validators=[Length(max=200)]
+    )
+    conversion_value = StringField(_l("Conversion value"), validators=[Length(max=30)])
+    conversion_currency = StringField(
+        _l("Currency of the value (ISO 4217, like EUR)"), validators=[Length(max=10)]
     )
     submit = SubmitField(_l("Save clinic"))
 

@@ -1,7 +1,9 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py), failed deliveries (deliveries.py) and clinics and accounts (directory.py)."""
+(analytics.py), failed deliveries (deliveries.py), offline conversions (conversions.py) and
+clinics and accounts (directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
+from quiz.queries.conversions import conversions
 from quiz.queries.deliveries import failed_deliveries, get_delivery
 from quiz.queries.directory import (
     any_clinic_has_origin,
@@ -54,6 +56,7 @@ __all__ = [
     "any_clinic_has_origin",
     "area_label",
     "clinic_choices",
+    "conversions",
     "export_ids",
     "export_rows",
     "failed_deliveries",
