@@ -198,3 +198,30 @@ def test_a_cmp_is_waited_for_briefly_then_counts_as_no(blocking_context, ad_host
         assert "gclid" not in query["page_url"][0] and "fbclid" not in query["page_url"][0]
     if path in ("/cmp-silent.html", "/cmp-late.html"):
         assert waited is None or waited < 1400
+
+
+@pytest.mark.parametrize(
+    ("path", "granted"),
+    [
+        ("/granted.html", True),
+        ("/absent.html", False),
+        ("/cmp-yes.html", True),
+        ("/cmp-no-7.html", False),
+        ("/cmp-silent.html", False),
+    ],
+)
+def test_every_engine_forwards_click_ids_only_with_consent(host_browser, ad_host, path, granted):
+    """The host-side check in Chromium, Firefox and WebKit: what goes into the frame's query."""
+    host_browser.open(f"{ad_host}{path}?{QUERY}")
+    src = host_browser.wait_for(
+        "document.querySelector('#slot iframe[src]') &&"
+        " document.querySelector('#slot iframe').getAttribute('src')"
+    )
+    query = parse_qs(urlsplit(src).query)
+    assert (query.get("gclid"), query.get("fbclid")) == (
+        ([GCLID], [FBCLID]) if granted else (None, None)
+    )
+    assert ("ad_consent" in query) is granted
+    expected = f"{ad_host}{path}?{QUERY if granted else 'utm_source=google&x=1'}"
+    assert query["page_url"] == [expected] and query["utm_source"] == ["google"]
+    assert host_browser.run_js("return window.pageErrors || []") == []
