@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -450,8 +451,9 @@ def test_the_clinic_page_saves_the_conversion_settings(admin_client, make_clinic
 
 
 def test_no_conversion_file_or_chat_message_holds_anything_derived_from_the_answers(
-    client, cli, make_clinic, questionnaire, receiver
+    client, cli, make_clinic, questionnaire, receiver, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     make_clinic("acme", notify_url=receiver.url("/chat"))
     answers = answer_everything(questionnaire, concerns=["cellulite"])
     body = {
@@ -471,6 +473,10 @@ def test_no_conversion_file_or_chat_message_holds_anything_derived_from_the_answ
     assert all(len(text.splitlines()) in (1, 3) for text in sent)
     sent.extend(hit.body.decode() for hit in receiver.hits if hit.path == "/chat")
     assert len(sent) == 4
+    # And every log line of the run.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "(chat) sent" in logged
+    sent.append(logged)
     result = response.get_json()
     derived = {
         "Grace",
