@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from quiz import delivery
 from quiz.exports import HEADERS, KEYS
@@ -25,6 +28,7 @@ from quiz.validation import (
 )
 from tests import test_admin_support as support
 from tests.conftest import answer_everything
+from tests.strategies import hostile_text
 from tests.test_embed import Visitor
 
 _admin_test_config = support._admin_test_config
@@ -311,3 +315,22 @@ def test_exports_have_a_column_named_like_each_click_id(admin_client, make_clini
     [row] = csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
     assert {key: row[key] for key in CLICK_IDS} == IDS
     assert row["Ad consent"] == "yes"
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(fields=st.dictionaries(st.sampled_from(["platform", "status", "since", "clinic"]),
+                              hostile_text(), max_size=4))  # fmt: skip
+def test_junk_in_the_conversions_download_never_gives_a_server_error(admin_client, fields):
+    body = urlencode(
+        {f"conversions-{key}": value for key, value in fields.items()},
+        encoding="utf-8",
+        errors="surrogatepass",
+    )
+    response = admin_client.post(
+        "/admin/leads/conversions", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (200, 302)
