@@ -15,6 +15,10 @@
   var W = window;
   var NAMES = { start: 1, step: 1, complete: 1, lead: 1 };
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  // Ad click ids: forwarded only with ad-measurement consent, else left out of page_url too.
+  var CLICK = ["gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id"];
+  // How long a TCF v2 CMP may take to answer before it counts as no consent.
+  var CMP_WAIT = 500;
   // The space an inline widget holds before the visitor starts: the first screen's height at
   // 320 to 1280 px wide in every language (data-height overrides it).
   var RESERVED = 620;
@@ -49,15 +53,16 @@
       return;
     }
     var origin = new URL(script.src, location.href).origin;
-    var params = new URLSearchParams();
-    var here = new URLSearchParams(location.search);
-    UTM.forEach(function (key) {
-      var value = here.get(key);
-      if (value) params.set(key, value.slice(0, 200));
+    // The frame's query waits for the host's answer on ad consent (at most CMP_WAIT ms).
+    var query = null;
+    var waiting = [];
+    adConsent(attr("ad-consent"), function (granted) {
+      query = attribution(granted);
+      if (attr("lang")) query.set("lang", attr("lang"));
+      waiting.forEach(function (load) {
+        load();
+      });
     });
-    var page = location.href.split("#")[0];
-    params.set("page_url", page.length > 1000 ? location.origin + location.pathname : page);
-    if (attr("lang")) params.set("lang", attr("lang"));
 
     var widget = {
       clinic: clinic,
@@ -68,7 +73,11 @@
       // heights, page changes and an Escape pressed inside it go to `tell(kind, value)`.
       frame: function (box, tell) {
         var frame = D.createElement("iframe");
-        frame.src = origin + "/embed/" + clinic + "?" + params;
+        function load() {
+          frame.src = origin + "/embed/" + clinic + "?" + query;
+        }
+        if (query) load();
+        else waiting.push(load);
         frame.title = widget.title;
         frame.referrerPolicy = "strict-origin-when-cross-origin";
         // The frame learns which page it is on without relying on the referrer header.
@@ -100,6 +109,72 @@
     var mode = attr("mode");
     if (mode === "popup" || mode === "button") popup(widget, mode === "button");
     else inline(widget, script);
+  }
+
+  // The host page's UTM parameters and page URL, and its click ids only when `granted`.
+  function attribution(granted) {
+    var params = new URLSearchParams();
+    var here = new URLSearchParams(location.search);
+    UTM.forEach(function (key) {
+      var value = here.get(key);
+      if (value) params.set(key, value.slice(0, 200));
+    });
+    var url = new URL(location.href);
+    url.hash = "";
+    CLICK.forEach(function (key) {
+      var value = here.get(key);
+      if (!value) return;
+      // Never cut: a shortened id matches no click. The quiz drops one that is too long.
+      if (granted) params.set(key, value);
+      else url.searchParams.delete(key);
+    });
+    if (granted) params.set("ad_consent", "granted");
+    var page = url.href;
+    params.set("page_url", page.length > 1000 ? location.origin + location.pathname : page);
+    return params;
+  }
+
+  // Calls back once: true when the host has ad-measurement consent. data-ad-consent says so
+  // ("granted"; anything else is no), or else an IAB TCF v2 CMP (`__tcfapi`) reporting
+  // consent for purposes 1 (store or access information on a device) and 7 (measure ad
+  // performance). A CMP that has not answered within CMP_WAIT ms counts as no consent.
+  function adConsent(said, done) {
+    if (said !== null) return done(said === "granted");
+    var cmp = W.__tcfapi;
+    if (typeof cmp !== "function") return done(false);
+    var answered = false;
+    function answer(granted) {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      done(granted);
+    }
+    var timer = setTimeout(function () {
+      answer(false);
+    }, CMP_WAIT);
+    function heard(data, success) {
+      if (!success || !data) return answer(false);
+      // Until the visitor has chosen ("cmpuishown"), the CMP has no answer yet.
+      if (data.eventStatus === "cmpuishown") return;
+      var consents = (data.purpose && data.purpose.consents) || {};
+      answer(consents[1] === true && consents[7] === true);
+      if (data.listenerId !== undefined && data.eventStatus) {
+        try {
+          cmp("removeEventListener", 2, function () {}, data.listenerId);
+        } catch (e) {
+          // A CMP without removeEventListener keeps calling; answer() ignores it.
+        }
+      }
+    }
+    try {
+      cmp("addEventListener", 2, heard);
+    } catch (e) {
+      try {
+        cmp("getTCData", 2, heard);
+      } catch (e2) {
+        answer(false);
+      }
+    }
   }
 
   function inline(widget, script) {

@@ -20,6 +20,9 @@ Columns, in order (header: meaning):
 - marketing_consent_at: when marketing consent was given, or empty
 - utm_source, utm_medium, utm_campaign, utm_term, utm_content: attribution
 - page_url: the page the quiz was embedded in
+- ad_consent: yes or no, whether the visitor allowed ad measurement
+- gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id: the ad click ids, each headed
+  exactly like its query parameter; empty without ad consent
 - status: new, contacted, booked, won or lost
 
 Every text cell starting with =, +, -, @, tab, carriage return or line feed gets a leading
@@ -35,6 +38,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import xlsxwriter
+
+from quiz.validation import CLICK_IDS
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("lead_id", "Lead ID"),
@@ -61,6 +66,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("utm_term", "UTM term"),
     ("utm_content", "UTM content"),
     ("page_url", "Page URL"),
+    ("ad_consent", "Ad consent"),
+    *((key, key) for key in CLICK_IDS),
     ("status", "Status"),
 )
 KEYS = tuple(key for key, _ in COLUMNS)

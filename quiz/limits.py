@@ -18,6 +18,16 @@ MAX_LENGTH: Mapping[str, int] = MappingProxyType(
         "utm_term": 200,
         "utm_content": 200,
         "page_url": 1000,
+        # Ad click ids: the bounds the platforms document as safe (Google 100, Meta 500), and
+        # the same for the ids of the other platforms, which publish none.
+        "gclid": 100,
+        "gbraid": 100,
+        "wbraid": 100,
+        "fbclid": 500,
+        "msclkid": 100,
+        "ttclid": 500,
+        "li_fat_id": 100,
+        "conversion_name": 100,
         "idempotency_key": 100,
         # A clinic's booking page (a setting, not a visitor's field; its column holds this).
         "booking_url": 500,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -88,6 +90,10 @@ class Clinic(db.Model):
     webhook_include_answers: Mapped[bool] = mapped_column(Boolean, default=False)
     # A chat webhook (Slack-compatible or a Microsoft Teams workflow) told of each new lead.
     notify_url: Mapped[str | None] = mapped_column(String(500))
+    # Offline conversions: the name the ad platforms know them by, and an optional value.
+    conversion_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["conversion_name"]))
+    conversion_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    conversion_currency: Mapped[str | None] = mapped_column(String(3))
     # Branding (colours, font stack, radius, logo) and voice (intro/thanks text, hidden content).
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -136,6 +142,15 @@ class Lead(db.Model):
     utm_term: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_term"]))
     utm_content: Mapped[str | None] = mapped_column(String(MAX_LENGTH["utm_content"]))
     page_url: Mapped[str | None] = mapped_column(String(MAX_LENGTH["page_url"]))
+    # Ad click ids, only with the visitor's ad-measurement consent (quiz.validation.attribution).
+    ad_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    gclid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["gclid"]))
+    gbraid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["gbraid"]))
+    wbraid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["wbraid"]))
+    fbclid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["fbclid"]))
+    msclkid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["msclkid"]))
+    ttclid: Mapped[str | None] = mapped_column(String(MAX_LENGTH["ttclid"]))
+    li_fat_id: Mapped[str | None] = mapped_column(String(MAX_LENGTH["li_fat_id"]))
 
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ from quiz.limits import MAX_LENGTH
 from quiz.models import LEAD_STATUSES
 from quiz.questions import QUESTION_TYPES, SUITABILITIES
 from quiz.validation import (
+    CLICK_IDS,
     CONTACT_TIMES,
     EMAIL_PATTERN,
     ENCODED_WORD_PATTERN,
@@ -17,6 +18,7 @@ from quiz.validation import (
     PLAIN_TEXT_PATTERN,
     SPECIAL_USE_DOMAIN_PATTERN,
     UTM_FIELDS,
+    click_id_pattern,
 )
 
 
@@ -150,6 +152,12 @@ SCHEMAS: dict[str, dict] = {
             "health_data": {"type": "boolean"},
             "marketing": {"type": "boolean"},
             "copy": {"type": "boolean", "description": "Mail the visitor a copy of the result."},
+            "ads": {
+                "type": "boolean",
+                "default": False,
+                "description": "The visitor allowed ad measurement: only then are the "
+                "source's click ids kept (and the page URL keeps its click-id parameters).",
+            },
         },
     },
     "Source": {
@@ -169,6 +177,19 @@ SCHEMAS: dict[str, dict] = {
                     **_NO_ENCODED_WORD,
                 }
             ),
+            **{
+                name: _nullable(
+                    {
+                        "type": "string",
+                        "maxLength": MAX_LENGTH[name],
+                        "pattern": click_id_pattern(name),
+                        "description": f"The ad platform's `{name}` click id, kept only with "
+                        "`consent.ads`. One longer or with other characters is dropped, "
+                        "never cut, and the lead is still stored.",
+                    }
+                )
+                for name in CLICK_IDS
+            },
         },
         "description": "Attribution, under the contact fields' rule: no control characters, "
         "lone surrogates or encoded words.",
@@ -260,6 +281,8 @@ SCHEMAS: dict[str, dict] = {
             "scores",
             *UTM_FIELDS,
             "page_url",
+            "ad_consent",
+            *CLICK_IDS,
             "status",
         ],
         "additionalProperties": False,
@@ -288,6 +311,12 @@ SCHEMAS: dict[str, dict] = {
             "scores": _ref("Scores"),
             **{name: _nullable(_STRING) for name in UTM_FIELDS},
             "page_url": _nullable(_STRING),
+            "ad_consent": {
+                "type": "boolean",
+                "description": "Whether the visitor allowed ad measurement; without it every "
+                "click id is null.",
+            },
+            **{name: _nullable(_STRING) for name in CLICK_IDS},
             "status": {"enum": list(LEAD_STATUSES)},
         },
     },

@@ -10,10 +10,11 @@ from datetime import date
 from typing import Any
 
 from quiz.auth import Scope
+from quiz.conversions import render
 from quiz.exports import iter_csv, write_xlsx
 from quiz.models import ExportRecord
-from quiz.queries import LeadFilters, export_ids, export_rows
-from quiz.services.leadwork import record_export
+from quiz.queries import LeadFilters, conversions, export_ids, export_rows
+from quiz.services.leadwork import record_conversions_download, record_export
 
 FORMATS = ("csv", "xlsx")
 
@@ -66,3 +67,23 @@ def start_export(
         filters=described,
     )
     return Export(record)
+
+
+def conversions_file(
+    scope: Scope,
+    platform: str,
+    *,
+    status: str = "booked",
+    clinic: str | None = None,
+    since: date | None = None,
+    actor: str,
+) -> tuple[str, int]:
+    """Return an ad platform's offline-conversions file and its row count, audited."""
+    items = conversions(scope, platform, status=status, clinic=clinic, since=since)
+    filters = {"status": status}
+    if clinic:
+        filters["clinic"] = clinic
+    if since:
+        filters["since"] = since.isoformat()
+    record_conversions_download(actor, platform, filters, len(items))
+    return render(platform, items), len(items)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quiz.models import Lead
-from quiz.validation import UTM_FIELDS
+from quiz.validation import CLICK_IDS, UTM_FIELDS
 
 
 def iso(value: datetime | None) -> str | None:
@@ -37,5 +37,8 @@ def lead_record(lead: Lead, health: Mapping[str, Any] | None) -> dict[str, Any]:
         "scores": dict((health or {}).get("scores", {})),
         **{field: getattr(lead, field) for field in UTM_FIELDS},
         "page_url": lead.page_url,
+        # Click ids are only ever stored with ad consent; None for every id without it.
+        "ad_consent": lead.ad_consent,
+        **{field: getattr(lead, field) for field in CLICK_IDS},
         "status": lead.status,
     }

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from email_validator import (
     SPECIAL_USE_DOMAIN_NAMES,
@@ -21,6 +21,24 @@ from quiz.messages import N_, Message
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Attribution a lead keeps: the utm_* fields and the page the quiz was embedded on.
 SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
+# The ad platforms' click ids (Google, Meta, Microsoft, TikTok, LinkedIn): personal data, kept
+# only with the visitor's ad-measurement consent, each in its own column.
+CLICK_IDS = ("gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id")
+# The quiz's query parameter saying the host page has ad-measurement consent.
+AD_CONSENT_PARAMETER = "ad_consent"
+# Opaque tokens in URL-safe characters: base64url (Google, Meta, TikTok) or hex and UUIDs
+# (Microsoft, LinkedIn). Anything else is not an id the platform issued.
+_TOKEN_ALPHABET = re.compile(r"^[A-Za-z0-9._-]+$")
+_HEX_ALPHABET = re.compile(r"^[A-Za-z0-9-]+$")
+CLICK_ID_ALPHABETS = {
+    "gclid": _TOKEN_ALPHABET,
+    "gbraid": _TOKEN_ALPHABET,
+    "wbraid": _TOKEN_ALPHABET,
+    "fbclid": _TOKEN_ALPHABET,
+    "msclkid": _HEX_ALPHABET,
+    "ttclid": _TOKEN_ALPHABET,
+    "li_fat_id": _HEX_ALPHABET,
+}
 CONTACT_TIMES = ("any", "morning", "afternoon", "evening")
 _LOCAL_PART_MAX = 64
 # A phone number's length once its spaces are tidied.
@@ -187,6 +205,8 @@ class Consent:
     health_data: bool
     marketing: bool = False
     wants_copy: bool = False
+    # Ad measurement: click ids are kept only with it.
+    ads: bool = False
 
 
 def check_consent(raw: Any) -> tuple[Consent | None, dict[str, list[str]]]:
@@ -194,7 +214,7 @@ def check_consent(raw: Any) -> tuple[Consent | None, dict[str, list[str]]]:
     if not isinstance(raw, dict):
         return None, {"consent": [N_("Must be an object with contact and health_data.")]}
     errors: dict[str, list[str]] = {}
-    allowed = {"contact", "health_data", "marketing", "copy"}
+    allowed = {"contact", "health_data", "marketing", "copy", "ads"}
     for key in sorted(set(raw) - allowed):
         errors[f"consent.{key}"[:100]] = [N_("Unknown field.")]
     for key in allowed:
@@ -210,11 +230,63 @@ def check_consent(raw: Any) -> tuple[Consent | None, dict[str, list[str]]]:
         ]
     if errors:
         return None, errors
-    return Consent(True, True, raw.get("marketing") is True, raw.get("copy") is True), {}
+    return (
+        Consent(
+            True,
+            True,
+            raw.get("marketing") is True,
+            raw.get("copy") is True,
+            ads=raw.get("ads") is True,
+        ),
+        {},
+    )
+
+
+def check_click_id(key: str, value: str) -> str | None:
+    """Return a click id when it fits its platform's length and alphabet, else None.
+
+    A bad id is dropped whole, never truncated: a shortened id matches no click.
+    """
+    value = value.strip()
+    if not value or len(value) > MAX_LENGTH[key]:
+        return None
+    return value if CLICK_ID_ALPHABETS[key].match(value) else None
+
+
+def strip_click_ids(url: str) -> str:
+    """Return a URL without its click-id query parameters, the rest of it as it was."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if unquote_plus(pair.split("=", 1)[0]) not in CLICK_IDS
+    ]
+    return parts._replace(query="&".join(kept)).geturl()
+
+
+def attribution(source: dict[str, str], *, ad_consent: bool) -> dict[str, Any]:
+    """Return the attribution columns a lead stores from a checked source.
+
+    The one place of the consent rule: without ad-measurement consent no click id is kept
+    and the page URL loses its click-id parameters.
+    """
+    row: dict[str, Any] = {key: source.get(key) for key in UTM_FIELDS}
+    page_url = source.get("page_url")
+    row["page_url"] = page_url if page_url is None or ad_consent else strip_click_ids(page_url)
+    for key in CLICK_IDS:
+        row[key] = source.get(key) if ad_consent else None
+    row["ad_consent"] = ad_consent
+    return row
 
 
 def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Validate attribution: the five utm_* fields and the host page URL."""
+    """Validate attribution: the five utm_* fields, the host page URL and the click ids.
+
+    A click id that is not one (too long, a character no platform uses) is left out without
+    an error, so the lead it comes with is still stored.
+    """
     if raw is None:
         return {}, {}
     if not isinstance(raw, dict):
@@ -222,7 +294,7 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     source: dict[str, str] = {}
     for key, value in raw.items():
-        if key not in SOURCE_FIELDS:
+        if key not in SOURCE_FIELDS and key not in CLICK_IDS:
             errors[f"source.{key}"[:100]] = [N_("Unknown field.")]
         elif value is None or value == "":
             continue
@@ -242,6 +314,9 @@ def check_source(raw: Any) -> tuple[dict[str, str], dict[str, list[str]]]:
                 ]
             else:
                 source[key] = cleaned
+        elif key in CLICK_IDS:
+            if (click_id := check_click_id(key, value)) is not None:
+                source[key] = click_id
         elif len(value) > (limit := MAX_LENGTH[key]):
             errors[f"source.{key}"] = [N_("Must be at most %(limit)d characters.", limit=limit)]
         else:
@@ -324,6 +399,13 @@ SPECIAL_USE_DOMAIN_PATTERN = "[@.](?:{})$".format(
         for name in SPECIAL_USE_DOMAIN_NAMES
     )
 )
+
+
+def click_id_pattern(key: str) -> str:
+    """Return the alphabet of a click id as a JSON Schema pattern."""
+    return CLICK_ID_ALPHABETS[key].pattern
+
+
 # An http(s) URL with a host (no brackets: urlsplit refuses most bracketed hosts).
 PAGE_URL_PATTERN = (
     rf"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\[\]{_REFUSED_CLASS}]+(?:[/?#][^{_REFUSED_CLASS}]*)?$"

@@ -331,7 +331,17 @@ def test_a_lead_id_of_another_shape_is_404(admin_client, two_clinics, public_id)
     assert admin_client.get(f"/admin/leads/{public_id}").status_code == 404
 
 
-_FILTERS = ["q", "utm_source", "utm_campaign", "date_from", "date_to", "page", "sort", "status"]
+_FILTERS = [
+    "q",
+    "utm_source",
+    "utm_campaign",
+    "click_id",
+    "date_from",
+    "date_to",
+    "page",
+    "sort",
+    "status",
+]
 
 
 @settings(

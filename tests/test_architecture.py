@@ -23,6 +23,8 @@ PURE_PATTERNS = (
     "validation.py",
     "limits.py",  # the table of field lengths validation reads
     "messages.py",
+    "limits.py",  # the longest value of each field
+    "conversions.py",  # offline-conversion files for the ad platforms
     "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
     "embed/result_text.py",  # what the result screen shows first

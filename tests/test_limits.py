@@ -7,7 +7,7 @@ import pytest
 from quiz.limits import MAX_LENGTH
 from quiz.models import Clinic, Event, IdempotencyRecord, Lead
 from quiz.openapi import SCHEMAS, build_document
-from quiz.validation import UTM_FIELDS, check_contact, check_source
+from quiz.validation import CLICK_IDS, UTM_FIELDS, check_contact, check_source
 
 CONTACT_FIELDS = ("name", "email", "phone")
 SOURCE_FIELDS = (*UTM_FIELDS, "page_url")
@@ -25,7 +25,14 @@ def _long(field: str, length: int) -> str:
 
 
 def test_every_visitor_field_has_a_length():
-    assert set(MAX_LENGTH) == {*CONTACT_FIELDS, *SOURCE_FIELDS, "idempotency_key", "booking_url"}
+    assert set(MAX_LENGTH) == {
+        *CONTACT_FIELDS,
+        *SOURCE_FIELDS,
+        *CLICK_IDS,
+        "idempotency_key",
+        "booking_url",
+        "conversion_name",
+    }
 
 
 def test_a_booking_link_may_be_as_long_as_the_table_and_its_column_say(app):
@@ -38,6 +45,15 @@ def test_a_booking_link_may_be_as_long_as_the_table_and_its_column_say(app):
     with pytest.raises(ServiceError):
         check_booking_url(longest + "b")
     assert Clinic.__table__.c.booking_url.type.length == limit
+
+
+@pytest.mark.parametrize("field", CLICK_IDS)
+def test_click_ids_are_kept_at_the_longest_and_dropped_one_longer(field):
+    limit = MAX_LENGTH[field]
+    source, errors = check_source({field: "x" * limit})
+    assert errors == {} and source[field] == "x" * limit
+    # Dropped, not refused: the lead it comes with is still stored.
+    assert check_source({field: "x" * (limit + 1)}) == ({}, {})
 
 
 @pytest.mark.parametrize("field", CONTACT_FIELDS)
@@ -89,7 +105,7 @@ def test_the_api_document_states_the_same_lengths():
             assert longest(contact[field]) <= MAX_LENGTH[field], field
         else:
             assert longest(contact[field]) == MAX_LENGTH[field], field
-    for field in SOURCE_FIELDS:
+    for field in (*SOURCE_FIELDS, *CLICK_IDS):
         assert longest(source[field]) == MAX_LENGTH[field], field
     [key] = build_document()["paths"]["/assessments"]["post"]["parameters"]
     assert key["name"] == "Idempotency-Key"
@@ -97,7 +113,7 @@ def test_the_api_document_states_the_same_lengths():
 
 
 def test_the_columns_hold_the_longest_value():
-    for field in (*CONTACT_FIELDS, *SOURCE_FIELDS):
+    for field in (*CONTACT_FIELDS, *SOURCE_FIELDS, *CLICK_IDS):
         assert Lead.__table__.c[field].type.length == MAX_LENGTH[field], field
     for field in ("utm_source", "utm_campaign"):
         assert Event.__table__.c[field].type.length == MAX_LENGTH[field], field

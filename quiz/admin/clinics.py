@@ -182,6 +182,11 @@ def _settings(form: ClinicForm) -> dict:
             "thanks": form.thanks.data,
             "hidden_content": form.hidden_content.data or [],
         },
+        "conversion": {
+            "name": form.conversion_name.data,
+            "value": form.conversion_value.data,
+            "currency": form.conversion_currency.data,
+        },
     }
 
 

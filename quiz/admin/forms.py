@@ -32,12 +32,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from quiz.conversions import CONVERSION_STATUSES, PLATFORMS
 from quiz.i18n import translate
 from quiz.limits import MAX_LENGTH
 from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
 from quiz.queries import SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
-from quiz.validation import storage_problem
+from quiz.validation import CLICK_IDS, storage_problem
 
 
 def choices(pairs) -> list:
@@ -148,6 +149,18 @@ class LeadFilterForm(AdminForm):
     status = SelectField(_l("Status"), choices=_any(_l("Any"), LEAD_STATUSES), default="")
     utm_source = StringField(_l("UTM source"), validators=[Optional(), Length(max=200)])
     utm_campaign = StringField(_l("UTM campaign"), validators=[Optional(), Length(max=200)])
+    click_id = SelectField(
+        _l("Ad click"),
+        choices=choices(
+            [
+                ("", _l("Any")),
+                ("consent", _l("Ad consent given")),
+                ("none", _l("No ad consent")),
+                *((key, key) for key in CLICK_IDS),
+            ]
+        ),
+        default="",
+    )
     q = SearchField(_l("Search name, email, phone"), validators=[Optional(), Length(max=200)])
     sort = SelectField(_l("Sort by"), choices=choices((s, s) for s in SORTS), default="created")
     page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
@@ -191,6 +204,25 @@ class ExportForm(AdminForm):
         _l("Format"), choices=choices([("csv", "CSV"), ("xlsx", _l("Excel (XLSX)"))])
     )
     submit = SubmitField(_l("Export these leads"))
+
+
+PLATFORM_LABELS = {"google": "Google Ads", "microsoft": "Microsoft Advertising", "meta": "Meta"}
+
+
+class ConversionsForm(AdminForm):
+    """Download an ad platform's offline conversions of the leads with ad consent."""
+
+    platform = SelectField(
+        _l("Ad platform"), choices=choices((p, PLATFORM_LABELS[p]) for p in PLATFORMS)
+    )
+    status = SelectField(
+        _l("Counted when the lead reached"),
+        choices=choices((s, label_of(s)) for s in CONVERSION_STATUSES),
+        default="booked",
+    )
+    since = DateField(_l("Converted on or after"), validators=[Optional()])
+    clinic = SelectField(_l("Clinic"), choices=choices([("", _l("All clinics"))]), default="")
+    submit = SubmitField(_l("Download conversions"))
 
 
 class ClinicForm(AdminForm):
@@ -244,6 +276,14 @@ class ClinicForm(AdminForm):
         choices=[],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+    )
+    # Offline conversions: quiz.conversions checks them; the fields only cap the length.
+    conversion_name = StringField(
+        _l("Conversion name (as in the ad platforms)"), validators=[Length(max=200)]
+    )
+    conversion_value = StringField(_l("Conversion value"), validators=[Length(max=30)])
+    conversion_currency = StringField(
+        _l("Currency of the value (ISO 4217, like EUR)"), validators=[Length(max=10)]
     )
     submit = SubmitField(_l("Save clinic"))
 

@@ -19,11 +19,19 @@ from flask_babel import gettext
 
 from quiz import auth, queries
 from quiz.admin import bp, error_text
-from quiz.admin.forms import ExportForm, LeadFilterForm, NoteForm, StatusForm, choices
+from quiz.admin.forms import (
+    ConversionsForm,
+    ExportForm,
+    LeadFilterForm,
+    NoteForm,
+    StatusForm,
+    choices,
+)
 from quiz.i18n import translate
 from quiz.models import utcnow
-from quiz.reporting import start_export
+from quiz.reporting import conversions_file, start_export
 from quiz.services import ServiceError, leadwork, read_health_data
+from quiz.validation import CLICK_IDS
 
 
 def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters, int, list[str]]:
@@ -62,6 +70,7 @@ def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters
         status=text("status"),
         utm_source=text("utm_source"),
         utm_campaign=text("utm_campaign"),
+        click_id=text("click_id"),
         q=text("q"),
         sort=text("sort") or "created",
     )
@@ -82,6 +91,7 @@ def leads():
         ignored=ignored,
         args=args,
         export_form=ExportForm(),
+        conversions_form=_conversions_form(scope),
         quiz=queries.questionnaire(),
         area_label=queries.area_label,
         show_clinic=scope.everything,
@@ -119,6 +129,40 @@ def export():
         as_attachment=True,
         download_name=name,
     )
+
+
+def _conversions_form(scope: auth.Scope) -> ConversionsForm:
+    form = ConversionsForm(prefix="conversions")
+    form.clinic.choices = choices([("", gettext("All clinics")), *queries.clinic_choices(scope)])
+    return form
+
+
+@bp.post("/leads/conversions")
+def conversions():
+    """Download an ad platform's offline conversions (leads with ad consent only), audited."""
+    user = auth.signed_in_user()
+    scope = auth.scope_of(user)
+    form = _conversions_form(scope)
+    if not form.validate_on_submit():
+        for name, field_errors in form.errors.items():
+            label = form[name].label.text if name in form else ""
+            flash(f"{label}: {field_errors[0]}" if label else str(field_errors[0]))
+        return redirect(url_for("admin.leads"))
+    platform = form.platform.data
+    text, _ = conversions_file(
+        scope,
+        platform,
+        status=form.status.data,
+        clinic=form.clinic.data or None,
+        since=form.since.data,
+        actor=user.email,
+    )
+    meta = platform == "meta"
+    name = f"conversions-{platform}-{utcnow():%Y%m%d-%H%M%S}.{'jsonl' if meta else 'csv'}"
+    mimetype = "application/x-ndjson" if meta else "text/csv; charset=utf-8"
+    response = Response(text.encode("utf-8"), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _lead_or_404(public_id: str):
@@ -163,6 +207,7 @@ def _render_lead(found, status_form, note_form, code: int = 200):
         status_form=status_form,
         note_form=note_form,
         version_known=quiz.version == found.questionnaire_version,
+        click_ids=CLICK_IDS,
     ), code
 
 

@@ -96,6 +96,46 @@ def _booking_line(clinic) -> str:
     return f"Clinic {clinic.slug!r}: booking at {clinic.booking_url}, shown {shown}."
 
 
+@clinic_cli.command("conversion")
+@click.argument("slug")
+@click.option("--name", help="Conversion name, as in the ad platforms ('' for the default).")
+@click.option("--value", help="Value of one conversion, like 120 or 99.50 ('' for none).")
+@click.option("--currency", help="ISO 4217 currency of the value, like EUR ('' for none).")
+def clinic_conversion(slug, name, value, currency):
+    """Set the name, value and currency of a clinic's offline conversions."""
+    from quiz.conversions import DEFAULT_NAME
+    from quiz.services.clinic_admin import SettingsError, set_conversion
+
+    clinic = services.get_clinic(slug)
+    if clinic is None:
+        raise click.BadParameter(f"no clinic with slug {slug!r}", param_hint="SLUG")
+    # An option left out keeps what is stored; '' clears it.
+    given = {
+        "name": clinic.conversion_name if name is None else name,
+        "value": None if clinic.conversion_value is None else str(clinic.conversion_value),
+        "currency": clinic.conversion_currency if currency is None else currency,
+    }
+    if value is not None:
+        given["value"] = value
+    try:
+        clinic = set_conversion(clinic, **given, actor="cli")
+    except SettingsError as exc:
+        field, messages = next(iter(exc.errors.items()))
+        option = "--" + field.removeprefix("conversion_")
+        raise click.BadParameter(str(messages[0]), param_hint=option) from None
+    except services.ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    worth = (
+        f"{clinic.conversion_value} {clinic.conversion_currency}"
+        if clinic.conversion_value is not None
+        else "no value"
+    )
+    click.echo(
+        f"Clinic {clinic.slug!r}: conversions named "
+        f"{clinic.conversion_name or DEFAULT_NAME!r}, {worth}."
+    )
+
+
 @clinic_cli.command("list")
 def clinic_list():
     """Print one clinic a line: slug, name, language, origins, email."""

@@ -1,4 +1,5 @@
-"""`leads` commands: export (the same exporter as the back office's download)."""
+"""`leads` commands: export (the same exporter as the back office's download) and the
+offline conversions for the ad platforms."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import click
 from quiz.auth import Scope
 from quiz.commands import Group
 from quiz.commands.privacy import erase_command, purge_command
+from quiz.conversions import CONVERSION_STATUSES, PLATFORMS
 from quiz.exports import iter_csv
 from quiz.queries import LeadFilters
-from quiz.reporting import FORMATS, start_export
+from quiz.reporting import FORMATS, conversions_file, start_export
 from quiz.services import get_clinic
 
 leads_cli = Group("leads", help="Export and manage leads.")
@@ -76,6 +78,50 @@ def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
             raise
     os.replace(temp, target)
     click.echo(f"{export.record.row_count} leads exported to {target}.", err=True)
+
+
+@leads_cli.command("conversions")
+@click.option(
+    "--platform", required=True, type=click.Choice(PLATFORMS), help="The ad platform's format."
+)
+@click.option("--clinic", help="Only this clinic's leads (slug).")
+@click.option("--since", callback=_since, help="Only conversions on or after YYYY-MM-DD (UTC).")
+@click.option(
+    "--status",
+    default="booked",
+    show_default=True,
+    type=click.Choice(tuple(CONVERSION_STATUSES)),
+    help="The status that counts as the conversion.",
+)
+@click.option("--output", required=True, help="File to write; - for standard output.")
+def leads_conversions(platform, clinic, since, status, output):
+    """Write the offline conversions of leads with ad consent for an ad platform to import."""
+    if clinic is not None and get_clinic(clinic) is None:
+        raise click.BadParameter(f"no clinic with slug {clinic!r}", param_hint="--clinic")
+    target = None if output == "-" else Path(output)
+    if target is not None and not target.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {str(target.parent)!r} does not exist", param_hint="--output"
+        )
+    text, count = conversions_file(
+        Scope(everything=True), platform, status=status, clinic=clinic, since=since, actor="cli"
+    )
+    if target is None:
+        # Bytes as built: a text stream could change the CSV's CRLF line ends.
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        click.echo(f"{count} conversions written.", err=True)
+        return
+    # Next to the target, then renamed: a failed write never leaves half a file.
+    fd, temp = tempfile.mkstemp(dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    os.replace(temp, target)
+    click.echo(f"{count} conversions written to {target}.", err=True)
 
 
 # Erasure and retention live with the privacy rules; they are `leads` subcommands.

@@ -25,6 +25,8 @@ from quiz.i18n import translate
 from quiz.limits import MAX_LENGTH
 from quiz.questions import Answers, Questionnaire, Step
 from quiz.validation import (
+    AD_CONSENT_PARAMETER,
+    CLICK_IDS,
     CONTACT_TIMES,
     SOURCE_FIELDS,
     Consent,
@@ -32,6 +34,7 @@ from quiz.validation import (
     check_consent,
     check_contact,
     check_source,
+    strip_click_ids,
 )
 
 HONEYPOT = "website"
@@ -64,15 +67,24 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def source_from_query(args: Mapping[str, str]) -> dict[str, str]:
-    """Keep the attribution fields of a query string that pass check_source; drop the rest."""
+    """Keep the attribution fields of a query string that pass check_source; drop the rest.
+
+    Click ids are read only when the host page says it has ad-measurement consent
+    (`ad_consent=granted`, which the source then keeps); without it the page URL loses them.
+    """
+    consented = args.get(AD_CONSENT_PARAMETER) == "granted"
     source: dict[str, str] = {}
-    for key in SOURCE_FIELDS:
+    for key in (*SOURCE_FIELDS, *CLICK_IDS) if consented else SOURCE_FIELDS:
         value = args.get(key)
         if not value:
             continue
         cleaned, errors = check_source({key: value})
         if not errors:
             source.update(cleaned)
+    if consented:
+        source[AD_CONSENT_PARAMETER] = "granted"
+    elif "page_url" in source:
+        source["page_url"] = strip_click_ids(source["page_url"])
     return source
 
 

@@ -20,7 +20,7 @@ from quiz.scoring import Result
 from quiz.services import privacy, submissions
 from quiz.state import QuizState, StateError, StateSigner
 from quiz.theme import theme_url
-from quiz.validation import Consent, Contact, check_origin
+from quiz.validation import AD_CONSENT_PARAMETER, Consent, Contact, check_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
 # The quiz runs in cross-site iframes where the session cookie never arrives: the signed
@@ -299,6 +299,9 @@ def _submit(
     contact: Contact | None,
     consent: Consent | None,
 ) -> Lead | None:
+    if consent is not None:
+        # Ad-measurement consent is the host page's to give (embed.js), carried in the run.
+        consent = replace(consent, ads=state.source.get(AD_CONSENT_PARAMETER) == "granted")
     return submissions.submit_assessment(
         clinic,
         result,

@@ -1,9 +1,10 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py) and its campaign figures (campaigns.py), failed deliveries (deliveries.py)
-and clinics and accounts (directory.py)."""
+(analytics.py) and its campaign figures (campaigns.py), failed deliveries (deliveries.py),
+offline conversions (conversions.py) and clinics and accounts (directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
 from quiz.queries.campaigns import CampaignRow, LeadsOverTime, campaign_figures, leads_over_time
+from quiz.queries.conversions import conversions
 from quiz.queries.deliveries import failed_deliveries, get_delivery
 from quiz.queries.directory import (
     any_clinic_has_origin,
@@ -59,6 +60,7 @@ __all__ = [
     "area_label",
     "campaign_figures",
     "clinic_choices",
+    "conversions",
     "export_ids",
     "export_rows",
     "failed_deliveries",

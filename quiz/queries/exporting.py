@@ -25,6 +25,7 @@ from quiz.queries.leads import (
 )
 from quiz.questions import Questionnaire
 from quiz.runtime import vault
+from quiz.validation import CLICK_IDS
 
 
 def export_ids(scope: Scope, filters: LeadFilters, since: date | None = None) -> Select:
@@ -58,6 +59,8 @@ _EXPORT_COLUMNS = (
     Lead.utm_term,
     Lead.utm_content,
     Lead.page_url,
+    Lead.ad_consent,
+    *(getattr(Lead, key) for key in CLICK_IDS),
     Lead.status,
 )
 
@@ -139,5 +142,7 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
             "utm_term": lead.utm_term,
             "utm_content": lead.utm_content,
             "page_url": lead.page_url,
+            "ad_consent": lead.ad_consent,
+            **{key: getattr(lead, key) for key in CLICK_IDS},
             "status": lead.status,
         }

@@ -25,6 +25,7 @@ from quiz.models import (
 )
 from quiz.questions import Questionnaire, QuestionnaireError, parse
 from quiz.runtime import questionnaire
+from quiz.validation import CLICK_IDS
 
 SORTS = ("created", "name", "suitability", "status")
 SUITABILITY_ORDER = ("good", "possible", "consult", "not_suitable")
@@ -48,6 +49,8 @@ class LeadFilters:
     status: str | None = None
     utm_source: str | None = None
     utm_campaign: str | None = None
+    # "consent", "none" (ad consent given or not) or a click id the lead must have.
+    click_id: str | None = None
     q: str | None = None
     sort: str = "created"
 
@@ -66,6 +69,17 @@ def scoped(stmt: Select, scope: Scope) -> Select:
     if scope.everything:
         return stmt
     return stmt.where(Lead.clinic_id == scope.clinic_id)
+
+
+def _click_filter(value: str):
+    """The condition of the ad-click filter: ad consent given or not, or a click id present."""
+    if value == "consent":
+        return Lead.ad_consent.is_(True)
+    if value == "none":
+        return Lead.ad_consent.is_(False)
+    if value in CLICK_IDS:
+        return getattr(Lead, value).is_not(None)
+    raise ValueError(f"unknown ad-click filter: {value}")
 
 
 def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
@@ -89,6 +103,8 @@ def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
     ):
         if value:
             stmt = stmt.where(column == value)
+    if filters.click_id:
+        stmt = stmt.where(_click_filter(filters.click_id))
     if filters.q:
         # Escape LIKE wildcards so a search for "50%" finds "50%", not everything.
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -22,7 +22,7 @@ from quiz.runtime import questionnaire, runtime, vault
 from quiz.scoring import Result
 from quiz.services.common import ServiceError
 from quiz.services.outbox import announce
-from quiz.validation import SOURCE_FIELDS, Consent, Contact
+from quiz.validation import Consent, Contact, attribution
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def record_assessment(
     now = utcnow()
     row = {
         **_lead_row(quiz, result, contact, consent, language, now),
-        **{k: v for k, v in source.items() if k in SOURCE_FIELDS},
+        **attribution(source, ad_consent=consent.ads),
         "clinic_id": clinic.id,
         "submission_id": submission_id,
     }

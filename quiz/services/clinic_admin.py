@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from quiz import chat, webhooks
 from quiz.branding import check_branding
+from quiz.conversions import check_conversion_settings
 from quiz.database import write_transaction
 from quiz.messages import N_
 from quiz.models import Clinic
@@ -82,13 +83,15 @@ def update_clinic(
     webhook_include_answers: bool | None = None,
     branding: Mapping[str, Any] | None = None,
     voice: Mapping[str, Any] | None = None,
+    conversion: Mapping[str, str | None] | None = None,
 ) -> Clinic:
     """Validate and save a clinic's editable settings; raise ServiceError naming a bad value.
 
     `given` replaces the clinic's fields. `webhook_include_answers`, `branding` (the fields
     of quiz.branding) and `voice` (intro, thanks, hidden_content) replace what is stored
-    when given and are left alone when None; the problems of branding and voice come
-    together, field by field, in a SettingsError.
+    when given and are left alone when None; so does `conversion` (name, value, currency of
+    its offline conversions). The problems of branding, voice and conversion come together,
+    field by field, in a SettingsError.
     """
     values = check_clinic_fields(given).columns()
     if webhook_include_answers is not None:
@@ -103,6 +106,12 @@ def update_clinic(
             voice.get("intro"), voice.get("thanks"), voice.get("hidden_content") or ()
         )
         field_errors.update(voice_errors)
+    if conversion is not None:
+        checked, conversion_errors = check_conversion_settings(
+            conversion.get("name"), conversion.get("value"), conversion.get("currency")
+        )
+        values.update(zip(_CONVERSION_COLUMNS, checked, strict=True))
+        field_errors.update(conversion_errors)
     if field_errors:
         raise SettingsError(field_errors)
     clinic_id = clinic.id
@@ -121,6 +130,25 @@ def update_clinic(
 
 
 _VOICE_KEYS = ("intro", "thanks", "hidden_content")
+_CONVERSION_COLUMNS = ("conversion_name", "conversion_value", "conversion_currency")
+
+
+def set_conversion(
+    clinic: Clinic, *, name: str | None, value: str | None, currency: str | None, actor: str
+) -> Clinic:
+    """Save the name, value and currency of a clinic's offline conversions (empty: the
+    default name, no value); raise SettingsError, with nothing saved, naming a bad one."""
+    checked, errors = check_conversion_settings(name, value, currency)
+    if errors:
+        raise SettingsError(errors)
+    with write_transaction() as session:
+        stored = session.get(Clinic, clinic.id)
+        if stored is None:
+            raise ServiceError(N_("This clinic no longer exists."))
+        for column, stored_value in zip(_CONVERSION_COLUMNS, checked, strict=True):
+            setattr(stored, column, stored_value)
+        add_audit(session, actor, "clinic.conversion", {"clinic": stored.slug})
+    return stored
 
 
 def rotate_webhook_secret(slug: str, *, actor: str) -> str:

@@ -102,3 +102,14 @@ def record_export(
             {"export_id": record.id, "format": fmt, "filters": filters, "rows": count},
         )
     return record
+
+
+def record_conversions_download(actor: str, platform: str, filters: dict[str, Any], rows: int):
+    """Audit who took an offline-conversions file for an ad platform, and which leads' count."""
+    with write_transaction() as session:
+        add_audit(
+            session,
+            actor,
+            "conversions",
+            {"platform": platform, "filters": filters, "rows": rows},
+        )
