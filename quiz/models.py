@@ -176,6 +176,9 @@ class IdempotencyRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(MAX_LENGTH["idempotency_key"]))
+    # SHA-256 of the request the key was first sent with (body and bearer token): the answer
+    # is replayed only to that request. None for keys stored before requests were bound.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
