@@ -37,14 +37,17 @@ def record_assessment(
     language: str,
     submission_id: str,
     complete_event: bool = False,
+    run_id: str | None = None,
 ) -> Lead:
     """Store a lead with its encrypted health data, its funnel events and its deliveries.
 
     One transaction: the lead, the snapshot of the questionnaire it answered, the "lead"
     event (and the "complete" event when `complete_event`: services/submissions.py says
     when) and one outbox row per channel. The same `submission_id` twice returns the first
-    lead and stores nothing new (double clicks, reloads, retried requests). Raises
-    DatabaseUnavailable, with everything rolled back, when the database cannot take it.
+    lead and stores nothing new (double clicks, reloads, retried requests). With a `run_id`,
+    a lead of the same person (email or phone) on that run is corrected by this one, and
+    only the run's first lead writes funnel events. Raises DatabaseUnavailable, with
+    everything rolled back, when the database cannot take it.
     """
     if not result.store_lead:
         raise ServiceError(N_("This result does not allow storing contact details."))
@@ -52,16 +55,29 @@ def record_assessment(
         raise ServiceError(N_("Both consents are needed to store a lead."))
     quiz = questionnaire()
     now = utcnow()
+    loaded = _loaded(clinic)
+    try:
+        earlier = _run_leads(clinic, run_id)
+    except SQLAlchemyError as exc:
+        _restore(clinic, loaded)
+        log.warning("lead not stored: database unavailable (%s)", exc.__class__.__name__)
+        raise DatabaseUnavailable from exc
+    same = next((lead for lead in earlier if lead.submission_id == submission_id), None)
+    if same is not None:
+        return same
     row = {
         **_lead_row(quiz, result, contact, consent, language, now),
         **{k: v for k, v in source.items() if k in SOURCE_FIELDS},
         "clinic_id": clinic.id,
         "submission_id": submission_id,
+        "run_id": run_id,
+        "corrects_lead_id": corrected_lead_id(earlier, contact),
     }
-    kinds = ("complete", "lead") if complete_event else ("lead",)
+    # A run is one lead in the funnel: its corrections and a second person on it are leads
+    # for the clinic, but counting them would show more leads than completions.
+    kinds = () if earlier else ("complete", "lead") if complete_event else ("lead",)
     events = [_event_row(clinic, result, source, kind, now) for kind in kinds]
     channels = list(_channels(clinic, consent))
-    loaded = _loaded(clinic)
     try:
         try:
             lead, delivery_ids = _insert(quiz, clinic, row, events, channels)
@@ -144,7 +160,8 @@ def _insert(
     with write_transaction() as session:
         _snapshot(session, quiz)
         stored = session.execute(_INSERT_LEAD, row).one()
-        session.execute(_INSERT_EVENT, events)
+        if events:
+            session.execute(_INSERT_EVENT, events)
         delivery_ids = []
         if channels:
             delivery_ids = session.scalars(
@@ -183,6 +200,34 @@ def _persistent(session, lead: Lead) -> Lead:
     make_transient_to_detached(lead)
     session.add(lead)
     return lead
+
+
+def _run_leads(clinic: Clinic, run_id: str | None) -> list[Lead]:
+    """The leads already stored for this quiz run, oldest first (none without a run)."""
+    if run_id is None:
+        return []
+    return list(
+        db.session.execute(
+            db.select(Lead).filter_by(clinic_id=clinic.id, run_id=run_id).order_by(Lead.id)
+        ).scalars()
+    )
+
+
+def corrected_lead_id(earlier: Iterable[Lead], contact: Contact) -> int | None:
+    """Return the id of the newest earlier lead of the same person (email or phone), or None.
+
+    A different person on the same run (a shared device) corrects nobody: theirs is a lead
+    of its own.
+    """
+    phone = _digits(contact.phone)
+    for lead in reversed(list(earlier)):
+        if lead.email.lower() == contact.email.lower() or (phone and _digits(lead.phone) == phone):
+            return lead.id
+    return None
+
+
+def _digits(phone: str | None) -> str:
+    return "".join(c for c in phone or "" if c in "0123456789")
 
 
 def find_submission(clinic: Clinic, submission_id: str) -> Lead | None:
