@@ -205,6 +205,11 @@ def _delivery(get: Getter) -> dict:
         ),
         "WEBHOOK_TIMEOUT": 10,
         "DELIVERY_QUEUE_KEY": "quiz:deliveries",
+        # How long a worker's claim on a delivery lasts; renewed while it sends, so this is
+        # how long the rows of a worker that died wait before another worker sends them.
+        "DELIVERY_LEASE_SECONDS": _int(
+            "DELIVERY_LEASE_SECONDS", get("DELIVERY_LEASE_SECONDS") or "60", 3, 3600
+        ),
     }
 
 
