@@ -148,6 +148,8 @@ def _redis_and_rate_limits(get: Getter, instance: Path) -> dict:
         "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX") or "quiz",
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASSESSMENT_RATE_LIMIT": "20 per minute",
+        # Copies of a result mailed to one address, whoever sends the form.
+        "VISITOR_COPY_LIMIT": "3 per day",
     }
 
 

@@ -21,6 +21,7 @@ from quiz.questions import Questionnaire
 from quiz.runtime import questionnaire, runtime, vault
 from quiz.scoring import Result
 from quiz.services.common import ServiceError
+from quiz.services.copy_limit import copy_allowed
 from quiz.services.outbox import announce
 from quiz.validation import SOURCE_FIELDS, Consent, Contact
 
@@ -77,7 +78,7 @@ def record_assessment(
     # for the clinic, but counting them would show more leads than completions.
     kinds = () if earlier else ("complete", "lead") if complete_event else ("lead",)
     events = [_event_row(clinic, result, source, kind, now) for kind in kinds]
-    channels = list(_channels(clinic, consent))
+    channels = list(_channels(clinic, consent, contact))
     try:
         try:
             lead, delivery_ids = _insert(quiz, clinic, row, events, channels)
@@ -237,14 +238,16 @@ def find_submission(clinic: Clinic, submission_id: str) -> Lead | None:
     ).scalar_one_or_none()
 
 
-def _channels(clinic: Clinic, consent: Consent) -> Iterable[str]:
+def _channels(clinic: Clinic, consent: Consent, contact: Contact) -> Iterable[str]:
     if clinic.email:
         yield "email"
     if clinic.webhook_url:
         yield "webhook"
     if clinic.notify_url:
         yield "chat"
-    if consent.wants_copy:
+    # Past the address's daily limit the lead is still stored and sent to the clinic; only
+    # the copy is left out.
+    if consent.wants_copy and copy_allowed(contact.email):
         yield "visitor_email"
 
 
