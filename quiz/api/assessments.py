@@ -14,7 +14,7 @@ from quiz import services
 from quiz.api import ApiError, use_clinic
 from quiz.i18n import pick_language, use_language
 from quiz.limits import MAX_LENGTH
-from quiz.models import Clinic
+from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire, check_answers
 from quiz.runtime import questionnaire
 from quiz.scoring import Result
@@ -130,12 +130,7 @@ def submit(
     answer = result_body(clinic, result, language, lead.public_id if lead else None)
     if idempotency_key is None:
         return status, answer
-    try:
-        return idempotency.remember(
-            clinic, idempotency_key, request_hash, (status, answer), lead.id if lead else None
-        )
-    except idempotency.KeyReused:
-        raise ApiError(422, {"idempotency_key": [KEY_REUSED]}) from None
+    return _remember(clinic, idempotency_key, request_hash, (status, answer), lead)
 
 
 def _replay(clinic: Clinic, key: str, request_hash: str) -> tuple[int, dict] | None:
@@ -145,6 +140,16 @@ def _replay(clinic: Clinic, key: str, request_hash: str) -> tuple[int, dict] | N
     except idempotency.KeyReused:
         # As the IETF Idempotency-Key draft says: a key reused with another payload is 422,
         # and nothing of the first answer (lead id, scores, reasons) is shown.
+        raise ApiError(422, {"idempotency_key": [KEY_REUSED]}) from None
+
+
+def _remember(
+    clinic: Clinic, key: str, request_hash: str, answer: tuple[int, dict], lead: Lead | None
+) -> tuple[int, dict]:
+    """Keep the answer for the key; ApiError 422 when a concurrent other request won it."""
+    try:
+        return idempotency.remember(clinic, key, request_hash, answer, lead.id if lead else None)
+    except idempotency.KeyReused:
         raise ApiError(422, {"idempotency_key": [KEY_REUSED]}) from None
 
 

@@ -57,12 +57,7 @@ def record_assessment(
     quiz = questionnaire()
     now = utcnow()
     loaded = _loaded(clinic)
-    try:
-        earlier = _run_leads(clinic, run_id)
-    except SQLAlchemyError as exc:
-        _restore(clinic, loaded)
-        log.warning("lead not stored: database unavailable (%s)", exc.__class__.__name__)
-        raise DatabaseUnavailable from exc
+    earlier = _run_leads(clinic, run_id, loaded)
     same = next((lead for lead in earlier if lead.submission_id == submission_id), None)
     if same is not None:
         return same
@@ -203,15 +198,23 @@ def _persistent(session, lead: Lead) -> Lead:
     return lead
 
 
-def _run_leads(clinic: Clinic, run_id: str | None) -> list[Lead]:
-    """The leads already stored for this quiz run, oldest first (none without a run)."""
+def _run_leads(clinic: Clinic, run_id: str | None, loaded: dict) -> list[Lead]:
+    """The leads already stored for this quiz run, oldest first (none without a run).
+
+    Raises DatabaseUnavailable, the clinic as loaded put back, when the read fails.
+    """
     if run_id is None:
         return []
-    return list(
-        db.session.execute(
-            db.select(Lead).filter_by(clinic_id=clinic.id, run_id=run_id).order_by(Lead.id)
-        ).scalars()
-    )
+    try:
+        return list(
+            db.session.execute(
+                db.select(Lead).filter_by(clinic_id=clinic.id, run_id=run_id).order_by(Lead.id)
+            ).scalars()
+        )
+    except SQLAlchemyError as exc:
+        _restore(clinic, loaded)
+        log.warning("lead not stored: database unavailable (%s)", exc.__class__.__name__)
+        raise DatabaseUnavailable from exc
 
 
 def corrected_lead_id(earlier: Iterable[Lead], contact: Contact) -> int | None:
