@@ -150,6 +150,8 @@ def _redis_and_rate_limits(get: Getter, instance: Path) -> dict:
         "RATELIMIT_KEY_PREFIX": get("RATELIMIT_KEY_PREFIX") or "quiz",
         "RATELIMIT_HEADERS_ENABLED": True,
         "ASSESSMENT_RATE_LIMIT": "20 per minute",
+        # Copies of a result mailed to one address, whoever sends the form.
+        "VISITOR_COPY_LIMIT": "3 per day",
     }
 
 
@@ -207,6 +209,11 @@ def _delivery(get: Getter) -> dict:
         ),
         "WEBHOOK_TIMEOUT": 10,
         "DELIVERY_QUEUE_KEY": "quiz:deliveries",
+        # How long a worker's claim on a delivery lasts; renewed while it sends, so this is
+        # how long the rows of a worker that died wait before another worker sends them.
+        "DELIVERY_LEASE_SECONDS": _int(
+            "DELIVERY_LEASE_SECONDS", get("DELIVERY_LEASE_SECONDS") or "60", 3, 3600
+        ),
     }
 
 

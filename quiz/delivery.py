@@ -1,9 +1,12 @@
 """The outbox worker: claim due deliveries, send each mail or webhook, reschedule failures.
 
 Delivery is at least once. A claim marks a row as taken by pushing its next_attempt_at one
-lease into the future (and counting the attempt) and commits before any network I/O; a
-worker that dies mid-send leaves the row to come due again when the lease ends, and it is
-sent again with the same event id, so receivers can drop duplicates.
+lease (DELIVERY_LEASE_SECONDS, 60 by default) into the future (and counting the attempt)
+and commits before any network I/O. While the worker sends, a thread renews the lease of
+the rows it still holds every third of a lease, so a slow receiver never lets another
+worker take a row that is being sent; a worker that dies stops renewing, its rows come due
+again when the lease ends, and they are sent again with the same event id, so receivers can
+drop duplicates.
 
 On PostgreSQL the claim reads with FOR UPDATE SKIP LOCKED, so any number of workers can run
 side by side. On SQLite the claim runs under BEGIN IMMEDIATE, which serialises claims; run a
@@ -15,15 +18,18 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
-from flask import current_app
+from flask import Flask, current_app
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import chat, mailer, webhooks
-from quiz.database import write_transaction
+from quiz.database import separate_write_transaction, write_transaction
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, Lead, utcnow
 from quiz.runtime import questionnaire
@@ -35,8 +41,6 @@ from quiz.urls import public_url
 
 log = logging.getLogger("quiz.delivery")
 
-# Longer than the slowest send (10 s timeouts on connect and each read), with room to spare.
-LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 JITTER = 0.2
@@ -87,8 +91,83 @@ def claim(now: datetime, limit: int = BATCH, *, only: int | None = None) -> list
         rows = list(session.execute(query).scalars())
         for row in rows:
             row.attempts += 1
-            row.next_attempt_at = now + LEASE
+            row.next_attempt_at = now + lease()
         return [(row.id, row.attempts) for row in rows]
+
+
+def lease() -> timedelta:
+    """Return how long a claim holds a row before another worker may take it."""
+    return timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+
+
+class _Renewal:
+    """The rows a worker holds, whose lease a background thread keeps pushing forward."""
+
+    def __init__(self, claimed: list[tuple[int, int]], now: datetime):
+        self.held = dict(claimed)
+        self._now = now
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+
+    def release(self, delivery_id: int) -> None:
+        """Stop renewing a row: its attempt was recorded."""
+        with self._lock:
+            self.held.pop(delivery_id, None)
+
+    def renew(self, seconds: float) -> None:
+        """Hold every row still held for one more lease from now.
+
+        Only a row this claim still owns (same attempt count, still pending) is touched: one
+        whose lease ran out and another worker took stays theirs. Time runs from the claim's
+        `now`, so a pass given a time of its own renews on the same clock.
+        """
+        until = self._now + timedelta(seconds=time.monotonic() - self._started + seconds)
+        with self._lock:
+            held = list(self.held.items())
+        if not held:
+            return
+        with separate_write_transaction() as connection:
+            for delivery_id, attempts in held:
+                connection.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id == delivery_id,
+                        Delivery.attempts == attempts,
+                        Delivery.status == "pending",
+                    )
+                    .values(next_attempt_at=until)
+                )
+
+
+@contextmanager
+def renewing(claimed: list[tuple[int, int]], now: datetime):
+    """Keep the lease of claimed rows renewed, every third of a lease, until the block ends."""
+    renewal = _Renewal(claimed, now)
+    seconds = current_app.config["DELIVERY_LEASE_SECONDS"]
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_renew_until,
+        args=(current_app._get_current_object(), renewal, seconds, stop),
+        name="delivery-lease",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield renewal
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _renew_until(app: Flask, renewal: _Renewal, seconds: float, stop: threading.Event) -> None:
+    with app.app_context():
+        while not stop.wait(seconds / 3):
+            try:
+                renewal.renew(seconds)
+            except SQLAlchemyError as exc:
+                # The next renewal may get through; a lease that does run out means at most
+                # a second send, with the same event id.
+                log.warning("delivery lease not renewed: %s", exc.__class__.__name__)
 
 
 def run_once(now: datetime | None = None, stop: threading.Event | None = None) -> Counts:
@@ -99,9 +178,11 @@ def run_once(now: datetime | None = None, stop: threading.Event | None = None) -
         claimed = claim(now)
         if not claimed:
             break
-        for delivery_id, attempts in claimed:
-            outcome = deliver(delivery_id, attempts, now)
-            setattr(counts, outcome, getattr(counts, outcome) + 1)
+        with renewing(claimed, now) as renewal:
+            for delivery_id, attempts in claimed:
+                outcome = deliver(delivery_id, attempts, now)
+                renewal.release(delivery_id)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
     return counts
 
 
@@ -115,7 +196,8 @@ def send_now(delivery_id: int) -> tuple[str, str | None]:
     claimed = claim(now, 1, only=delivery_id)
     if not claimed:
         return "queued", None
-    outcome = deliver(delivery_id, claimed[0][1], now)
+    with renewing(claimed, now):
+        outcome = deliver(delivery_id, claimed[0][1], now)
     row = db.session.get(Delivery, delivery_id)
     return outcome, (row.last_error if row is not None and outcome != "sent" else None)
 

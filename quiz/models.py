@@ -108,14 +108,21 @@ class Lead(db.Model):
         UniqueConstraint("clinic_id", "submission_id", name="uq_leads_submission"),
         Index("ix_leads_clinic_created", "clinic_id", "created_at"),
         Index("ix_leads_created", "created_at"),
+        Index("ix_leads_clinic_run", "clinic_id", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # One visitor's quiz run; a second submit of the same run finds the first lead.
+    # What was sent: the same run, contact and answers sent again find the first lead.
     submission_id: Mapped[str] = mapped_column(String(64))
+    # The visitor's quiz run (its state token's run id); None for leads sent through the API.
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    # The earlier lead of the same person on the same run that this one corrects.
+    corrects_lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL")
+    )
 
     name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
     email: Mapped[str] = mapped_column(String(MAX_LENGTH["email"]), index=True)
@@ -194,6 +201,9 @@ class IdempotencyRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(MAX_LENGTH["idempotency_key"]))
+    # SHA-256 of the request the key was first sent with (body and bearer token): the answer
+    # is replayed only to that request. None for keys stored before requests were bound.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSONType)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))

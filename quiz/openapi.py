@@ -433,9 +433,12 @@ def build_document() -> dict:
                                 # What an HTTP field value can hold (RFC 9110, section 5.5).
                                 "pattern": "^[\\t\\u0020-\\u007e\\u0080-\\u00ff]*$",
                             },
-                            "description": "The same key for the same clinic returns the "
-                            "first answer again and stores nothing new. Any bytes a header "
-                            "can carry; no control characters.",
+                            "description": "The same key for the same clinic with the "
+                            "same request (the body's bytes, and the bearer token where one "
+                            "is sent) returns the first answer again and stores nothing new; "
+                            "the key with another request answers 422 on `idempotency_key`, "
+                            "showing nothing of the first answer. Any bytes a header can "
+                            "carry; no control characters.",
                         }
                     ],
                     "requestBody": {
@@ -448,7 +451,11 @@ def build_document() -> dict:
                         "400": _json("Errors", "The body is not a JSON object."),
                         "404": _json("Errors", "Unknown clinic."),
                         "413": _json("Errors", "The body is over 64 KiB."),
-                        "422": _json("Errors", "Invalid fields; nothing stored."),
+                        "422": _json(
+                            "Errors",
+                            "Invalid fields, or an Idempotency-Key already used with "
+                            "another request; nothing stored.",
+                        ),
                         "429": _json("Errors", "Too many requests.", _RETRY_AFTER),
                         "503": _UNAVAILABLE,
                     },

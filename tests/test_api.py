@@ -11,6 +11,7 @@ from sqlalchemy import func
 
 from quiz.extensions import db, limiter
 from quiz.models import Event, IdempotencyRecord, Lead
+from quiz.openapi import build_document
 from quiz.validation import SOURCE_FIELDS
 from tests.helpers import answer_everything, validator
 from tests.strategies import header_text, hostile_text
@@ -365,6 +366,79 @@ def test_a_lost_idempotency_record_still_makes_one_lead(post, clinic, questionna
     assert count(Lead) == 1
 
 
+def _lead_body(questionnaire, **changes):
+    return {
+        "clinic": "demo",
+        "answers": answer_everything(questionnaire),
+        "contact": CONTACT,
+        "consent": CONSENT,
+        **changes,
+    }
+
+
+def _assert_key_reused(response, first):
+    """A 422 on the key, in the API's error shape, holding nothing of the first answer."""
+    assert response.status_code == 422
+    assert response.is_json
+    errors = response.get_json()["errors"]
+    assert list(errors) == ["idempotency_key"]
+    text = response.get_data(as_text=True)
+    outcome = first["outcome"]
+    for value in (first["lead_id"], outcome["id"], outcome["title"], outcome["suitability"]):
+        assert value not in text
+    assert "scores" not in text and "reasons" not in text
+
+
+def test_a_key_reused_with_another_body_is_422_and_reveals_nothing(post, clinic, questionnaire):
+    first = post(_lead_body(questionnaire), **{"Idempotency-Key": "order-7"})
+    assert first.status_code == 201
+    # The attack: someone else's key with an empty assessment.
+    stolen = post({"clinic": "demo", "answers": {}}, **{"Idempotency-Key": "order-7"})
+    _assert_key_reused(stolen, first.get_json())
+    other = dict(CONTACT, name="Eve Example", email="eve@example.com")
+    changed = post(_lead_body(questionnaire, contact=other), **{"Idempotency-Key": "order-7"})
+    _assert_key_reused(changed, first.get_json())
+    assert count(Lead) == 1 and count(IdempotencyRecord) == 1
+    # The first sender's retry still replays, byte for byte.
+    again = post(_lead_body(questionnaire), **{"Idempotency-Key": "order-7"})
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+
+
+def test_the_key_is_bound_to_the_body_bytes_as_received(post, clinic, questionnaire):
+    body = _lead_body(questionnaire)
+    compact = json.dumps(body, separators=(",", ":")).encode()
+    first = post(compact, **{"Idempotency-Key": "bytes"})
+    assert first.status_code == 201
+    # The same JSON written with other whitespace is another request.
+    spaced = json.dumps(body, indent=2).encode()
+    _assert_key_reused(post(spaced, **{"Idempotency-Key": "bytes"}), first.get_json())
+    assert post(compact, **{"Idempotency-Key": "bytes"}).get_json() == first.get_json()
+
+
+def test_the_key_is_bound_to_the_bearer_token_where_one_is_sent(post, clinic, questionnaire):
+    body = _lead_body(questionnaire)
+    first = post(body, **{"Idempotency-Key": "tok", "Authorization": "Bearer mq_first"})
+    assert first.status_code == 201
+    for authorization in ("Bearer mq_second", None):
+        headers = {"Idempotency-Key": "tok"}
+        if authorization:
+            headers["Authorization"] = authorization
+        _assert_key_reused(post(body, **headers), first.get_json())
+    again = post(body, **{"Idempotency-Key": "tok", "Authorization": "bearer  mq_first"})
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    record = db.session.execute(db.select(IdempotencyRecord)).scalar_one()
+    assert "mq_first" not in json.dumps(record.body) + (record.request_hash or "")
+
+
+def test_a_key_stored_before_requests_were_bound_is_never_replayed(post, clinic, questionnaire):
+    body = _lead_body(questionnaire)
+    first = post(body, **{"Idempotency-Key": "legacy"})
+    with db.session.begin():
+        db.session.execute(db.update(IdempotencyRecord).values(request_hash=None))
+    _assert_key_reused(post(body, **{"Idempotency-Key": "legacy"}), first.get_json())
+    assert count(Lead) == 1
+
+
 # WSGI hands header bytes over as Latin-1 characters (PEP 3333): "\xff\xfe" is a key that is
 # not UTF-8 at all, "caf\xc3\xa9" the UTF-8 bytes of "café".
 @pytest.mark.parametrize("key", ["\xff\xfe", "caf\xc3\xa9", "tab\tinside"])
@@ -511,8 +585,6 @@ _JSON = st.recursive(
     junk=_JSON,
 )
 def test_junk_in_any_field_never_breaks_the_server(client, clinic, questionnaire, field, junk):
-    from quiz.openapi import build_document
-
     body = {
         "clinic": "demo",
         "answers": answer_everything(questionnaire),
@@ -564,22 +636,22 @@ def test_hostile_text_in_any_text_field_or_the_key_never_breaks_the_server(
     response = post(body, **({} if key is None else {"Idempotency-Key": key}))
     assert response.status_code < 500, response.get_data(as_text=True)
     if response.status_code >= 400:
-        from quiz.openapi import build_document
-
         validator(build_document(), "Errors").validate(response.get_json())
 
 
 def test_a_concurrent_duplicate_key_gets_the_first_answer(app, post, clinic, questionnaire):
     """The loser of a race on the same key (unique clinic+key) replays the winner's answer."""
-    from quiz.services.idempotency import remember
+    from quiz.services.idempotency import KeyReused, fingerprint, remember
 
-    first = post(
-        {"clinic": "demo", "answers": answer_everything(questionnaire)},
-        **{"Idempotency-Key": "race"},
-    )
+    body = {"clinic": "demo", "answers": answer_everything(questionnaire)}
+    first = post(body, **{"Idempotency-Key": "race"})
+    same = fingerprint(json.dumps(body).encode(), None)
     with app.test_request_context():
-        status, body = remember(clinic, "race", 201, {"lead_id": "late"}, None)
-    assert (status, body) == (200, first.get_json())
+        status, answer = remember(clinic, "race", same, (201, {"lead_id": "late"}), None)
+        # A loser that sent another request learns nothing of the winner's answer.
+        with pytest.raises(KeyReused):
+            remember(clinic, "race", fingerprint(b"{}", None), (201, {"lead_id": "x"}), None)
+    assert (status, answer) == (200, first.get_json())
     assert count(IdempotencyRecord) == 1
 
 

@@ -111,19 +111,29 @@ def test_retry_now_refuses_unknown_or_sent_deliveries(hook_clinic, make_lead):
         outbox.retry_now(999_999)
 
 
+def test_the_lease_is_a_minute_unless_configured(app):
+    assert delivery.lease() == timedelta(seconds=60)
+    app.config["DELIVERY_LEASE_SECONDS"] = 7
+    assert delivery.lease() == timedelta(seconds=7)
+
+
+@pytest.mark.parametrize("seconds", [60, 5])
 def test_a_worker_killed_mid_send_leaves_the_row_for_after_the_lease(
-    hook_clinic, make_lead, receiver
+    app, hook_clinic, make_lead, receiver, seconds
 ):
+    app.config["DELIVERY_LEASE_SECONDS"] = seconds
+    lease = timedelta(seconds=seconds)
     lead = make_lead(hook_clinic)
     now = utcnow()
     claimed = delivery.claim(now)  # ... and the worker dies before sending
     assert [c[0] for c in claimed] == [_row(lead).id]
+    assert _row(lead).next_attempt_at == now + lease
 
-    early = delivery.run_once(now + delivery.LEASE - timedelta(seconds=1))
+    early = delivery.run_once(now + lease - timedelta(seconds=1))
     assert early.sent == 0
     assert receiver.hits == []
 
-    late = delivery.run_once(now + delivery.LEASE + timedelta(seconds=1))
+    late = delivery.run_once(now + lease + timedelta(seconds=1))
     assert late.sent == 1
     row = _row(lead)
     assert (row.status, row.attempts) == ("sent", 2)
@@ -136,12 +146,52 @@ def test_a_late_failure_does_not_undo_a_newer_claim(hook_clinic, make_lead, rece
     now = utcnow()
     [(delivery_id, attempts)] = delivery.claim(now)
     # The lease ran out and another worker claimed the row again.
-    delivery.claim(now + delivery.LEASE + timedelta(seconds=1))
+    delivery.claim(now + delivery.lease() + timedelta(seconds=1))
     receiver.behaviour.fail_first = 1
     assert delivery.deliver(delivery_id, attempts, now) == "retrying"
     row = _row(lead)
     assert row.attempts == 2
-    assert row.next_attempt_at == now + 2 * delivery.LEASE + timedelta(seconds=1)
+    assert row.next_attempt_at == now + 2 * delivery.lease() + timedelta(seconds=1)
+
+
+def test_a_live_slow_send_keeps_its_lease(app, hook_clinic, make_lead, receiver):
+    """A receiver slower than the lease: the worker renews it, and no other worker sends."""
+    app.config.update(DELIVERY_LEASE_SECONDS=3, WEBHOOK_TIMEOUT=60)
+    receiver.behaviour.hang_seconds = 60  # until released below
+    lead = make_lead(hook_clinic)
+    now = utcnow()
+    outcome: dict = {}
+
+    def worker():
+        with app.app_context():
+            outcome["counts"] = delivery.run_once(now)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert wait_for(lambda: len(receiver.hits) == 1, 30)
+        # Renewed a third of a lease after the claim: held past the first lease's end.
+        renewed = now + timedelta(seconds=3.9)
+        assert wait_for(lambda: _row(lead).next_attempt_at >= renewed, 30)
+        # Another worker, after the first lease ran out, finds nothing to take.
+        assert delivery.claim(now + timedelta(seconds=3.5)) == []
+    finally:
+        receiver._release.set()
+        thread.join(60)
+    assert outcome["counts"].sent == 1
+    row = _row(lead)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert receiver.hits_per_event() == {row.event_id: 1}
+
+
+def test_renewal_leaves_a_row_another_worker_took(app, hook_clinic, make_lead):
+    lead = make_lead(hook_clinic)
+    now = utcnow()
+    claimed = delivery.claim(now)
+    later = now + delivery.lease() + timedelta(seconds=1)
+    delivery.claim(later)  # the lease ran out and another worker took the row
+    delivery._Renewal(claimed, now).renew(60)
+    assert _row(lead).next_attempt_at == later + delivery.lease()
 
 
 def test_two_workers_never_send_the_same_delivery_twice(app, hook_clinic, make_lead, receiver):

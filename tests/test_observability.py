@@ -242,6 +242,9 @@ def test_only_the_last_trusted_hops_count_with_one_proxy(app_config, tmp_path):
         ("TRUSTED_PROXIES", "-1"),
         ("TRUSTED_PROXIES", "two"),
         ("TRUSTED_PROXIES", "11"),
+        ("DELIVERY_LEASE_SECONDS", "2"),
+        ("DELIVERY_LEASE_SECONDS", "soon"),
+        ("DELIVERY_LEASE_SECONDS", "3601"),
     ],
 )
 def test_bad_logging_and_proxy_settings_are_refused_by_name(tmp_path, name, value):

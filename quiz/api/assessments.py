@@ -14,7 +14,7 @@ from quiz import services
 from quiz.api import ApiError, use_clinic
 from quiz.i18n import pick_language, use_language
 from quiz.limits import MAX_LENGTH
-from quiz.models import Clinic
+from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire, check_answers
 from quiz.runtime import questionnaire
 from quiz.scoring import Result
@@ -24,6 +24,10 @@ from quiz.validation import check_consent, check_contact, check_source
 
 FIELDS = ("clinic", "language", "answers", "contact", "consent", "source")
 MAX_KEY_LENGTH = MAX_LENGTH["idempotency_key"]
+KEY_REUSED = (
+    "This Idempotency-Key was already used with a different request: "
+    "send a new key for a new request."
+)
 # What HTTP lets a field value hold (RFC 9110, section 5.5): visible ASCII, spaces, tabs and
 # the bytes 0x80-0xFF, which WSGI hands over as Latin-1 characters (PEP 3333), so a key in
 # UTF-8 or in no encoding at all is kept byte for byte. Anything else (a NUL, which
@@ -73,13 +77,16 @@ def parse_body(raw: bytes) -> dict:
     return body
 
 
-def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
+def submit(
+    raw: bytes, idempotency_key: str | None, authorization: str | None = None
+) -> tuple[int, dict]:
     """Validate, score and (with contact and consent) store an assessment.
 
     Returns the status (201 when a lead was stored, else 200) and the response body. With an
-    Idempotency-Key the first answer for that clinic and key is replayed and nothing new is
-    stored. Raises ApiError for 400, 404 and 422 and DatabaseUnavailable (a 503); nothing is
-    stored then.
+    Idempotency-Key the first answer for that clinic and key is replayed, only to the same
+    body (and bearer token, where one is sent), and nothing new is stored. Raises ApiError
+    for 400, 404 and 422 (also a key reused with another request) and DatabaseUnavailable
+    (a 503); nothing is stored then.
     """
     body = parse_body(raw)
     errors: dict[str, list[str]] = {}
@@ -103,8 +110,9 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     quiz = questionnaire()
     language = pick_language(quiz.languages, body.get("language"), clinic.language)
     use_language(language)
+    request_hash = idempotency.fingerprint(raw, authorization)
     if idempotency_key is not None:
-        replay = idempotency.replay(clinic, idempotency_key)
+        replay = _replay(clinic, idempotency_key, request_hash)
         if replay is not None:
             return replay
 
@@ -123,7 +131,27 @@ def submit(raw: bytes, idempotency_key: str | None) -> tuple[int, dict]:
     answer = result_body(clinic, result, language, lead.public_id if lead else None)
     if idempotency_key is None:
         return status, answer
-    return idempotency.remember(clinic, idempotency_key, status, answer, lead.id if lead else None)
+    return _remember(clinic, idempotency_key, request_hash, (status, answer), lead)
+
+
+def _replay(clinic: Clinic, key: str, request_hash: str) -> tuple[int, dict] | None:
+    """The first answer to this key, None when it is new; ApiError 422 when it is reused."""
+    try:
+        return idempotency.replay(clinic, key, request_hash)
+    except idempotency.KeyReused:
+        # As the IETF Idempotency-Key draft says: a key reused with another payload is 422,
+        # and nothing of the first answer (lead id, scores, reasons) is shown.
+        raise ApiError(422, {"idempotency_key": [KEY_REUSED]}) from None
+
+
+def _remember(
+    clinic: Clinic, key: str, request_hash: str, answer: tuple[int, dict], lead: Lead | None
+) -> tuple[int, dict]:
+    """Keep the answer for the key; ApiError 422 when a concurrent other request won it."""
+    try:
+        return idempotency.remember(clinic, key, request_hash, answer, lead.id if lead else None)
+    except idempotency.KeyReused:
+        raise ApiError(422, {"idempotency_key": [KEY_REUSED]}) from None
 
 
 def _check_fields(quiz: Questionnaire, body: dict) -> dict:

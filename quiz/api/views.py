@@ -22,7 +22,9 @@ def quiz():
 def assessments_create():
     """Score an assessment; store a lead when contact and both consents are given."""
     status, body = assessments.submit(
-        request.get_data(cache=False), request.headers.get("Idempotency-Key")
+        request.get_data(cache=False),
+        request.headers.get("Idempotency-Key"),
+        request.headers.get("Authorization"),
     )
     return jsonify(body), status
 

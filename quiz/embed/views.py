@@ -167,8 +167,8 @@ def contact(clinic: str):
     try:
         lead = _submit(found, state, result, person, consent)
     except services.DatabaseUnavailable:
-        # Show the same form, everything typed kept, so sending again is one click. The run
-        # id makes a retry after a lost reply harmless.
+        # Show the same form, everything typed kept, so sending again is one click. The same
+        # run, contact and answers make a retry after a lost reply harmless.
         forms.note_save_failed(form)
         return _details_again(found, state, result, form), 503
     token = privacy.erasure_token(lead) if lead is not None else None
@@ -309,7 +309,7 @@ def _submit(
         source=state.source,
         contact=contact,
         consent=consent,
-        submission_id=state.run_id,
+        run_id=state.run_id,
         counted=_result_first(clinic, result),
     )
 

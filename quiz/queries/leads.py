@@ -275,9 +275,11 @@ class TimelineEntry:
     """One thing that happened to a lead."""
 
     at: datetime
-    kind: str  # "created", "status", "note", "export"
+    kind: str  # "created", "status", "note", "export", "correction"
     who: str
     text: str
+    # The public id of another lead the entry names (a correction), for a link to it.
+    link: str | None = None
 
 
 def timeline(lead: Lead) -> list[TimelineEntry]:
@@ -319,4 +321,35 @@ def timeline(lead: Lead) -> list[TimelineEntry]:
                 ),
             )
         )
+    entries.extend(_corrections(lead))
     return sorted(entries, key=lambda e: e.at)
+
+
+def _corrections(lead: Lead) -> list[TimelineEntry]:
+    """The lead this one corrects, and the leads that correct it: both ends of the link."""
+    entries = []
+    if lead.corrects_lead_id is not None:
+        earlier = db.session.get(Lead, lead.corrects_lead_id)
+        if earlier is not None:
+            entries.append(
+                TimelineEntry(
+                    lead.created_at,
+                    "correction",
+                    "visitor",
+                    N_("Corrects lead #%(id)d", id=earlier.id),
+                    earlier.public_id,
+                )
+            )
+    for later in db.session.execute(
+        db.select(Lead).where(Lead.corrects_lead_id == lead.id).order_by(Lead.id)
+    ).scalars():
+        entries.append(
+            TimelineEntry(
+                later.created_at,
+                "correction",
+                "visitor",
+                N_("Corrected by lead #%(id)d", id=later.id),
+                later.public_id,
+            )
+        )
+    return entries

@@ -21,6 +21,7 @@ from quiz.questions import Questionnaire
 from quiz.runtime import questionnaire, runtime, vault
 from quiz.scoring import Result
 from quiz.services.common import ServiceError
+from quiz.services.copy_limit import copy_allowed
 from quiz.services.outbox import announce
 from quiz.validation import Consent, Contact, attribution
 
@@ -37,14 +38,17 @@ def record_assessment(
     language: str,
     submission_id: str,
     complete_event: bool = False,
+    run_id: str | None = None,
 ) -> Lead:
     """Store a lead with its encrypted health data, its funnel events and its deliveries.
 
     One transaction: the lead, the snapshot of the questionnaire it answered, the "lead"
     event (and the "complete" event when `complete_event`: services/submissions.py says
     when) and one outbox row per channel. The same `submission_id` twice returns the first
-    lead and stores nothing new (double clicks, reloads, retried requests). Raises
-    DatabaseUnavailable, with everything rolled back, when the database cannot take it.
+    lead and stores nothing new (double clicks, reloads, retried requests). With a `run_id`,
+    a lead of the same person (email or phone) on that run is corrected by this one, and
+    only the run's first lead writes funnel events. Raises DatabaseUnavailable, with
+    everything rolled back, when the database cannot take it.
     """
     if not result.store_lead:
         raise ServiceError(N_("This result does not allow storing contact details."))
@@ -52,16 +56,24 @@ def record_assessment(
         raise ServiceError(N_("Both consents are needed to store a lead."))
     quiz = questionnaire()
     now = utcnow()
+    loaded = _loaded(clinic)
+    earlier = _run_leads(clinic, run_id, loaded)
+    same = next((lead for lead in earlier if lead.submission_id == submission_id), None)
+    if same is not None:
+        return same
     row = {
         **_lead_row(quiz, result, contact, consent, language, now),
         **attribution(source, ad_consent=consent.ads),
         "clinic_id": clinic.id,
         "submission_id": submission_id,
+        "run_id": run_id,
+        "corrects_lead_id": corrected_lead_id(earlier, contact),
     }
-    kinds = ("complete", "lead") if complete_event else ("lead",)
+    # A run is one lead in the funnel: its corrections and a second person on it are leads
+    # for the clinic, but counting them would show more leads than completions.
+    kinds = () if earlier else ("complete", "lead") if complete_event else ("lead",)
     events = [_event_row(clinic, result, source, kind, now) for kind in kinds]
-    channels = list(_channels(clinic, consent))
-    loaded = _loaded(clinic)
+    channels = list(_channels(clinic, consent, contact))
     try:
         try:
             lead, delivery_ids = _insert(quiz, clinic, row, events, channels)
@@ -144,7 +156,8 @@ def _insert(
     with write_transaction() as session:
         _snapshot(session, quiz)
         stored = session.execute(_INSERT_LEAD, row).one()
-        session.execute(_INSERT_EVENT, events)
+        if events:
+            session.execute(_INSERT_EVENT, events)
         delivery_ids = []
         if channels:
             delivery_ids = session.scalars(
@@ -185,6 +198,42 @@ def _persistent(session, lead: Lead) -> Lead:
     return lead
 
 
+def _run_leads(clinic: Clinic, run_id: str | None, loaded: dict) -> list[Lead]:
+    """The leads already stored for this quiz run, oldest first (none without a run).
+
+    Raises DatabaseUnavailable, the clinic as loaded put back, when the read fails.
+    """
+    if run_id is None:
+        return []
+    try:
+        return list(
+            db.session.execute(
+                db.select(Lead).filter_by(clinic_id=clinic.id, run_id=run_id).order_by(Lead.id)
+            ).scalars()
+        )
+    except SQLAlchemyError as exc:
+        _restore(clinic, loaded)
+        log.warning("lead not stored: database unavailable (%s)", exc.__class__.__name__)
+        raise DatabaseUnavailable from exc
+
+
+def corrected_lead_id(earlier: Iterable[Lead], contact: Contact) -> int | None:
+    """Return the id of the newest earlier lead of the same person (email or phone), or None.
+
+    A different person on the same run (a shared device) corrects nobody: theirs is a lead
+    of its own.
+    """
+    phone = _digits(contact.phone)
+    for lead in reversed(list(earlier)):
+        if lead.email.lower() == contact.email.lower() or (phone and _digits(lead.phone) == phone):
+            return lead.id
+    return None
+
+
+def _digits(phone: str | None) -> str:
+    return "".join(c for c in phone or "" if c in "0123456789")
+
+
 def find_submission(clinic: Clinic, submission_id: str) -> Lead | None:
     """Return the lead already stored for this quiz run, if any."""
     return db.session.execute(
@@ -192,14 +241,16 @@ def find_submission(clinic: Clinic, submission_id: str) -> Lead | None:
     ).scalar_one_or_none()
 
 
-def _channels(clinic: Clinic, consent: Consent) -> Iterable[str]:
+def _channels(clinic: Clinic, consent: Consent, contact: Contact) -> Iterable[str]:
     if clinic.email:
         yield "email"
     if clinic.webhook_url:
         yield "webhook"
     if clinic.notify_url:
         yield "chat"
-    if consent.wants_copy:
+    # Past the address's daily limit the lead is still stored and sent to the clinic; only
+    # the copy is left out.
+    if consent.wants_copy and copy_allowed(contact.email):
         yield "visitor_email"
 
 

@@ -52,6 +52,10 @@
   // current height, so a shorter step could never shrink it.
   var last = 0;
   function sendHeight() {
+    // A frame not yet given a width (laid out before the host page sized it, or in a box a
+    // site shows later) wraps its text a word to a line: thousands of pixels that mean
+    // nothing. The observer calls again once the frame has a width.
+    if (!root.clientWidth) return;
     var h = Math.ceil(Math.max(root.getBoundingClientRect().height, body.offsetHeight));
     if (h !== last) {
       last = h;

@@ -235,6 +235,13 @@ window.dataLayer.push = function () {
         + "</script>"
         + f'<div id="slot-b"><script src="{script}" data-clinic="{SECOND_CLINIC}"'
         + ' data-lang="en" async></script></div></body></html>',
+        # The widget below the fold in a box with no width yet (a tab or accordion a site
+        # lays out later): the frame's first layout has a viewport 0 px wide.
+        "/unsized.html": head
+        + '<div style="height:900px">Our treatments.</div>'
+        + '<div id="slot" style="width:0">'
+        + f'<script src="{script}" data-clinic="{HOST_CLINIC}" async></script></div>'
+        + "</body></html>",
         "/foreign.html": head
         + f'<div id="slot"><script src="{script}" data-clinic="{FOREIGN_CLINIC}" async>'
         + "</script></div></body></html>",

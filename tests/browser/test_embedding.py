@@ -206,6 +206,23 @@ def test_two_widgets_on_one_page_work_independently(browser_page, host_server):
     assert browser_page.errors == []
 
 
+def test_a_frame_laid_out_without_width_keeps_its_reserved_height(browser_page, host_server):
+    """A frame measured in a viewport 0 px wide (text wrapped a word to a line, thousands of
+    pixels tall) must not report that height: below the window an unstarted frame may grow,
+    and never shrinks back. Under load a frame's first layout can come before the host has
+    given it a width, which once left the second of two widgets 8479 px tall."""
+    page = browser_page.page
+    page.goto(f"{host_server}/unsized.html")
+    frame = quiz_frame(page)
+    frame.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_timeout(200)  # time for any height message to arrive
+    assert frame.evaluate("innerWidth") == 0
+    page.evaluate("document.getElementById('slot').style.width = 'auto'")
+    frame.wait_for_function("innerWidth > 0")
+    assert_height_reserved(page)
+    assert browser_page.errors == []
+
+
 def test_messages_from_other_windows_are_ignored(browser_page, host_server):
     page = browser_page.page
     page.goto(f"{host_server}/spoof.html")
