@@ -73,7 +73,9 @@ class Visitor:
 
     def post(self, path: str, data: dict, headers: dict | None = None):
         data = {"state": self.token(), **data}
-        return self._keep(self.client.post(path, data=data, headers=headers or {}))
+        # A step answers with a 303 to its address, which a browser follows with a GET.
+        response = self.client.post(path, data=data, headers=headers or {}, follow_redirects=True)
+        return self._keep(response)
 
     def start(self, slug: str):
         return self.post(f"/embed/{slug}/step", {"action": "start"})
