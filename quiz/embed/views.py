@@ -51,7 +51,10 @@ def _bad_state(exc: StateError):
     if clinic is None:
         abort(404)
     _frame(clinic)
-    context = _context(clinic, None, clinic.language, event="")
+    language = i18n.pick_language(
+        questionnaire().languages, request.args.get("lang"), clinic.language
+    )
+    context = _context(clinic, None, language, event="")
     return render_template("embed/restart.html", expired=exc.expired, **context), 400
 
 
