@@ -202,3 +202,38 @@ def test_without_javascript_back_and_forward_reload_steps_without_resubmitting(
     page.reload(wait_until="load")
     assert heading(page) == titles[1]
     assert len(posts) == 2, "going back, forward or reloading sent a form again"
+
+
+HEADING_IS = (
+    "document.getElementById('step-heading')"
+    " && document.getElementById('step-heading').textContent.trim() === arguments[0]"
+)
+
+
+def test_back_and_forward_move_between_steps_in_place_in_every_engine(
+    host_browser, host_server, answers, titles
+):
+    from tests.browser.test_host_engines import FRAME, answer_step
+
+    browser = host_browser
+    browser.open(f"{host_server}/host.html")
+    with browser.frame(FRAME):
+        browser.run_js(f"{MARK} = true;")
+        browser.submit("button[value=start]")
+        browser.wait_for(HEADING_IS, 10, titles[0])
+        first = browser.run_js("return location.href;")
+        answer_step(browser, answers)
+        browser.submit("button[value=next]")
+        browser.wait_for(HEADING_IS, 10, titles[1])
+        second = browser.run_js("return location.href;")
+        assert first != second and "/step?state=" in second
+    browser.run_js("history.back();")
+    with browser.frame(FRAME):
+        browser.wait_for(HEADING_IS, 10, titles[0])
+        assert browser.run_js("return location.href;") == first
+    browser.run_js("history.forward();")
+    with browser.frame(FRAME):
+        browser.wait_for(HEADING_IS, 10, titles[1])
+        assert browser.run_js("return location.href;") == second
+        # One document all along: every step, back and forward were swapped in place.
+        assert browser.run_js(f"return {MARK};") is True
