@@ -25,9 +25,11 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 # The quiz runs in cross-site iframes where the session cookie never arrives: the signed
 # state token and the Fetch-Metadata check below protect these forms instead.
 csrf.exempt(bp)
-# The longest sealed state a step's address carries (about 3 KB with the rest of the request
-# line stays below gunicorn's and common proxies' 4 KB limit); longer ones answer in place.
-MAX_SEALED_LENGTH = 3000
+# The longest sealed state a step's address carries: with the rest of the request line (a
+# 63-character slug at most) it stays below gunicorn's 4,094-byte limit, the strictest of the
+# usual servers and proxies. The longest attribution with every option of the questionnaire
+# ticked seals to about 3,350 characters; a longer state is answered in place.
+MAX_SEALED_LENGTH = 3900
 
 
 @bp.before_request

@@ -116,26 +116,43 @@
   // step's own address (the server's 303) goes into the history, so back and forward move
   // between steps and never resubmit. Without it, the same forms work as plain pages.
   var STEP_ACTION = /\/embed\/[^/]+\/step$/;
-  var pages = {}; // a step's address -> its page as the server sent it
+  var pages = {}; // an address -> its page, as last shown
+  var shownAt = location.href; // the address of the page shown now
   var busy = false;
   if (!window.fetch || !window.DOMParser || !history.pushState) return;
-
-  var main = document.getElementById("main");
-  if (!main) return;
-  pages[location.href] = document.documentElement.outerHTML;
+  if (!document.getElementById("main")) return;
   history.replaceState({ quiz: true }, "", location.href);
 
-  function swap(html) {
+  // Keep the page being left with what the visitor chose or typed on it, as a browser's own
+  // back button restores a form.
+  function remember() {
+    var fields = document.querySelectorAll("#main input, #main textarea, #main option");
+    Array.prototype.forEach.call(fields, function (el) {
+      if (el.tagName === "OPTION") el.toggleAttribute("selected", el.selected);
+      else if (el.type === "radio" || el.type === "checkbox")
+        el.toggleAttribute("checked", el.checked);
+      else if (el.tagName === "TEXTAREA") el.textContent = el.value;
+      else if (el.type !== "hidden") el.setAttribute("value", el.value);
+    });
+    // A page showing what to fix is not kept: back there, the step is shown afresh.
+    if (document.getElementById("error-summary")) delete pages[shownAt];
+    else pages[shownAt] = document.documentElement.outerHTML;
+  }
+
+  // Put the <main> of a quiz page (its HTML) in place of this one; false when it has none.
+  function swap(html, url) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var next = doc.getElementById("main");
     var current = document.getElementById("main");
     if (!next || !doc.body || !current) return false;
+    remember();
     var fromIntro = (data.quizEvent || "view") === "view";
     current.parentNode.replaceChild(document.adoptNode(next), current);
     document.title = doc.title;
     ["quizEvent", "quizStep", "quizSteps"].forEach(function (key) {
       data[key] = doc.body.dataset[key] || "";
     });
+    shownAt = url;
     arrived(fromIntro);
     return true;
   }
@@ -147,17 +164,11 @@
       body.append(key, value);
     });
     if (submitter && submitter.name) body.append(submitter.name, submitter.value);
-    return fetch(url, {
-      method: "POST",
-      body: body,
-      cache: "no-store",
-      credentials: "same-origin"
-    });
+    return fetch(url, { method: "POST", body: body, cache: "no-store" });
   }
 
-  // The page cannot be swapped in (a network error, an unexpected answer): send the form
-  // the plain way, so the visitor still gets a page.
-  function fallback(form, submitter) {
+  // Send the form the plain way, so the visitor gets whatever page the browser would show.
+  function plainly(form, submitter) {
     if (submitter && submitter.name) {
       var input = document.createElement("input");
       input.type = "hidden";
@@ -166,6 +177,10 @@
       form.appendChild(input);
     }
     HTMLFormElement.prototype.submit.call(form);
+  }
+
+  function isPage(response) {
+    return /^text\/html/.test(response.headers.get("Content-Type") || "");
   }
 
   document.addEventListener("submit", function (e) {
@@ -180,42 +195,50 @@
     busy = true;
     var submitter = e.submitter;
     send(action.href, form, submitter)
-      .then(function (response) {
-        return response.text().then(function (html) {
-          if (!/^text\/html/.test(response.headers.get("Content-Type") || "")) throw 0;
-          var moved = response.redirected;
-          if (!swap(html)) throw 0;
-          if (moved) {
-            pages[response.url] = html;
-            history.pushState({ quiz: true }, "", response.url);
-          } else {
-            // Shown in place (a missing answer): the same address, still one entry.
-            history.replaceState({ quiz: true }, "", location.href);
-          }
-        });
-      })
-      .catch(function () {
-        fallback(form, submitter);
-      })
-      .then(function () {
-        busy = false;
-      });
+      .then(
+        function (response) {
+          return response.text().then(function (html) {
+            if (response.redirected && isPage(response) && swap(html, response.url)) {
+              history.pushState({ quiz: true }, "", response.url);
+            } else if (!response.redirected && isPage(response) && swap(html, shownAt)) {
+              // Shown in place (a missing answer): the same address, still one entry.
+              history.replaceState({ quiz: true }, "", shownAt);
+            } else if (response.redirected) {
+              location.assign(response.url);
+            } else {
+              plainly(form, submitter); // not a quiz page: show what the server says
+            }
+          });
+        },
+        function () {
+          plainly(form, submitter); // no answer at all: the browser says why
+        }
+      )
+      .then(
+        function () {
+          busy = false;
+        },
+        function () {
+          busy = false;
+        }
+      );
   });
 
   window.addEventListener("popstate", function (e) {
     if (!e.state || !e.state.quiz) return;
     var url = location.href;
-    if (pages[url] && swap(pages[url])) return;
-    fetch(url, { cache: "no-store", credentials: "same-origin" })
+    if (pages[url] && swap(pages[url], url)) return;
+    fetch(url, { cache: "no-store" })
       .then(function (response) {
         return response.text();
       })
-      .then(function (html) {
-        if (!swap(html)) throw 0;
-        pages[url] = html;
-      })
-      .catch(function () {
-        location.reload();
-      });
+      .then(
+        function (html) {
+          if (!swap(html, url)) location.reload();
+        },
+        function () {
+          location.reload();
+        }
+      );
   });
 })();

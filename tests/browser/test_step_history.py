@@ -117,15 +117,38 @@ def test_steps_change_in_place_and_back_and_forward_move_between_them(
     assert focused_id(frame) == "step-heading"
     assert frame.evaluate(MARK) is True, "a step reloaded the frame"
 
+    tick(frame, answers)
+    frame.locator("button[value=next]").click()
+    frame.wait_for_function(
+        "t => document.getElementById('step-heading').textContent.trim() !== t", arg=titles[1]
+    )
+    third_title, third_url = heading(frame), frame.url
+
     back(page)
+    wait_heading(frame, titles[1])
+    assert frame.url == second_url
+    assert focused_id(frame) == "step-heading"
+    # What was chosen there is still chosen, as a browser's back button restores a form.
+    chosen = [
+        frame.locator(f'input[name="q-{qid}"][value="{value}"]')
+        for qid, values in answers.items()
+        for value in values
+    ]
+    chosen = [option for option in chosen if option.count()]
+    assert chosen and all(option.is_checked() for option in chosen)
+    back(page)
+    # Step 1 showed what to fix when it was left: it comes back afresh, without the errors.
     wait_heading(frame, titles[0])
     assert frame.url == first_url
+    assert frame.locator("#error-summary").count() == 0
     assert focused_id(frame) == "step-heading"
     forward(page)
     wait_heading(frame, titles[1])
-    assert frame.url == second_url
-    back(page)
-    back(page)
+    forward(page)
+    wait_heading(frame, third_title)
+    assert frame.url == third_url
+    for _ in range(3):
+        back(page)
     frame.wait_for_function(f"location.href === {json.dumps(intro_url)}")
     frame.get_by_role("button", name="Start").wait_for()
     forward(page)
