@@ -162,14 +162,18 @@ def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
-    """Send one request on a fresh connection (sync workers close it anyway)."""
+    """Send one request on a fresh connection (sync workers close it anyway), and follow a
+    303 with a GET as a browser does: an answered quiz step is a POST and then a GET."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
-        return response.status, response.read()
+        status, data, location = response.status, response.read(), response.getheader("Location")
     finally:
         conn.close()
+    if status == 303 and location:
+        return request(port, "GET", location)
+    return status, data
 
 
 @dataclass

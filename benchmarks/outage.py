@@ -215,17 +215,24 @@ class Journal:
 
 
 def send(port: int, method: str, path: str, body: bytes | None = None, headers=None):
-    """One request on a fresh connection: (status, content type, text); status 0 if dropped."""
+    """One request on a fresh connection: (status, content type, text); status 0 if dropped.
+
+    A 303 (an answered quiz step) is followed with a GET, as a browser does.
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         data = response.read().decode("utf-8", "replace")
-        return response.status, response.getheader("Content-Type") or "", data
+        status, location = response.status, response.getheader("Location")
+        ctype = response.getheader("Content-Type") or ""
     except OSError:
         return 0, "", ""
     finally:
         conn.close()
+    if status == 303 and location:
+        return send(port, "GET", location)
+    return status, ctype, data
 
 
 def _common_outcome(status: int, kind: str, ctype: str, text: str) -> str:

@@ -257,7 +257,7 @@ def _prepare(delivery_id: int):
         url = clinic.notify_url
         if not url:
             raise _Permanent("the clinic has no chat webhook any more")
-        text = chat.new_lead_text(clinic.name, clinic.language)
+        text = chat.new_lead_text(clinic.name, clinic.staff_language)
         link = f"{public_url()}/admin/leads/{lead.public_id}"
         body = webhooks.encode(chat.message(url, text, link))
         return _post(url, body, {"Content-Type": "application/json"})

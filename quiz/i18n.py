@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from babel import Locale, numbers
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import (
     Babel,
     format_datetime,
@@ -36,13 +36,22 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["tr"] = translate_marked
     app.before_request(_forget_locale)
+    app.after_request(_vary_by_browser_language)
 
 
 def _forget_locale() -> None:
     # The locale lives on `g`, which an app context shared by several requests (tests, CLI)
     # would carry over: every request chooses its own.
     g.pop("locale", None)
+    g.pop("language_from_browser", None)
     refresh()
+
+
+def _vary_by_browser_language(response: Response) -> Response:
+    # A page chosen by Accept-Language must not be served from a cache to another browser.
+    if g.get("language_from_browser"):
+        response.vary.add("Accept-Language")
+    return response
 
 
 def select_locale() -> str:
@@ -62,7 +71,7 @@ def select_locale() -> str:
         language = _clinic_language()
         if language:
             return language
-    return request.accept_languages.best_match(SUPPORTED, _default_language())
+    return browser_language(SUPPORTED)
 
 
 def _default_language() -> str:
@@ -86,16 +95,31 @@ def _clinic_language() -> str | None:
     return language if language in SUPPORTED else None
 
 
-def pick_language(offered: Sequence[str], requested: object, fallback: str) -> str:
+def pick_language(offered: Sequence[str], requested: object, fallback: str | None) -> str:
     """Return the language a quiz is shown in, for the visitor's pages and the API alike.
 
-    `requested` (a ?lang= or the API's "language", which may be of any JSON type) when the
-    questionnaire offers it, else `fallback` (the clinic's language) when offered, else the
-    questionnaire's first language.
+    `requested` (a ?lang=, data-lang or the API's "language", which may be of any JSON type)
+    when the questionnaire offers it, else `fallback` (the clinic's language) when offered,
+    else the offered language the browser's Accept-Language prefers, else English (or the
+    questionnaire's first language).
     """
     if isinstance(requested, str) and requested in offered:
         return requested
-    return fallback if fallback in offered else offered[0]
+    if fallback in offered:
+        return fallback
+    return browser_language(offered)
+
+
+def browser_language(offered: Sequence[str]) -> str:
+    """Return the offered language this request's Accept-Language prefers, else English (or
+    the first offered); mark the response as varying by that header."""
+    configured = _default_language()
+    default = configured if configured in offered else offered[0]
+    if not has_request_context():
+        return default
+    g.language_from_browser = True
+    # best_match also takes "de" for a browser asking only for "de-AT".
+    return request.accept_languages.best_match(offered, default)
 
 
 def use_language(language: str) -> None:

@@ -83,7 +83,8 @@ class Clinic(db.Model):
     # Show the booking page in a frame on the thanks screen instead of a button to it.
     booking_inline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     privacy_url: Mapped[str | None] = mapped_column(String(500))
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    # None: each visitor sees the quiz in their browser's language (quiz.i18n.pick_language).
+    language: Mapped[str | None] = mapped_column(String(8))
     contact_timing: Mapped[str] = mapped_column(String(10), default="after")
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
@@ -98,6 +99,11 @@ class Clinic(db.Model):
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def staff_language(self) -> str:
+        """The language of what the app tells the clinic (mail, chat): its own, else English."""
+        return self.language or "en"
 
 
 class Lead(db.Model):

@@ -99,6 +99,20 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+class _NoQueryStrings(logging.Filter):
+    """Cut the query string out of the development server's request lines (`flask run`):
+    the quiz's step addresses carry the visitor's sealed state, its intro the attribution."""
+
+    _QUERY = re.compile(r"\?[^\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._QUERY.sub("", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 def configure_logging(log_format: str, level: str = "INFO") -> None:
     """Install one stderr handler with the chosen formatter on the root logger (idempotent)."""
     root = logging.getLogger()
@@ -110,6 +124,9 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # Alembic announces each of its plugins at INFO on every command; only its warnings matter.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _NoQueryStrings) for f in werkzeug.filters):
+        werkzeug.addFilter(_NoQueryStrings())
     # logging.config.fileConfig (Alembic's env.py runs it) disables every logger it does not
     # name; an app built later in the same process must get its own loggers back.
     for name, logger in list(logging.Logger.manager.loggerDict.items()):

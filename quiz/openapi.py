@@ -406,7 +406,8 @@ def build_document() -> dict:
                             "required": False,
                             "schema": _STRING,
                             "description": "Language code; unsupported codes fall back to "
-                            "the clinic's language.",
+                            "the clinic's language, or when it has none to the "
+                            "best match of Accept-Language, then en.",
                         },
                     ],
                     "responses": {

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import time
+import zlib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from quiz.questions import Answers
@@ -33,10 +38,13 @@ class QuizState:
     source: dict[str, str] = field(default_factory=dict)
     # When the visitor started (epoch seconds): the contact form's minimum fill time.
     started: int = field(default_factory=lambda: int(time.time()))
+    # The step is shown again because an answer on it revealed another question: the page
+    # says so, also when it is rendered from a sealed token in its address.
+    revealed: bool = False
 
     def with_answers(self, answers: Answers, step: int) -> QuizState:
-        """Return a copy with these answers and step."""
-        return replace(self, answers=answers, step=step)
+        """Return a copy with these answers and step (a new screen: nothing revealed yet)."""
+        return replace(self, answers=answers, step=step, revealed=False)
 
 
 class StateSigner:
@@ -45,6 +53,8 @@ class StateSigner:
     def __init__(self, secret_key: str, max_age: int):
         self._serializer = URLSafeTimedSerializer(secret_key, salt="quiz-state")
         self._max_age = max_age
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"quiz-state-url")
+        self._fernet = Fernet(base64.urlsafe_b64encode(key.derive(secret_key.encode())))
 
     def dumps(self, state: QuizState) -> str:
         """Return a signed, timestamped token for the state."""
@@ -67,9 +77,28 @@ class StateSigner:
                 step=int(data["step"]),
                 source={str(k): str(v) for k, v in data["source"].items()},
                 started=int(data["started"]),
+                # Tokens issued before the field existed have none.
+                revealed=bool(data.get("revealed", False)),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise StateError("This quiz page could not be verified.") from None
         if state.clinic != clinic:
             raise StateError("This quiz page belongs to another clinic.")
         return state
+
+    def seal(self, state: QuizState) -> str:
+        """Return the state's token encrypted as well as signed, for a page's address.
+
+        A hidden field's token is only signed; an address is kept in the browser's history,
+        where the answers it carries must not be readable.
+        """
+        return self._fernet.encrypt(zlib.compress(self.dumps(state).encode())).decode("ascii")
+
+    def unseal(self, sealed: str, clinic: str) -> QuizState:
+        """Open a sealed token and return its state; raise StateError as loads() does."""
+        try:
+            token = zlib.decompress(self._fernet.decrypt(sealed)).decode("ascii")
+        except (InvalidToken, ValueError, zlib.error):
+            # ValueError: text that is not ASCII, or a token that is not one of ours.
+            raise StateError("This quiz page could not be verified.") from None
+        return self.loads(token, clinic)

@@ -75,8 +75,11 @@ def state_at_result(client, questionnaire: Questionnaire, slug: str) -> str:
     """Walk a cookie-less client through every step; return the result page's state token."""
     answers = answer_everything(questionnaire)
     page = client.get(f"/embed/{slug}").get_data(as_text=True)
+    # A step answers with a 303 to its address, which a browser follows with a GET.
     response = client.post(
-        f"/embed/{slug}/step", data={"state": state_token(page), "action": "start"}
+        f"/embed/{slug}/step",
+        data={"state": state_token(page), "action": "start"},
+        follow_redirects=True,
     )
     for _ in range(20):
         page = response.get_data(as_text=True)
@@ -84,7 +87,9 @@ def state_at_result(client, questionnaire: Questionnaire, slug: str) -> str:
         if not fields:
             break
         data = {f"q-{qid}": answers[qid] for qid in fields if qid in answers}
-        response = client.post(f"/embed/{slug}/step", data={"state": state_token(page), **data})
+        response = client.post(
+            f"/embed/{slug}/step", data={"state": state_token(page), **data}, follow_redirects=True
+        )
     return state_token(response.get_data(as_text=True))
 
 
@@ -126,7 +131,9 @@ class Visitor:
 
     def post(self, path: str, data: dict, headers: dict | None = None):
         data = {"state": self.token(), **data}
-        return self._keep(self.client.post(path, data=data, headers=headers or {}))
+        # A step answers with a 303 to its address, which a browser follows with a GET.
+        response = self.client.post(path, data=data, headers=headers or {}, follow_redirects=True)
+        return self._keep(response)
 
     def start(self, slug: str):
         return self.post(f"/embed/{slug}/step", {"action": "start"})

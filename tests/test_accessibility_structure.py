@@ -116,7 +116,9 @@ class Walk:
         return self.markup
 
     def post(self, path: str, data: dict, status: int | None = None) -> str:
-        response = self.client.post(path, data={"state": state_token(self.markup), **data})
+        response = self.client.post(
+            path, data={"state": state_token(self.markup), **data}, follow_redirects=True
+        )
         if status is not None:
             assert response.status_code == status, response.get_data(as_text=True)[-1500:]
         self.markup = response.get_data(as_text=True)

@@ -93,9 +93,10 @@ def test_quiz_show_if_names_a_real_question_and_options(client, clinic, question
         assert set(options.split("|")) <= ids[qid]
 
 
-def test_quiz_with_unsupported_language_answers_in_the_clinic_language(client, clinic):
-    body = client.get("/api/v1/quiz?clinic=demo&lang=xx-nope").get_json()
-    assert body["language"] == clinic.language
+def test_quiz_with_unsupported_language_answers_in_the_clinic_language(client, make_clinic):
+    make_clinic("praxis", language="de")
+    body = client.get("/api/v1/quiz?clinic=praxis&lang=xx-nope").get_json()
+    assert body["language"] == "de"
 
 
 def test_quiz_for_unknown_clinic_is_404_json(client, clinic):

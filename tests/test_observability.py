@@ -326,3 +326,27 @@ def test_logs_outside_a_real_request_carry_no_request_fields(observed_app, capsy
     entry = next(e for e in json_lines(capsys.readouterr().err) if e["logger"] == "quiz.test")
     assert entry["message"] == "from a worker"
     assert not {"request_id", "method", "path"} & entry.keys()
+
+
+def test_the_development_servers_request_lines_carry_no_query_string(observed_app, capsys):
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    observability.configure_logging("json")
+    server = make_server("127.0.0.1", 0, observed_app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        capsys.readouterr()
+        url = f"http://127.0.0.1:{server.port}/healthz?state=sealed.secret&utm_source=x"
+        with urllib.request.urlopen(url) as response:  # nosec B310
+            assert response.status == 200
+    finally:
+        server.shutdown()
+        thread.join()
+    err = capsys.readouterr().err
+    lines = [e for e in json_lines(err) if e["logger"] == "werkzeug"]
+    assert lines and "GET /healthz HTTP/1.1" in lines[0]["message"]
+    assert "secret" not in err and "utm_source" not in err

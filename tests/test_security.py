@@ -159,6 +159,8 @@ def test_any_state_token_is_refused_cleanly(client, make_clinic, token):
         make_clinic("acme")
     response = client.post("/embed/acme/step", data={"state": token, "action": "next"})
     assert response.status_code == 400
+    # The same for a step's address, whose token is sealed rather than only signed.
+    assert client.get("/embed/acme/step", query_string={"state": token}).status_code == 400
 
 
 def test_every_visitor_page_after_the_intro_is_never_stored_by_caches(
@@ -173,7 +175,14 @@ def test_every_visitor_page_after_the_intro_is_never_stored_by_caches(
         "/embed/acme/contact", data={"state": token, **contact, "consent_health": "y"}
     )
     link = html.unescape(re.search(r'href="(/embed/acme/forget/[^"]+)"', thanks.text).group(1))
+    intro = client.get("/embed/acme").get_data(as_text=True)
+    moved = client.post(
+        "/embed/acme/step",
+        data={"state": html.unescape(_TOKEN.search(intro).group(1)), "action": "start"},
+    )
     pages = {
+        "step answered": moved,
+        "step address": client.get(moved.headers["Location"]),
         "refused contact": refused,
         "thanks": thanks,
         "erasure question": client.get(link),

@@ -23,7 +23,12 @@ from quiz.services.clinic_admin import (
 def _clinic_form(**kwargs) -> ClinicForm:
     form = ClinicForm(**kwargs)
     quiz = questionnaire()
-    form.language.choices = choices((lang, lang) for lang in quiz.languages)
+    form.language.choices = choices(
+        [("", gettext("Visitor's browser")), *((lang, lang) for lang in quiz.languages)]
+    )
+    if form.language.data is None:
+        # A clinic without a language: its choice is the visitor's browser, shown as chosen.
+        form.language.data = ""
     # Titles in English: the back office is not translated per clinic.
     form.hidden_content.choices = choices((c.id, c.title.get("en")) for c in quiz.content)
     return form

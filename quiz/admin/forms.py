@@ -300,7 +300,7 @@ class ClinicForm(AdminForm):
             booking_inline=bool(self.booking_inline.data),
             privacy_url=self.privacy_url.data,
             webhook_url=self.webhook_url.data,
-            language=self.language.data,
+            language=self.language.data or None,
             contact_timing=self.contact_timing.data,
             notify_url=self.notify_url.data,
         )

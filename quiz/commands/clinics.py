@@ -23,7 +23,9 @@ GROUPS = (clinic_cli, questions_cli)
 @click.option("--email", help="Where new leads are mailed.")
 @click.option("--webhook", help="URL that receives new leads as signed JSON.")
 @click.option("--notify", help="Chat webhook (Slack-compatible or Teams) told of new leads.")
-@click.option("--language", default="en", show_default=True, help="Default language.")
+@click.option(
+    "--language", help="The quiz's language (without it, each visitor's browser chooses)."
+)
 @click.option("--booking-url", help="The clinic's booking page (https), offered after the result.")
 @click.option(
     "--booking-inline",

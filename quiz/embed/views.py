@@ -6,7 +6,7 @@ import secrets
 import time
 from dataclasses import replace
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from quiz import i18n, services
 from quiz.content import render_item
@@ -26,6 +26,11 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 # The quiz runs in cross-site iframes where the session cookie never arrives: the signed
 # state token and the Fetch-Metadata check below protect these forms instead.
 csrf.exempt(bp)
+# The longest sealed state a step's address carries: with the rest of the request line (a
+# 63-character slug at most) it stays below gunicorn's 4,094-byte limit, the strictest of the
+# usual servers and proxies. The longest attribution with every option of the questionnaire
+# ticked seals to about 3,350 characters; a longer state is answered in place.
+MAX_SEALED_LENGTH = 3900
 
 
 @bp.before_request
@@ -49,7 +54,10 @@ def _bad_state(exc: StateError):
     if clinic is None:
         abort(404)
     _frame(clinic)
-    context = _context(clinic, None, clinic.language, event="")
+    language = i18n.pick_language(
+        questionnaire().languages, request.args.get("lang"), clinic.language
+    )
+    context = _context(clinic, None, language, event="")
     return render_template("embed/restart.html", expired=exc.expired, **context), 400
 
 
@@ -91,7 +99,8 @@ def _intro_page(clinic: Clinic, language: str, source: dict[str, str]) -> str:
 @bp.post("/<clinic>/step")
 @no_store
 def step(clinic: str):
-    """Take one step's answers, then show the next step, the same step again, or the result."""
+    """Take one step's answers, then send the browser to the next step, the same step again
+    or the result (a 303 to its address), so that its back button never resubmits a form."""
     found = _clinic(clinic)
     state = _state(found)
     if state.step < 0 and not state.run_id:
@@ -105,41 +114,33 @@ def step(clinic: str):
         services.record_event(found, "start", source=state.source)
     state = state.with_answers(move.answers, move.step)
     if move.finished:
-        return _finish(found, state)
-    current = quiz.steps[move.step]
-    if move.changed_step:
-        services.record_event(found, "step", step=current.id, source=state.source)
-    shown_again = bool(move.errors) or move.revealed
-    form = forms.step_form(
-        quiz,
-        current,
-        state.language,
-        move.answers,
-        formdata=request.form if shown_again else None,
-        errors=move.errors,
-    )
-    number, total = flow.progress(quiz, move.answers, move.step)
-    body = render_template(
-        "embed/step.html",
-        step=current,
-        form=form,
-        questions={q.id: q for q in flow.visible_questions(quiz, current, move.answers)},
-        summary=forms.error_summary(form),
-        revealed=move.revealed,
-        number=number,
-        total=total,
-        first=number == 1,
-        # The first step reached from the intro is the "start" the host page's analytics count.
-        **_context(
-            found,
-            state,
-            state.language,
-            event="start" if starting and not move.errors else "step",
-            step=number,
-            steps=total,
-        ),
-    )
-    return body, 422 if move.errors else 200
+        _count_finish(found, state)
+    elif move.changed_step:
+        services.record_event(found, "step", step=quiz.steps[move.step].id, source=state.source)
+    if move.errors:
+        # A missing answer: the same step with what to fix, the posted choices kept.
+        return _step_page(found, state, formdata=request.form, errors=move.errors), 422
+    state = replace(state, revealed=move.revealed)
+    sealed = _signer().seal(state)
+    if len(sealed) > MAX_SEALED_LENGTH:
+        # Too long for every server and proxy to take in a request line: answer in place.
+        return _screen(found, state, event="start" if starting else "step")
+    return redirect(url_for("embed.shown_step", clinic=found.slug, state=sealed), 303)
+
+
+@bp.get("/<clinic>/step")
+@no_store
+def shown_step(clinic: str):
+    """Show the step (or result) a sealed state token in the address points at.
+
+    Only a POST to the step records anything: going back and forward here counts nothing.
+    """
+    found = _clinic(clinic)
+    state = _signer().unseal(request.args.get("state", ""), found.slug)
+    i18n.use_language(state.language)
+    if state.step < 0:
+        return redirect(url_for("embed.intro", clinic=found.slug, lang=state.language), 303)
+    return _screen(found, state, event="step")
 
 
 @bp.post("/<clinic>/contact")
@@ -277,11 +278,58 @@ def _context(
     }
 
 
-def _finish(clinic: Clinic, state: QuizState):
+def _screen(clinic: Clinic, state: QuizState, *, event: str):
+    """Render the screen a state points at: a step, or once finished the result or form."""
+    if state.step >= len(questionnaire().steps):
+        return _finish_page(clinic, state)
+    return _step_page(clinic, state, event=event)
+
+
+def _step_page(
+    clinic: Clinic,
+    state: QuizState,
+    *,
+    formdata=None,
+    errors: dict[str, list[str]] | None = None,
+    event: str = "step",
+) -> str:
+    """Render a step from the state's answers, or from the posted ones with their errors."""
+    quiz = questionnaire()
+    current = quiz.steps[state.step]
+    form = forms.step_form(
+        quiz, current, state.language, state.answers, formdata=formdata, errors=errors
+    )
+    number, total = flow.progress(quiz, state.answers, state.step)
+    # widget.js tells the host page a step 1 reached from the intro is the "start".
+    return render_template(
+        "embed/step.html",
+        step=current,
+        form=form,
+        questions={q.id: q for q in flow.visible_questions(quiz, current, state.answers)},
+        summary=forms.error_summary(form),
+        revealed=state.revealed,
+        number=number,
+        total=total,
+        first=number == 1,
+        **_context(clinic, state, state.language, event=event, step=number, steps=total),
+    )
+
+
+def _count_finish(clinic: Clinic, state: QuizState) -> None:
+    """Count the run as complete when it ends on the result (not the form before it)."""
+    result = submissions.assess(clinic, state.answers)
+    if _result_first(clinic, result):
+        submissions.count_completion(
+            clinic, result, state.source, lead_may_follow=result.store_lead
+        )
+
+
+def _finish_page(clinic: Clinic, state: QuizState):
+    """Render the end of the quiz: the result (with the form when a lead may follow), or the
+    contact form first when the clinic asks for details before the result."""
     result = submissions.assess(clinic, state.answers)
     if not _result_first(clinic, result):
         return _contact_page(clinic, state, forms.contact_form(clinic.name))
-    submissions.count_completion(clinic, result, state.source, lead_may_follow=result.store_lead)
     form = forms.contact_form(clinic.name) if result.store_lead else None
     return _result_page(clinic, state, result, form=form)
 

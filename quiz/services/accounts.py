@@ -159,7 +159,7 @@ def issue_link(delivery_id: int) -> Link:
             email=user.email,
             purpose=delivery.channel,
             token=token,
-            language=clinic.language if clinic else "en",
+            language=clinic.staff_language if clinic else "en",
             clinic_name=clinic.name if clinic else None,
         )
 

@@ -207,7 +207,7 @@ def send_test_chat(clinic: Clinic, *, actor: str) -> str | None:
     url = clinic.notify_url
     if not url:
         raise ServiceError(N_("this clinic has no chat webhook: save one first"))
-    text = chat.test_text(clinic.name, clinic.language)
+    text = chat.test_text(clinic.name, clinic.staff_language)
     body = webhooks.encode(
         chat.message(url, text, f"{public_url()}/admin/leads?clinic={clinic.slug}")
     )

@@ -95,7 +95,8 @@ class ClinicFields:
     booking_inline: bool = False
     privacy_url: str | None = None
     webhook_url: str | None = None
-    language: str = "en"
+    # None: the visitor's browser chooses (Accept-Language), then English.
+    language: str | None = None
     contact_timing: str = "after"
     notify_url: str | None = None
 
@@ -133,7 +134,8 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
     origins = _origins(given.origins)
     email = _checked(given.email, check_email, _bad_email)
     phone = _checked(given.phone, check_phone, _bad_phone)
-    if given.language not in questionnaire().languages:
+    language = given.language or None
+    if language is not None and language not in questionnaire().languages:
         supported = ", ".join(questionnaire().languages)
         raise ServiceError(
             N_(
@@ -150,6 +152,7 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         origins=origins,
         email=email,
         phone=phone,
+        language=language,
         booking_url=check_booking_url(given.booking_url),
         privacy_url=_url("privacy link", given.privacy_url),
         webhook_url=_url("webhook", given.webhook_url),
@@ -252,7 +255,7 @@ def embed_snippet(
     """
     options = options or snippets.EmbedOptions()
     clinic = get_clinic(clinic_slug)
-    language = options.language or (clinic.language if clinic is not None else "en")
+    language = options.language or (clinic.staff_language if clinic is not None else "en")
     with force_locale(language):
         texts = snippets.SnippetTexts(
             title=gettext("Is mesotherapy right for you?"),
@@ -290,4 +293,5 @@ def ensure_demo_clinic() -> Clinic:
 def clinic_summary(clinic: Clinic) -> str:
     """Return a one-line description of a clinic for `clinic list`."""
     origins = ",".join(clinic.origins or []) or "-"
-    return f"{clinic.slug}\t{clinic.name}\t{clinic.language}\t{origins}\t{clinic.email or '-'}"
+    language = clinic.language or "-"  # none: the visitor's browser chooses
+    return f"{clinic.slug}\t{clinic.name}\t{language}\t{origins}\t{clinic.email or '-'}"

@@ -99,34 +99,169 @@
     }
   });
 
-  var summary = document.getElementById("error-summary");
   var number = function (v) {
     var n = parseInt(v, 10);
     return isFinite(n) ? n : null;
   };
-  var event = data.quizEvent || "view";
-  // The first step reached from the intro page is the start, even on a page that only says
-  // "step"; a Back to step 1 comes from a step page and is not a new start.
-  if (event === "step" && data.quizStep === "1" && /^\/embed\/[^/]+\/?$/.test(referrerPath())) {
-    event = "start";
-  }
-  post({
-    type: "quiz:page",
-    event: event,
-    step: number(data.quizStep),
-    steps: number(data.quizSteps),
-    error: !!summary
-  });
 
-  // Screen readers and keyboards start where the change is, without scrolling the host page.
-  // Every page after the intro moves focus to its heading (the intro leaves the host's focus
-  // alone: the visitor has not touched the quiz yet).
-  var focus = summary || (event !== "view" ? document.getElementById("step-heading") : null);
-  if (focus) {
-    try {
-      focus.focus({ preventScroll: true });
-    } catch (e) {
-      focus.focus();
+  // Tell the host page which page this is, and move focus to what changed. `fromIntro`: the
+  // page before was the intro, so step 1 is the visitor's start.
+  function arrived(fromIntro) {
+    var summary = document.getElementById("error-summary");
+    var event = data.quizEvent || "view";
+    // The first step reached from the intro page is the start, even on a page that only
+    // says "step"; a Back to step 1 comes from a step page and is not a new start.
+    if (event === "step" && data.quizStep === "1" && fromIntro) event = "start";
+    post({
+      type: "quiz:page",
+      event: event,
+      step: number(data.quizStep),
+      steps: number(data.quizSteps),
+      error: !!summary
+    });
+    // Screen readers and keyboards start where the change is, without scrolling the host
+    // page. Every page after the intro moves focus to its heading (the intro leaves the
+    // host's focus alone: the visitor has not touched the quiz yet).
+    var focus = summary || (event !== "view" ? document.getElementById("step-heading") : null);
+    if (focus) {
+      try {
+        focus.focus({ preventScroll: true });
+      } catch (e) {
+        focus.focus();
+      }
     }
   }
+
+  arrived(/^\/embed\/[^/]+\/?$/.test(referrerPath()));
+
+  // ------------------------------------------------------------------ steps in place
+  // With JavaScript, a step's form is sent with fetch and the answer's page swapped in; the
+  // step's own address (the server's 303) goes into the history, so back and forward move
+  // between steps and never resubmit. Without it, the same forms work as plain pages.
+  var STEP_ACTION = /\/embed\/[^/]+\/step$/;
+  var pages = {}; // an address -> its page, as last shown
+  var shownAt = location.href; // the address of the page shown now
+  var busy = false;
+  if (!window.fetch || !window.DOMParser || !history.pushState) return;
+  if (!document.getElementById("main")) return;
+  history.replaceState({ quiz: true }, "", location.href);
+
+  // Keep the page being left with what the visitor chose or typed on it, as a browser's own
+  // back button restores a form.
+  function remember() {
+    var fields = document.querySelectorAll("#main input, #main textarea, #main option");
+    Array.prototype.forEach.call(fields, function (el) {
+      if (el.tagName === "OPTION") el.toggleAttribute("selected", el.selected);
+      else if (el.type === "radio" || el.type === "checkbox")
+        el.toggleAttribute("checked", el.checked);
+      else if (el.tagName === "TEXTAREA") el.textContent = el.value;
+      else if (el.type !== "hidden") el.setAttribute("value", el.value);
+    });
+    // A page showing what to fix is not kept: back there, the step is shown afresh.
+    if (document.getElementById("error-summary")) delete pages[shownAt];
+    else pages[shownAt] = document.documentElement.outerHTML;
+  }
+
+  // Put the <main> of a quiz page (its HTML) in place of this one; false when it has none.
+  function swap(html, url) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var next = doc.getElementById("main");
+    var current = document.getElementById("main");
+    if (!next || !doc.body || !current) return false;
+    remember();
+    var fromIntro = (data.quizEvent || "view") === "view";
+    current.parentNode.replaceChild(document.adoptNode(next), current);
+    document.title = doc.title;
+    ["quizEvent", "quizStep", "quizSteps"].forEach(function (key) {
+      data[key] = doc.body.dataset[key] || "";
+    });
+    shownAt = url;
+    arrived(fromIntro);
+    return true;
+  }
+
+  // The POST is sent as the browser would send it, with the button that was pressed.
+  function send(url, form, submitter) {
+    var body = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      body.append(key, value);
+    });
+    if (submitter && submitter.name) body.append(submitter.name, submitter.value);
+    return fetch(url, { method: "POST", body: body, cache: "no-store" });
+  }
+
+  // Send the form the plain way, so the visitor gets whatever page the browser would show.
+  function plainly(form, submitter) {
+    if (submitter && submitter.name) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = submitter.name;
+      input.value = submitter.value;
+      form.appendChild(input);
+    }
+    HTMLFormElement.prototype.submit.call(form);
+  }
+
+  function isPage(response) {
+    return /^text\/html/.test(response.headers.get("Content-Type") || "");
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form || !form.getAttribute) return;
+    // Attributes, not form.action: the step's buttons are named "action" and would shadow it.
+    var action = new URL(form.getAttribute("action") || "", location.href);
+    var method = (form.getAttribute("method") || "").toLowerCase();
+    if (method !== "post" || !STEP_ACTION.test(action.pathname)) return;
+    e.preventDefault();
+    if (busy) return; // a double click sends one step
+    busy = true;
+    var submitter = e.submitter;
+    send(action.href, form, submitter)
+      .then(
+        function (response) {
+          return response.text().then(function (html) {
+            if (response.redirected && isPage(response) && swap(html, response.url)) {
+              history.pushState({ quiz: true }, "", response.url);
+            } else if (!response.redirected && isPage(response) && swap(html, shownAt)) {
+              // Shown in place (a missing answer): the same address, still one entry.
+              history.replaceState({ quiz: true }, "", shownAt);
+            } else if (response.redirected) {
+              location.assign(response.url);
+            } else {
+              plainly(form, submitter); // not a quiz page: show what the server says
+            }
+          });
+        },
+        function () {
+          plainly(form, submitter); // no answer at all: the browser says why
+        }
+      )
+      .then(
+        function () {
+          busy = false;
+        },
+        function () {
+          busy = false;
+        }
+      );
+  });
+
+  window.addEventListener("popstate", function (e) {
+    if (!e.state || !e.state.quiz) return;
+    var url = location.href;
+    if (pages[url] && swap(pages[url], url)) return;
+    fetch(url, { cache: "no-store" })
+      .then(function (response) {
+        return response.text();
+      })
+      .then(
+        function (html) {
+          if (!swap(html, url)) location.reload();
+        },
+        function () {
+          location.reload();
+        }
+      );
+  });
 })();

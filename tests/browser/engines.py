@@ -176,10 +176,19 @@ class HostBrowser(ABC):
 
     @contextlib.contextmanager
     def navigation(self, timeout: float = 10.0) -> Iterator[None]:
-        """Wait, after the block, until the current frame has loaded a new document."""
-        self.run_js(f"window.{STALE_MARK} = true;")
+        """Wait, after the block, until the current frame shows a new page: a new document,
+        or a quiz step that widget.js swapped in place (a new <main>, focus already moved)."""
+        self.run_js(
+            f"window.{STALE_MARK} = true;"
+            f" var main = document.querySelector('main'); if (main) main.{STALE_MARK} = true;"
+        )
         yield
-        self.wait_for(f"!window.{STALE_MARK} && document.readyState === 'complete'", timeout)
+        main = "document.querySelector('main')"
+        self.wait_for(
+            f"document.readyState === 'complete'"
+            f" && (!window.{STALE_MARK} || !!{main} && !{main}.{STALE_MARK})",
+            timeout,
+        )
 
     def submit(self, css: str) -> None:
         """Click a button that navigates the current frame and wait for the next page."""
