@@ -178,7 +178,7 @@ def test_every_visitor_page_after_the_intro_is_never_stored_by_caches(
     intro = client.get("/embed/acme").get_data(as_text=True)
     moved = client.post(
         "/embed/acme/step",
-        data={"state": html.unescape(_TOKEN.search(intro).group(1)), "action": "start"},
+        data={"state": state_token(intro), "action": "start"},
     )
     pages = {
         "step answered": moved,
