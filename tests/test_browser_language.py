@@ -9,15 +9,10 @@ import pytest
 
 from quiz.extensions import db
 from quiz.models import Clinic, Lead
-from tests.helpers import answer_everything
-from tests.test_admin_support import _admin_test_config, admin_client, make_user, sign_in
+from tests.helpers import CONTACT, Visitor, answer_everything
 from tests.test_commands import _flask, run
-from tests.test_embed import CONTACT, Visitor
 
 _HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
-
-
-__all__ = ["_admin_test_config", "admin_client", "make_user", "sign_in"]
 
 
 @pytest.fixture
@@ -148,6 +143,7 @@ def test_the_upgrade_keeps_existing_languages_and_allows_none(tmp_path):
     assert rows == {"old-en": "en", "old-de": "de"}
 
 
+@pytest.mark.usefixtures("admin_config")
 def test_the_settings_page_offers_the_visitors_browser_and_saves_it_as_none(
     admin_client, make_clinic
 ):

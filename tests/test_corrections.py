@@ -16,8 +16,7 @@ from quiz.extensions import db
 from quiz.models import Delivery, Event, Lead
 from quiz.services import read_health_data
 from quiz.services.privacy import ERASURE_SALT
-from tests.helpers import answer_everything
-from tests.test_embed import CONTACT, Visitor
+from tests.helpers import CONTACT, Visitor, answer_everything
 
 pytestmark = pytest.mark.usefixtures("admin_config")
 

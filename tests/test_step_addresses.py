@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 from quiz import observability
 from quiz.embed import views
 from quiz.state import StateSigner
-from tests.helpers import Visitor, answer_everything, event_kinds
+from tests.helpers import Visitor, answer_everything
+from tests.test_embed import event_kinds
 
 _HEADING = re.compile(r'id="step-heading"[^>]*>([^<]+)<')
 
@@ -84,7 +85,7 @@ def test_the_address_hides_the_answers_and_going_back_and_forth_counts_nothing(
     # Sealed, not only signed: no base64 reading of the address shows the answer or the run.
     for text in (query, base64.urlsafe_b64decode(query + "==").decode("latin-1")):
         assert "cellulite" not in text and "concerns" not in text
-    assert signer.unseal(query, "acme").answers["concerns"] == ["cellulite"]
+    assert signer.unseal(query, "acme").answers["concerns"] == ("cellulite",)
     counted = event_kinds()
     for address in [*addresses, *reversed(addresses)]:
         assert visitor.client.get(address).status_code == 200
