@@ -16,7 +16,7 @@ from quiz.extensions import db
 from quiz.models import Delivery, Event, Lead
 from quiz.services import read_health_data
 from quiz.services.privacy import ERASURE_SALT
-from tests.helpers import CONTACT, Visitor, answer_everything
+from tests.helpers import CONTACT, answer_everything
 
 pytestmark = pytest.mark.usefixtures("admin_config")
 
@@ -29,11 +29,6 @@ _FORGET = re.compile(r'href="/embed/acme/forget/([^"?]+)')
 def app_config(app_config):
     """No minimum fill time: a test client is faster than any person."""
     return {**app_config, "QUIZ_MIN_FILL_SECONDS": 0}
-
-
-@pytest.fixture
-def visitor(app):
-    return Visitor(app.test_client(use_cookies=False))
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ def app_config(app_config):
     return {**app_config, "QUIZ_MIN_FILL_SECONDS": 0}
 
 
-@pytest.fixture
-def visitor(app):
-    return Visitor(app.test_client(use_cookies=False))
-
-
 def _post(visitor: Visitor, data: dict, slug: str = "acme"):
     """POST a step without following the redirect, as the browser's first request is."""
     return visitor.client.post(f"/embed/{slug}/step", data={"state": visitor.token(), **data})

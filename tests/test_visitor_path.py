@@ -13,13 +13,7 @@ from quiz.extensions import db
 from quiz.models import Clinic
 from quiz.questions import longest_path, minutes_to_answer
 from quiz.services import ServiceError
-from tests.helpers import Visitor, answer_everything
-
-
-@pytest.fixture
-def visitor(app):
-    """A cookie-less client that posts each page's state token back."""
-    return Visitor(app.test_client(use_cookies=False))
+from tests.helpers import answer_everything
 
 
 def _progress(text: str) -> tuple[int, int]:
