@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -517,11 +518,161 @@ def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path)
         return burst
 
 
+def step_form(port: int, clinic: str, answers: dict) -> str:
+    """The form body of the first question's step POST, with a valid state token."""
+    from urllib.parse import urlencode
+
+    intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
+    token = _STATE.search(intro).group(1)
+    started = request(
+        port,
+        "POST",
+        f"/embed/{clinic}/step",
+        urlencode({"state": token, "action": "start"}).encode(),
+        FORM,
+    )[1].decode()
+    step_token = _STATE.search(started).group(1)
+    first = _FIELD.findall(started)
+    return urlencode(
+        [("state", step_token), ("action", "next")]
+        + [(f"q-{name}", value) for name in dict.fromkeys(first) for value in answers[name]]
+    )
+
+
+def python_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -> None:
+    """Throughput of the yardsticks and the quiz's pages with the Python client; print it."""
+    rows = []
+    with gunicorn(
+        "hello_app:app", env, args.workers, workdir / "hello.log", ROOT / "benchmarks"
+    ) as port:
+        rate, tally = throughput(
+            port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
+        )
+        rows.append(("hello", rate, tally))
+    # What one durable INSERT costs on its own (floor_app.py): the ceiling for a lead POST.
+    with gunicorn(
+        "floor_app:app", env, args.workers, workdir / "floor.log", ROOT / "benchmarks"
+    ) as port:
+        spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
+        rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
+        rows.append(("lead floor", rate, tally))
+    with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-python.log") as port:
+        specs = [
+            ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
+            (
+                "step POST",
+                ("POST", f"/embed/{clinic}/step", step_form(port, clinic, answers), FORM),
+                (200,),
+            ),
+            (
+                "lead POST",
+                ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
+                (201,),
+            ),
+        ]
+        for name, spec, ok in specs:
+            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, ok)
+            rows.append((name, rate, tally))
+
+    hello = rows[0][1]
+    print("\nThroughput, Python client (requests/s that got the expected status)")
+    print(
+        f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'goal':>5} {'ok':>7} {'failed':>6}",
+        end="",
+    )
+    print("  p50/p95/p99 ms")
+    for name, rate, tally in rows:
+        goal = GOALS.get(name)
+        ratio = rate / hello if hello else float("nan")
+        mark = "" if goal is None else ("  met" if ratio >= goal else "  MISSED")
+        print(
+            f"{name:<12} {rate:>8.0f} {ratio:>6.2f} {goal or '':>5}"
+            f" {tally.done:>7} {tally.failed:>6}"
+            f"  {percentile(tally.latencies, 50):.0f}/{percentile(tally.latencies, 95):.0f}"
+            f"/{percentile(tally.latencies, 99):.0f}{mark}"
+        )
+
+
+# What each page is compared to under wrk, and the ratio it has to reach (issue's goals).
+WRK_GOALS = {
+    "start page": ("hello", 0.6),
+    "step POST": ("hello", 0.4),
+    "lead POST": ("lead floor", 0.3),
+}
+
+
+def wrk_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -> bool:
+    """Throughput of the yardsticks and the quiz's pages with wrk; print it, True if all met.
+
+    Each server gets a warm-up run of wrk before the measured one.
+    """
+    import wrk_driver
+
+    def measure(port, path, method, body=None, headers=None):
+        lua = wrk_driver.script(method, body, headers or {})
+        wrk_driver.run(port, path, lua, workdir, seconds=1, connections=args.connections)
+        return wrk_driver.run(
+            port, path, lua, workdir, seconds=args.seconds, connections=args.connections
+        )
+
+    lead = lead_body(clinic, answers)
+    load_before = os.getloadavg()[0]
+    rows = {}
+    bench_dir = ROOT / "benchmarks"
+    with gunicorn("hello_app:app", env, args.wrk_workers, workdir / "hello.log", bench_dir) as port:
+        rows["hello"] = measure(port, "/", "GET")
+    with gunicorn("floor_app:app", env, args.wrk_workers, workdir / "floor.log", bench_dir) as port:
+        rows["lead floor"] = measure(port, "/api/v1/assessments", "POST", lead, JSON)
+    with gunicorn("wsgi:app", env, args.wrk_workers, workdir / "quiz-wrk.log") as port:
+        form = step_form(port, clinic, answers)
+        rows["start page"] = measure(port, f"/embed/{clinic}", "GET")
+        rows["step POST"] = measure(port, f"/embed/{clinic}/step", "POST", form, FORM)
+        rows["lead POST"] = measure(port, "/api/v1/assessments", "POST", lead, JSON)
+    load_after = os.getloadavg()[0]
+
+    print(
+        f"\nThroughput, wrk -t2 -c{args.connections} -d{args.seconds:g}s, gunicorn"
+        f" -w {args.wrk_workers} (load average {load_before:.2f} before, {load_after:.2f} after)"
+    )
+    print(
+        f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'of':<11} {'goal':>5}"
+        f" {'requests':>8} {'failed':>6} {'sockerr':>7}  p50/p99 ms"
+    )
+    all_met = True
+    for name, fig in rows.items():
+        base, goal = WRK_GOALS.get(name, (None, None))
+        ratio = fig.rate / rows[base].rate if base else float("nan")
+        met = goal is None or (ratio >= goal and fig.bad_status == 0)
+        all_met &= met
+        print(
+            f"{name:<12} {fig.rate:>8.0f} {'' if base is None else f'{ratio:.2f}':>6}"
+            f" {base or '':<11} {goal or '':>5} {fig.requests:>8} {fig.bad_status:>6}"
+            f" {fig.socket_errors:>7}  {fig.p50_ms:.1f}/{fig.p99_ms:.1f}"
+            f"{'' if goal is None else ('  met' if met else '  MISSED')}"
+        )
+    return all_met
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the tables; exit 1 when a lead went missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each phase")
+    parser.add_argument(
+        "--driver",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator of the throughput phases (default: wrk when it is installed)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument(
+        "--wrk-workers", type=int, default=4, help="gunicorn workers per server under wrk"
+    )
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="stop after the throughput table (no latency, no burst)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=8, help="client threads per process")
     parser.add_argument("--visitors", type=int, default=50, help="visitors for the latency phase")
@@ -557,80 +708,21 @@ def main(argv: list[str] | None = None) -> int:
         flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
         print(
             f"cpus={os.cpu_count()} workers={args.workers} client={args.processes}x{args.threads}"
-            f" phase={args.seconds:g}s database=sqlite",
+            f" phase={args.seconds:g}s database=sqlite driver={args.driver}"
+            f" load average={os.getloadavg()[0]:.2f}",
             flush=True,
         )
 
-        rows = []
-        with gunicorn(
-            "hello_app:app", env, args.workers, workdir / "hello.log", ROOT / "benchmarks"
-        ) as port:
-            rate, tally = throughput(
-                port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
-            )
-            rows.append(("hello", rate, tally))
-        # What one durable INSERT costs on its own (floor_app.py): the ceiling for a lead POST.
-        with gunicorn(
-            "floor_app:app", env, args.workers, workdir / "floor.log", ROOT / "benchmarks"
-        ) as port:
-            spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
-            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
-            rows.append(("lead floor", rate, tally))
+        if args.driver == "wrk":
+            wrk_throughput(env, clinic, answers, args, workdir)
+        else:
+            python_throughput(env, clinic, answers, args, workdir)
+        if args.throughput_only:
+            return 0
+        per_process = max(1, args.visitors // args.processes)
         with gunicorn("wsgi:app", env, args.workers, workdir / "quiz.log") as port:
-            intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
-            token = _STATE.search(intro).group(1)
-            from urllib.parse import urlencode
-
-            started = request(
-                port,
-                "POST",
-                f"/embed/{clinic}/step",
-                urlencode({"state": token, "action": "start"}).encode(),
-                FORM,
-            )[1].decode()
-            step_token = _STATE.search(started).group(1)
-            first = _FIELD.findall(started)
-            step_form = [("state", step_token), ("action", "next")] + [
-                (f"q-{name}", value) for name in dict.fromkeys(first) for value in answers[name]
-            ]
-            specs = [
-                ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
-                (
-                    "step POST",
-                    ("POST", f"/embed/{clinic}/step", urlencode(step_form), FORM),
-                    (200,),
-                ),
-                (
-                    "lead POST",
-                    ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
-                    (201,),
-                ),
-            ]
-            for name, spec, ok in specs:
-                rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, ok)
-                rows.append((name, rate, tally))
-
-            per_process = max(1, args.visitors // args.processes)
             visits = crowd_latency(port, clinic, answers, args, per_process)
         quiz_log = (workdir / "quiz.log").read_text()
-
-        hello = rows[0][1]
-        print("\nThroughput (requests/s that got the expected status)")
-        print(
-            f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'goal':>5} {'ok':>7} {'failed':>6}",
-            end="",
-        )
-        print("  p50/p95/p99 ms")
-        for name, rate, tally in rows:
-            goal = GOALS.get(name)
-            ratio = rate / hello if hello else float("nan")
-            mark = "" if goal is None else ("  met" if ratio >= goal else "  MISSED")
-            print(
-                f"{name:<12} {rate:>8.0f} {ratio:>6.2f} {goal or '':>5}"
-                f" {tally.done:>7} {tally.failed:>6}"
-                f"  {percentile(tally.latencies, 50):.0f}/{percentile(tally.latencies, 95):.0f}"
-                f"/{percentile(tally.latencies, 99):.0f}{mark}"
-            )
 
         crowd = per_process * args.processes
         print_latency(
