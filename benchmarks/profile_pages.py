@@ -1,9 +1,11 @@
-"""Profile the start page, a step POST and the lead POST in-process (Flask test client, temporary SQLite).
+"""Profile the start page, a step POST and the lead POST in-process (Flask test client).
 
 Shows where the time of GET /embed/<clinic>, POST /embed/<clinic>/step (the first question
-answered) and POST /api/v1/assessments goes, by cumulative time (or --sort tottime), so a missed throughput goal in load.py can be traced to its cause.
+answered) and POST /api/v1/assessments goes on a temporary SQLite database, by cumulative time
+(or --sort tottime), so a missed throughput goal in load.py can be traced to its cause.
 
     .venv/bin/python benchmarks/profile_pages.py [--requests 300] [--top 25] [--sort tottime]
+        [--only start|step|lead]
 """
 
 from __future__ import annotations
@@ -42,12 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 10 <= args.requests <= 5000:
         parser.error("--requests: keep it within 10-5000")
 
+    from werkzeug.datastructures import MultiDict
+
     from quiz import create_app, services
     from quiz.crypto import new_key
     from quiz.extensions import db
     from quiz.questions import load
-    from werkzeug.datastructures import MultiDict
-
     from tests.conftest import answer_everything
 
     with tempfile.TemporaryDirectory(prefix="quiz-profile-") as tmp:
