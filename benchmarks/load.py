@@ -262,6 +262,8 @@ _STATE = re.compile(r'name="state" value="([^"]+)"')
 _FIELD = re.compile(r'name="q-([A-Za-z0-9_\-]+)"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
+# What a browser adds to every page request: the quiz's pages are sent compressed to it.
+BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 def _timed(tally: Tally, port, method, path, body=None, headers=None):
@@ -625,8 +627,10 @@ def wrk_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -
         rows["lead floor"] = measure(port, "/api/v1/assessments", "POST", lead, JSON)
     with gunicorn("wsgi:app", env, args.wrk_workers, workdir / "quiz-wrk.log") as port:
         form = step_form(port, clinic, answers)
-        rows["start page"] = measure(port, f"/embed/{clinic}", "GET")
-        rows["step POST"] = measure(port, f"/embed/{clinic}/step", "POST", form, FORM)
+        rows["start page"] = measure(port, f"/embed/{clinic}", "GET", headers=BROWSER)
+        rows["step POST"] = measure(
+            port, f"/embed/{clinic}/step", "POST", form, {**FORM, **BROWSER}
+        )
         rows["lead POST"] = measure(port, "/api/v1/assessments", "POST", lead, JSON)
     load_after = os.getloadavg()[0]
 
