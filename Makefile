@@ -64,6 +64,11 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 embed-js: node_modules/.installed
 	npm run --silent build:embed > static/embed.js
 
+# Throughput with wrk when it is installed (Debian package `wrk`; nothing is installed here),
+# then latency of whole visits, the burst of 200 leads (benchmarks/README.md).
+bench: setup
+	$(BIN)/python benchmarks/load.py
+
 test: lint node_modules/.installed
 	$(BIN)/python -m pytest
 

@@ -9,7 +9,9 @@ as an administrator:
 - a full CSV export and a full XLSX export, each in a fresh subprocess, with wall time
   and peak memory (how far the process's peak RSS rose above its size before the export).
 
-Targets: list pages < 200 ms; CSV of 100k < 10 s with peak < 150 MB; XLSX < 30 s.
+Targets: list pages < 200 ms; CSV of 100k < 5 s of CPU with peak < 150 MB; XLSX < 15 s of
+CPU. The exports are judged on their CPU time: wall time grows with whatever else shares
+the machine.
 
     .venv/bin/python benchmarks/leads.py [--leads N] [--database-url URL]
 """
@@ -36,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = "Benchmark-pass-2026"
 ADMIN = "bench-admin@example.com"
 SLUG = "bench-clinic"
-TARGETS = {"list": 0.2, "csv": 10.0, "xlsx": 30.0, "csv_mb": 150}
+TARGETS = {"list": 0.2, "csv": 5.0, "xlsx": 15.0, "csv_mb": 150}
 
 
 def make_app(database_url: str, instance: str):
@@ -269,8 +271,8 @@ def main() -> None:
             )
         for fmt in ("csv", "xlsx"):
             figures = measure_export(fmt, database_url, instance, env)
-            target = f"< {TARGETS[fmt]:.0f} s" + (" and < 150 MB" if fmt == "csv" else "")
-            ok = figures["seconds"] < TARGETS[fmt] and (
+            target = f"< {TARGETS[fmt]:.0f} s CPU" + (" and < 150 MB" if fmt == "csv" else "")
+            ok = figures["cpu_seconds"] < TARGETS[fmt] and (
                 fmt != "csv" or figures["rss_growth_mb"] < TARGETS["csv_mb"]
             )
             memory = (

@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -265,6 +266,8 @@ _STATE = re.compile(r'name="state" value="([^"]+)"')
 _FIELD = re.compile(r'name="q-([A-Za-z0-9_\-]+)"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
+# What a browser adds to every page request: the quiz's pages are sent compressed to it.
+BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
 
 
 def _timed(tally: Tally, port, method, path, body=None, headers=None):
@@ -521,11 +524,211 @@ def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path)
         return burst
 
 
+def step_form(port: int, clinic: str, answers: dict) -> str:
+    """The form body of the first question's step POST, with a valid state token."""
+    from urllib.parse import urlencode
+
+    intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
+    token = _STATE.search(intro).group(1)
+    started = request(
+        port,
+        "POST",
+        f"/embed/{clinic}/step",
+        urlencode({"state": token, "action": "start"}).encode(),
+        FORM,
+    )[1].decode()
+    step_token = _STATE.search(started).group(1)
+    first = _FIELD.findall(started)
+    return urlencode(
+        [("state", step_token), ("action", "next")]
+        + [(f"q-{name}", value) for name in dict.fromkeys(first) for value in answers[name]]
+    )
+
+
+def python_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -> None:
+    """Throughput of the yardsticks and the quiz's pages with the Python client; print it."""
+    rows = []
+    with gunicorn(
+        "hello_app:app", env, args.workers, workdir / "hello.log", ROOT / "benchmarks"
+    ) as port:
+        rate, tally = throughput(
+            port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
+        )
+        rows.append(("hello", rate, tally))
+    # What one durable INSERT costs on its own (floor_app.py): the ceiling for a lead POST.
+    with gunicorn(
+        "floor_app:app", env, args.workers, workdir / "floor.log", ROOT / "benchmarks"
+    ) as port:
+        spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
+        rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
+        rows.append(("lead floor", rate, tally))
+    with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-python.log") as port:
+        specs = [
+            ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
+            (
+                "step POST",
+                ("POST", f"/embed/{clinic}/step", step_form(port, clinic, answers), FORM),
+                (200,),
+            ),
+            (
+                "lead POST",
+                ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
+                (201,),
+            ),
+        ]
+        for name, spec, ok in specs:
+            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, ok)
+            rows.append((name, rate, tally))
+
+    hello = rows[0][1]
+    print("\nThroughput, Python client (requests/s that got the expected status)")
+    print(
+        f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'goal':>5} {'ok':>7} {'failed':>6}",
+        end="",
+    )
+    print("  p50/p95/p99 ms")
+    for name, rate, tally in rows:
+        goal = GOALS.get(name)
+        ratio = rate / hello if hello else float("nan")
+        mark = "" if goal is None else ("  met" if ratio >= goal else "  MISSED")
+        print(
+            f"{name:<12} {rate:>8.0f} {ratio:>6.2f} {goal or '':>5}"
+            f" {tally.done:>7} {tally.failed:>6}"
+            f"  {percentile(tally.latencies, 50):.0f}/{percentile(tally.latencies, 95):.0f}"
+            f"/{percentile(tally.latencies, 99):.0f}{mark}"
+        )
+
+
+# What each page is compared to under wrk, and the ratio it has to reach (issue's goals).
+WRK_GOALS = {
+    "start page": ("hello", 0.6),
+    "step POST": ("hello", 0.4),
+    "lead POST": ("lead floor", 0.3),
+}
+
+
+def _quiz_leads(database_url: str) -> int:
+    """Count the leads the quiz stored in the SQLite database (the floor app's are marked)."""
+    with sqlite3.connect(database_url.split("///", 1)[1]) as conn:
+        sql = "SELECT count(*) FROM leads WHERE consent_version != 'floor'"
+        return conn.execute(sql).fetchone()[0]
+
+
+def wrk_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -> bool:
+    """Throughput of the yardsticks and the quiz's pages with wrk; print it, True if all met.
+
+    The three servers run side by side and every endpoint is measured once per round, in
+    turn, so a neighbour's burst on a shared machine lands on one round, not on one
+    endpoint; each ratio is taken within its round (the page against its yardstick measured
+    a few seconds before) and the median round is reported. Each endpoint gets a warm-up
+    run of wrk before its first measured one.
+    """
+    import statistics
+
+    import wrk_driver
+
+    lead = lead_body(clinic, answers)
+    load_before = os.getloadavg()[0]
+    bench_dir = ROOT / "benchmarks"
+    w = args.wrk_workers
+    with (
+        gunicorn("hello_app:app", env, w, workdir / "hello.log", bench_dir) as hello,
+        gunicorn("floor_app:app", env, w, workdir / "floor.log", bench_dir) as floor,
+        gunicorn("wsgi:app", env, w, workdir / "quiz-wrk.log") as quiz,
+    ):
+        form = step_form(quiz, clinic, answers)
+        endpoints = {
+            "hello": (hello, "/", "GET", None, {}),
+            "lead floor": (floor, "/api/v1/assessments", "POST", lead, JSON),
+            "start page": (quiz, f"/embed/{clinic}", "GET", None, BROWSER),
+            "step POST": (quiz, f"/embed/{clinic}/step", "POST", form, {**FORM, **BROWSER}),
+            "lead POST": (quiz, "/api/v1/assessments", "POST", lead, JSON),
+        }
+        scripts = {
+            name: wrk_driver.script(method, body, headers)
+            for name, (_, _, method, body, headers) in endpoints.items()
+        }
+        before = _quiz_leads(env["DATABASE_URL"])
+        rounds: list[dict] = []
+        for number in range(args.rounds):
+            figures = {}
+            for name, (port, path, *_) in endpoints.items():
+                if number == 0:
+                    wrk_driver.run(
+                        port, path, scripts[name], workdir, seconds=1, connections=args.connections
+                    )
+                figures[name] = wrk_driver.run(
+                    port,
+                    path,
+                    scripts[name],
+                    workdir,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                )
+            rounds.append(figures)
+        # wrk counts any status under 400 as done: the database says whether each was a lead.
+        stored = _quiz_leads(env["DATABASE_URL"]) - before
+    load_after = os.getloadavg()[0]
+
+    print(
+        f"\nThroughput, wrk -t2 -c{args.connections} -d{args.seconds:g}s, gunicorn -w {w},"
+        f" {args.rounds} rounds (load average {load_before:.2f} before, {load_after:.2f} after)"
+    )
+    print(
+        f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'of':<11} {'goal':>5} {'rounds':<17}"
+        f" {'requests':>8} {'failed':>6} {'sockerr':>7}"
+    )
+    all_met = True
+    for name in endpoints:
+        runs = [r[name] for r in rounds]
+        rate = statistics.median(f.rate for f in runs)
+        base, goal = WRK_GOALS.get(name, (None, None))
+        ratios = [r[name].rate / r[base].rate for r in rounds] if base else []
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        failed = sum(f.bad_status for f in runs)
+        met = goal is None or (ratio >= goal and failed == 0)
+        all_met &= met
+        print(
+            f"{name:<12} {rate:>8.0f} {'' if base is None else f'{ratio:.2f}':>6}"
+            f" {base or '':<11} {goal or '':>5} {' '.join(f'{x:.2f}' for x in ratios):<17}"
+            f" {sum(f.requests for f in runs):>8} {failed:>6}"
+            f" {sum(f.socket_errors for f in runs):>7}"
+            f"{'' if goal is None else ('  met' if met else '  MISSED')}"
+        )
+    counted = sum(r["lead POST"].requests - r["lead POST"].bad_status for r in rounds)
+    # At least one per answered request (warm-up included); requests still in flight when
+    # wrk stops may be stored without being counted.
+    leads_ok = stored >= counted
+    print(
+        f"lead POST: {stored} leads stored (warm-up included), {counted} answered in the"
+        f" measured runs: {'ok' if leads_ok else 'LEADS MISSING'}"
+    )
+    return all_met and leads_ok
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every measurement and print the tables; exit 1 when a lead went missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each phase")
+    parser.add_argument(
+        "--driver",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator of the throughput phases (default: wrk when it is installed)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument(
+        "--wrk-workers", type=int, default=4, help="gunicorn workers per server under wrk"
+    )
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="wrk: times each endpoint is measured, in turn"
+    )
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="stop after the throughput table (no latency, no burst)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--threads", type=int, default=8, help="client threads per process")
     parser.add_argument("--visitors", type=int, default=50, help="visitors for the latency phase")
@@ -547,6 +750,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 60 or not 1 <= args.burst <= 1000 or not 1 <= args.visitors <= 500:
         parser.error("keep --seconds within 1-60, --burst within 1-1000, --visitors within 1-500")
+    if not 1 <= args.rounds <= 10 or not 1 <= args.connections <= 256:
+        parser.error("keep --rounds within 1-10 and --connections within 1-256")
+    if not 1 <= args.wrk_workers <= 16 or not 1 <= args.workers <= 16:
+        parser.error("keep --workers and --wrk-workers within 1-16")
     if not 0 <= args.think <= 10:
         parser.error("--think: keep it within 0-10 seconds")
     if args.database_url and not args.database_url.startswith("postgresql"):
@@ -561,80 +768,21 @@ def main(argv: list[str] | None = None) -> int:
         flask(env, "clinic", "create", clinic, "--name", "Benchmark Clinic")
         print(
             f"cpus={os.cpu_count()} workers={args.workers} client={args.processes}x{args.threads}"
-            f" phase={args.seconds:g}s database=sqlite",
+            f" phase={args.seconds:g}s database=sqlite driver={args.driver}"
+            f" load average={os.getloadavg()[0]:.2f}",
             flush=True,
         )
 
-        rows = []
-        with gunicorn(
-            "hello_app:app", env, args.workers, workdir / "hello.log", ROOT / "benchmarks"
-        ) as port:
-            rate, tally = throughput(
-                port, ("GET", "/", None, {}), args.seconds, args.processes, args.threads
-            )
-            rows.append(("hello", rate, tally))
-        # What one durable INSERT costs on its own (floor_app.py): the ceiling for a lead POST.
-        with gunicorn(
-            "floor_app:app", env, args.workers, workdir / "floor.log", ROOT / "benchmarks"
-        ) as port:
-            spec = ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON)
-            rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
-            rows.append(("lead floor", rate, tally))
+        if args.driver == "wrk":
+            wrk_throughput(env, clinic, answers, args, workdir)
+        else:
+            python_throughput(env, clinic, answers, args, workdir)
+        if args.throughput_only:
+            return 0
+        per_process = max(1, args.visitors // args.processes)
         with gunicorn("wsgi:app", env, args.workers, workdir / "quiz.log") as port:
-            intro = request(port, "GET", f"/embed/{clinic}")[1].decode()
-            token = _STATE.search(intro).group(1)
-            from urllib.parse import urlencode
-
-            started = request(
-                port,
-                "POST",
-                f"/embed/{clinic}/step",
-                urlencode({"state": token, "action": "start"}).encode(),
-                FORM,
-            )[1].decode()
-            step_token = _STATE.search(started).group(1)
-            first = _FIELD.findall(started)
-            step_form = [("state", step_token), ("action", "next")] + [
-                (f"q-{name}", value) for name in dict.fromkeys(first) for value in answers[name]
-            ]
-            specs = [
-                ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
-                (
-                    "step POST",
-                    ("POST", f"/embed/{clinic}/step", urlencode(step_form), FORM),
-                    (200,),
-                ),
-                (
-                    "lead POST",
-                    ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
-                    (201,),
-                ),
-            ]
-            for name, spec, ok in specs:
-                rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, ok)
-                rows.append((name, rate, tally))
-
-            per_process = max(1, args.visitors // args.processes)
             visits = crowd_latency(port, clinic, answers, args, per_process)
         quiz_log = (workdir / "quiz.log").read_text()
-
-        hello = rows[0][1]
-        print("\nThroughput (requests/s that got the expected status)")
-        print(
-            f"{'endpoint':<12} {'req/s':>8} {'ratio':>6} {'goal':>5} {'ok':>7} {'failed':>6}",
-            end="",
-        )
-        print("  p50/p95/p99 ms")
-        for name, rate, tally in rows:
-            goal = GOALS.get(name)
-            ratio = rate / hello if hello else float("nan")
-            mark = "" if goal is None else ("  met" if ratio >= goal else "  MISSED")
-            print(
-                f"{name:<12} {rate:>8.0f} {ratio:>6.2f} {goal or '':>5}"
-                f" {tally.done:>7} {tally.failed:>6}"
-                f"  {percentile(tally.latencies, 50):.0f}/{percentile(tally.latencies, 95):.0f}"
-                f"/{percentile(tally.latencies, 99):.0f}{mark}"
-            )
 
         crowd = per_process * args.processes
         print_latency(

@@ -306,18 +306,22 @@ def html_visit(journal: Journal, port: int, answers: dict, person: Person, stop:
     A contact form shown again with "could not save" is sent again from that page, with the
     values the page kept, once a second until it is stored or the run's grace time is over.
     """
-    started = time.monotonic()
     status, text = call(journal, port, "intro", "GET", f"/embed/{CLINIC}")
     if status != 200:
         return
     page = Page(text)
     body = [("state", field_value(page.form("/step"), "state")), ("action", "start")]
+    started = None
     for _ in range(50):  # a bound: no questionnaire has that many steps
         status, text = call(
             journal, port, "step", "POST", f"/embed/{CLINIC}/step", urlencode(body).encode(), FORM
         )
         if status != 200:
             return
+        # The run's clock starts when the server handled the Start button, which is before
+        # its answer arrived; timing from the intro instead would, on a busy machine, send
+        # the contact form early enough to be taken for a bot (thanked, nothing stored).
+        started = started or time.monotonic()
         page = Page(text)
         form = page.form("/contact")
         if form is not None:

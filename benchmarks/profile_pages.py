@@ -1,9 +1,11 @@
-"""Profile the start page and the lead POST in-process (Flask test client, temporary SQLite).
+"""Profile the start page, a step POST and the lead POST in-process (Flask test client).
 
-Shows where the time of GET /embed/<clinic> and POST /api/v1/assessments goes, by cumulative
-time, so a missed throughput goal in load.py can be traced to its cause.
+Shows where the time of GET /embed/<clinic>, POST /embed/<clinic>/step (the first question
+answered) and POST /api/v1/assessments goes on a temporary SQLite database, by cumulative time
+(or --sort tottime), so a missed throughput goal in load.py can be traced to its cause.
 
-    .venv/bin/python benchmarks/profile_pages.py [--requests 300] [--top 25]
+    .venv/bin/python benchmarks/profile_pages.py [--requests 300] [--top 25] [--sort tottime]
+        [--only start|step|lead]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import cProfile
 import io
 import json
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -22,15 +25,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+_STATE = re.compile(r'name="state" value="([^"]+)"')
+_FIELD = re.compile(r'name="q-([A-Za-z0-9_\-]+)"')
+
 
 def main(argv: list[str] | None = None) -> int:
     """Time and profile both requests; print mean milliseconds and the top functions."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="requests of each kind")
     parser.add_argument("--top", type=int, default=25, help="functions to list")
+    parser.add_argument(
+        "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
+    )
+    parser.add_argument(
+        "--only", choices=("start", "step", "lead"), help="profile one of the three requests"
+    )
     args = parser.parse_args(argv)
     if not 10 <= args.requests <= 5000:
         parser.error("--requests: keep it within 10-5000")
+
+    from werkzeug.datastructures import MultiDict
 
     from quiz import create_app, services
     from quiz.crypto import new_key
@@ -57,6 +71,24 @@ def main(argv: list[str] | None = None) -> int:
         def start_page():
             assert client.get("/embed/profile").status_code == 200
 
+        intro = client.get("/embed/profile").get_data(as_text=True)
+        first = client.post(
+            "/embed/profile/step",
+            data={"state": _STATE.search(intro).group(1), "action": "start"},
+        ).get_data(as_text=True)
+        step_form = MultiDict(
+            [("state", _STATE.search(first).group(1)), ("action", "next")]
+            + [
+                (f"q-{name}", value)
+                for name in dict.fromkeys(_FIELD.findall(first))
+                for value in answers[name]
+            ]
+        )
+
+        def step():
+            response = client.post("/embed/profile/step", data=step_form)
+            assert response.status_code == 200, response.status_code
+
         def lead():
             body = {
                 "clinic": "profile",
@@ -67,7 +99,14 @@ def main(argv: list[str] | None = None) -> int:
             }
             assert client.post("/api/v1/assessments", json=body).status_code == 201
 
-        for name, call in (("GET /embed/<clinic>", start_page), ("POST lead", lead)):
+        requests = {
+            "start": ("GET /embed/<clinic>", start_page),
+            "step": ("POST /embed/<clinic>/step", step),
+            "lead": ("POST lead", lead),
+        }
+        for key, (name, call) in requests.items():
+            if args.only not in (None, key):
+                continue
             for _ in range(20):  # warm up: templates compiled, connections open
                 call()
             began = time.perf_counter()
@@ -80,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                 call()
             profiler.disable()
             out = io.StringIO()
-            stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
             stats.print_stats(args.top)
             print(f"\n=== {name}: {plain:.2f} ms a request without the profiler")
             print("\n".join(out.getvalue().splitlines()[4:]))

@@ -31,9 +31,11 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     except QuestionnaireError as exc:
         _exit(*(f"{Path(app.config['QUESTIONS_FILE']).name}: {p}" for p in exc.problems))
 
-    from quiz import i18n, observability
+    from quiz import i18n, observability, response_cache
     from quiz.services import funnel
 
+    # Inside the access log's middleware, so a page answered from a copy is logged too.
+    response_cache.init_app(app)
     observability.init_app(app)
     i18n.init_app(app)
     _init_extensions(app)

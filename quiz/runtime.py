@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 EXTENSION = "quiz"
 # Attribution in the intro's query varies without bound: past this many renders, start over.
 INTRO_CACHE_LIMIT = 1000
+# The same for the intro's finished responses (quiz/response_cache.py), each a few KB.
+RESPONSE_CACHE_LIMIT = 256
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -49,6 +51,10 @@ class TimedCache(Generic[K, V]):
     def pop(self, key: K) -> None:
         """Forget the value under `key`, if any."""
         self._items.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._items.clear()
 
     def __len__(self) -> int:
         """Return how many values are kept."""
@@ -107,6 +113,8 @@ class Runtime:
     clinic_cache: TimedCache[str, Clinic]
     # The intro page rendered per clinic, language and attribution (the visitor's path).
     intro_cache: TimedCache[tuple, str]
+    # The intro's finished responses, served again below Flask (quiz/response_cache.py).
+    response_cache: TimedCache[tuple, Any]
     # Questionnaire versions known to have their snapshot stored (services.assessments).
     snapshotted_versions: set[str]
     # Funnel events waiting to be written together (services.funnel).
@@ -123,6 +131,7 @@ def build(config: Mapping[str, Any]) -> Runtime:
         vault=vault,
         clinic_cache=TimedCache(),
         intro_cache=TimedCache(limit=INTRO_CACHE_LIMIT),
+        response_cache=TimedCache(limit=RESPONSE_CACHE_LIMIT),
         snapshotted_versions=set(),
         event_buffer=EventBuffer(config["EVENT_BUFFER_SIZE"], config["EVENT_BUFFER_SECONDS"]),
         static_versions={},

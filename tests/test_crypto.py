@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -136,3 +139,96 @@ def test_non_ascii_token_is_not_current_and_fails_with_value_error():
         vault.decrypt("tökén")
     with pytest.raises(ValueError, match="no configured key matches"):
         vault.rotate("tökén")
+
+
+# --- the stored formats: AES-256-GCM written, Fernet (older versions) still read ----------
+
+
+def fernet_token(key: str, value) -> str:
+    """A value as older versions stored it: a Fernet token of its compact JSON."""
+    from cryptography.fernet import Fernet
+
+    data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return Fernet(key.encode()).encrypt(data).decode("ascii")
+
+
+def test_new_values_are_written_in_version_2():
+    raw = base64.urlsafe_b64decode(make_vault().encrypt(ANSWERS))
+    # version byte, 4-byte key id, 12-byte nonce, then ciphertext and a 16-byte tag
+    assert raw[0] == 2
+    assert len(raw) > 1 + 4 + 12 + 16
+
+
+def test_a_fernet_value_written_before_still_decrypts():
+    key = new_key()
+    assert make_vault(key).decrypt(fernet_token(key, ANSWERS)) == ANSWERS
+
+
+def test_a_fernet_value_under_an_older_key_still_decrypts():
+    old, new = new_key(), new_key()
+    assert make_vault(new, old).decrypt(fernet_token(old, ANSWERS)) == ANSWERS
+
+
+def test_old_and_new_values_side_by_side_all_decrypt():
+    old, new = new_key(), new_key()
+    stored = [
+        fernet_token(old, {"n": 1}),
+        make_vault(old).encrypt({"n": 2}),
+        fernet_token(new, {"n": 3}),
+        make_vault(new, old).encrypt({"n": 4}),
+    ]
+    vault = make_vault(new, old)
+    assert [vault.decrypt(token)["n"] for token in stored] == [1, 2, 3, 4]
+
+
+def test_a_fernet_value_under_the_newest_key_is_not_current_and_rotates_to_version_2():
+    key = new_key()
+    vault = make_vault(key)
+    token = fernet_token(key, ANSWERS)
+    assert vault.is_current(token) is False
+    rotated = vault.rotate(token)
+    assert base64.urlsafe_b64decode(rotated)[0] == 2
+    assert vault.is_current(rotated) is True
+    assert vault.decrypt(rotated) == ANSWERS
+
+
+def test_rotation_converts_mixed_values_and_the_old_key_can_then_go():
+    old, new = new_key(), new_key()
+    stored = [fernet_token(old, {"n": 1}), make_vault(old).encrypt({"n": 2})]
+    both = make_vault(new, old)
+    rotated = [both.rotate(token) for token in stored]
+    assert all(both.is_current(token) for token in rotated)
+    assert [make_vault(new).decrypt(token)["n"] for token in rotated] == [1, 2]
+
+
+def test_a_version_2_value_under_the_old_key_is_not_current():
+    old, new = new_key(), new_key()
+    token = make_vault(old).encrypt(ANSWERS)
+    assert make_vault(new, old).is_current(token) is False
+
+
+def test_a_changed_key_id_fails_authentication():
+    old, new = new_key(), new_key()
+    vault = make_vault(new, old)
+    raw = bytearray(base64.urlsafe_b64decode(make_vault(old).encrypt(ANSWERS)))
+    # Point the value at the other configured key: the header is authenticated data.
+    raw[1:5] = base64.urlsafe_b64decode(vault.encrypt(ANSWERS))[1:5]
+    forged = base64.urlsafe_b64encode(bytes(raw)).decode()
+    with pytest.raises(ValueError, match="no configured key matches"):
+        vault.decrypt(forged)
+
+
+def test_a_truncated_version_2_value_fails_with_value_error():
+    vault = make_vault()
+    raw = base64.urlsafe_b64decode(vault.encrypt(ANSWERS))
+    for cut in (1, 5, 10, 17, 20):
+        token = base64.urlsafe_b64encode(raw[:cut]).decode()
+        with pytest.raises(ValueError, match="no configured key matches"):
+            vault.decrypt(token)
+        assert vault.is_current(token) is False
+
+
+def test_the_key_id_does_not_reveal_the_key():
+    key = new_key()
+    raw = base64.urlsafe_b64decode(make_vault(key).encrypt(ANSWERS))
+    assert raw[1:5] not in base64.urlsafe_b64decode(key)

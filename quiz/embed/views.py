@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from quiz import i18n, services
+from quiz import i18n, response_cache, services
 from quiz.content import render_item
 from quiz.embed import flow, forms, result_text
 from quiz.extensions import csrf, limiter
@@ -69,6 +69,8 @@ def intro(clinic: str):
     language = i18n.pick_language(quiz.languages, request.args.get("lang"), found.language)
     source = forms.source_from_query(request.args)
     services.record_event(found, "view", source=source)
+    # The same page answers the same request for a few seconds; each such visit is a view.
+    response_cache.reuse_response(services.replay_event(found, "view", source=source))
     return _intro_page(found, language, source)
 
 

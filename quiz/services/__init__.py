@@ -10,7 +10,7 @@ from quiz.services.clinics import (
     ensure_demo_clinic,
 )
 from quiz.services.common import ServiceError, get_clinic, hidden_content, visitor_clinic
-from quiz.services.funnel import EVENT_KINDS, flush_events, record_event
+from quiz.services.funnel import EVENT_KINDS, flush_events, record_event, replay_event
 
 __all__ = [
     "EVENT_KINDS",
@@ -28,5 +28,6 @@ __all__ = [
     "read_health_data",
     "record_assessment",
     "record_event",
+    "replay_event",
     "visitor_clinic",
 ]

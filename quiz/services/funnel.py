@@ -41,9 +41,25 @@ def record_event(
     `buffered=False` it is written at once, for an event a later write must not outrun.
     """
     assert kind in EVENT_KINDS
+    row = _row(clinic.id, kind, step, result, source)
+    _write(runtime().event_buffer.add(row) if buffered else [row])
+
+
+def replay_event(clinic: Clinic, kind: str, *, source: dict[str, str] | None = None):
+    """Return a call that records this event again, buffered, for a page served from a copy."""
+    assert kind in EVENT_KINDS
+    clinic_id = clinic.id
+
+    def replay() -> None:
+        _write(runtime().event_buffer.add(_row(clinic_id, kind, None, None, source)))
+
+    return replay
+
+
+def _row(clinic_id: int, kind, step, result: Result | None, source) -> dict:
     source = source or {}
-    row = {
-        "clinic_id": clinic.id,
+    return {
+        "clinic_id": clinic_id,
         "kind": kind,
         "step": step,
         "outcome_id": result.outcome.id if result else None,
@@ -52,7 +68,6 @@ def record_event(
         "utm_campaign": source.get("utm_campaign"),
         "created_at": utcnow(),
     }
-    _write(runtime().event_buffer.add(row) if buffered else [row])
 
 
 def init_app(app: Flask) -> None:
