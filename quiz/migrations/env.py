@@ -95,10 +95,34 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a column or a constraint by rebuilding the table (copy, drop,
+            # rename). With foreign keys on, dropping the old table would cascade-delete every
+            # row that refers to it: a clinic rebuilt would take its leads with it. The pragma
+            # is a no-op inside a transaction, so it goes straight to the driver before one.
+            _driver_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.rollback()
+                if broken:
+                    raise RuntimeError(f"migration left rows whose references are broken: {broken}")
+        finally:
+            if sqlite:
+                _driver_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _driver_pragma(connection, statement):
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 if context.is_offline_mode():
