@@ -22,6 +22,7 @@ PURE_PATTERNS = (
     "messages.py",
     "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
+    "followup.py",  # follow-up deadlines and the returning-visitor index
 )
 # Third-party libraries that are pure themselves: a pure module may use these.
 PURE_LIBRARIES = {"cryptography", "email_validator", "itsdangerous", "xlsxwriter"}

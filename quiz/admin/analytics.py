@@ -28,10 +28,17 @@ def analytics():
         )
         form[name].data = None
         form[name].raw_data = []
-    figures = queries.analytics(
+    narrowed = (
         scope,
         form.clinic.data or None if scope.everything else None,
         form.date_from.data,
         form.date_to.data,
     )
-    return render_template("admin/analytics.html", form=form, ignored=ignored, figures=figures)
+    return render_template(
+        "admin/analytics.html",
+        form=form,
+        ignored=ignored,
+        figures=queries.analytics(*narrowed),
+        speed=queries.follow_up_speed(*narrowed),
+        lost=queries.lost_reasons(*narrowed),
+    )

@@ -33,8 +33,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.i18n import translate
-from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
-from quiz.queries import SORTS, SUITABILITY_ORDER
+from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES, LOST_REASONS
+from quiz.queries import LOST_REASON_LABELS, SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
 from quiz.validation import storage_problem
 
@@ -127,6 +127,15 @@ def _any(label, values) -> list:
     return choices([("", label), *((v, label_of(v)) for v in values)])
 
 
+def _reasons(first) -> list:
+    """Why a lead was lost, as select choices after `first` (the empty choice)."""
+    return choices([first, *((r, _l(LOST_REASON_LABELS[r].msgid)) for r in LOST_REASONS)])
+
+
+ASSIGNED_CHOICES = (("", _l("Anyone")), ("me", _l("Assigned to me")), ("none", _l("Unassigned")))
+VIEW_CHOICES = (("person", _l("One row per person")), ("all", _l("Every lead")))
+
+
 class LeadFilterForm(AdminForm):
     """The lead list's filters, read from the query string (a GET form, no CSRF token).
 
@@ -145,6 +154,9 @@ class LeadFilterForm(AdminForm):
     )
     outcome = SelectField(_l("Outcome"), choices=choices([("", _l("Any"))]), default="")
     status = SelectField(_l("Status"), choices=_any(_l("Any"), LEAD_STATUSES), default="")
+    lost_reason = SelectField(_l("Lost because"), choices=_reasons(("", _l("Any"))), default="")
+    assigned = SelectField(_l("Assigned"), choices=choices(ASSIGNED_CHOICES), default="")
+    view = SelectField(_l("Show"), choices=choices(VIEW_CHOICES), default="person")
     utm_source = StringField(_l("UTM source"), validators=[Optional(), Length(max=200)])
     utm_campaign = StringField(_l("UTM campaign"), validators=[Optional(), Length(max=200)])
     q = SearchField(_l("Search name, email, phone"), validators=[Optional(), Length(max=200)])
@@ -170,10 +182,26 @@ class AnalyticsFilterForm(AdminForm):
 
 
 class StatusForm(AdminForm):
-    """Move a lead to another status."""
+    """Move a lead to another status; "lost" needs a reason (the service checks it)."""
 
     status = SelectField(_l("Status"), choices=choices((s, label_of(s)) for s in LEAD_STATUSES))
+    reason = SelectField(
+        _l("If lost: why"), choices=_reasons(("", _l("Choose a reason"))), default=""
+    )
+    reason_text = StringField(
+        _l("Other reason"), validators=[Optional(), Length(max=500)], render_kw={"maxlength": 500}
+    )
     submit = SubmitField(_l("Update status"))
+
+
+class AssignForm(AdminForm):
+    """Give a lead to a staff member of its clinic, or to nobody."""
+
+    # The choices are the clinic's staff, set by the view; the service checks the account.
+    assignee = SelectField(
+        _l("Assigned to"), choices=choices([("", _l("Nobody"))]), validate_choice=False
+    )
+    submit = SubmitField(_l("Assign"))
 
 
 class NoteForm(AdminForm):

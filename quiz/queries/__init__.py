@@ -1,11 +1,13 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py), failed deliveries (deliveries.py) and clinics and accounts (directory.py)."""
+(analytics.py, follow_up.py), failed deliveries (deliveries.py) and clinics and accounts
+(directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
 from quiz.queries.deliveries import failed_deliveries, get_delivery
 from quiz.queries.directory import (
     any_clinic_has_origin,
     clinic_choices,
+    clinic_staff,
     get_user,
     list_clinics,
     list_tokens,
@@ -13,9 +15,11 @@ from quiz.queries.directory import (
     outcome_ids,
 )
 from quiz.queries.exporting import export_ids, export_rows
+from quiz.queries.follow_up import ClinicSpeed, follow_up_speed, lost_reasons
 from quiz.queries.leads import (
     COUNT_CAP,
     EXPORT_BATCH,
+    LOST_REASON_LABELS,
     PER_PAGE,
     SORTS,
     SUITABILITY_ORDER,
@@ -26,8 +30,10 @@ from quiz.queries.leads import (
     TimelineEntry,
     answered,
     area_label,
+    earlier_visit,
     filtered,
     get_lead,
+    lead_due_at,
     leads_after,
     list_leads,
     questionnaire,
@@ -40,12 +46,14 @@ __all__ = [
     "COUNT_CAP",
     "EXPORT_BATCH",
     "FUNNEL",
+    "LOST_REASON_LABELS",
     "PER_PAGE",
     "SORTS",
     "SUITABILITY_ORDER",
     "UNREADABLE",
     "UNREADABLE_NOTE",
     "Analytics",
+    "ClinicSpeed",
     "LeadFilters",
     "LeadPage",
     "TimelineEntry",
@@ -54,18 +62,23 @@ __all__ = [
     "any_clinic_has_origin",
     "area_label",
     "clinic_choices",
+    "clinic_staff",
+    "earlier_visit",
     "export_ids",
     "export_rows",
     "failed_deliveries",
     "filtered",
+    "follow_up_speed",
     "get_delivery",
     "get_lead",
     "get_user",
+    "lead_due_at",
     "leads_after",
     "list_clinics",
     "list_leads",
     "list_tokens",
     "list_users",
+    "lost_reasons",
     "outcome_ids",
     "questionnaire",
     "questionnaire_at",
