@@ -33,7 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from quiz.i18n import translate
-from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES, LOST_REASONS
+from quiz.models import CONTACT_TIMINGS, DEFAULT_FOLLOW_UP_HOURS, LEAD_STATUSES, LOST_REASONS
 from quiz.queries import LOST_REASON_LABELS, SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
 from quiz.validation import storage_problem
@@ -241,6 +241,16 @@ class ClinicForm(AdminForm):
         _l("Chat webhook for new leads (Slack-compatible or Microsoft Teams)"),
         validators=[Optional(), Length(max=500)],
     )
+    # Checked by the clinics service (one rule for the form and the command line).
+    follow_up_hours = StringField(
+        _l("Follow-up time (hours a new lead may wait for a first contact)"),
+        validators=[Length(max=20)],
+        default="24",
+    )
+    working_hours = StringField(
+        _l("Working hours, UTC (like 09:00-18:00; empty: the clock never stops)"),
+        validators=[Optional(), Length(max=20)],
+    )
     # Branding, voice: quiz.branding and the clinic_admin service check them (one rule each),
     # so the fields only cap what a browser may send.
     brand_primary = StringField(_l("Primary colour"), validators=[Length(max=20)])
@@ -285,6 +295,9 @@ class ClinicForm(AdminForm):
             language=self.language.data,
             contact_timing=self.contact_timing.data,
             notify_url=self.notify_url.data,
+            # Left empty: the default, as for a clinic made on the command line.
+            follow_up_hours=(self.follow_up_hours.data or "").strip() or DEFAULT_FOLLOW_UP_HOURS,
+            working_hours=self.working_hours.data,
         )
 
 

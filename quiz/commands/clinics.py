@@ -9,6 +9,8 @@ from flask import current_app
 
 from quiz import queries, services
 from quiz.commands import Group
+from quiz.followup import parse_hours, parse_window
+from quiz.messages import Message
 from quiz.questions import QuestionnaireError, load
 
 clinic_cli = Group("clinic", help="Manage clinics.")
@@ -42,25 +44,70 @@ def clinic_create(slug, name, origins, email, webhook, notify, language):
     click.echo(services.embed_snippet(clinic.slug))
 
 
+def _hours(ctx, param, value):
+    """Refuse a follow-up time that is not a positive number of hours (usage error, exit 2)."""
+    if value is None:
+        return None
+    parsed = parse_hours(value)
+    if not isinstance(parsed, float):
+        raise click.BadParameter(str(parsed))
+    return parsed
+
+
+def _window(ctx, param, value):
+    """Refuse working hours that are not HH:MM-HH:MM (usage error, exit 2); '' removes them."""
+    if value is None or not value.strip():
+        return value
+    parsed = parse_window(value)
+    if isinstance(parsed, Message):
+        raise click.BadParameter(str(parsed))
+    return str(parsed)
+
+
 @clinic_cli.command("update")
 @click.argument("slug")
 @click.option(
     "--notify",
-    required=True,
     help="Chat webhook told of new leads (Slack-compatible or Teams); '' removes it.",
 )
-def clinic_update(slug, notify):
-    """Change a clinic's chat webhook (the other settings are on its back-office page)."""
-    from quiz.services.clinic_admin import set_notify_url
+@click.option(
+    "--follow-up",
+    "follow_up",
+    callback=_hours,
+    metavar="HOURS",
+    help="Hours a new lead may wait for a first contact (default 24).",
+)
+@click.option(
+    "--working-hours",
+    callback=_window,
+    metavar="HH:MM-HH:MM",
+    help="Only these hours (UTC, every day) count towards the follow-up time; '' removes them.",
+)
+def clinic_update(slug, notify, follow_up, working_hours):
+    """Change a clinic's chat webhook or follow-up time (the rest is on its back-office page)."""
+    from quiz.services.clinic_admin import set_follow_up, set_notify_url
+    from quiz.services.clinics import check_notify_url
 
+    if notify is None and follow_up is None and working_hours is None:
+        raise click.UsageError("give --notify, --follow-up or --working-hours")
     try:
-        clinic = set_notify_url(slug, notify, actor="cli")
+        if notify is not None:
+            # Checked before anything is stored: a bad value changes nothing.
+            check_notify_url(notify)
+        if follow_up is not None or working_hours is not None:
+            clinic = set_follow_up(slug, follow_up, working_hours, actor="cli")
+            window = f", working hours {clinic.working_hours} UTC" if clinic.working_hours else ""
+            click.echo(
+                f"Clinic {clinic.slug!r}: follow-up time {clinic.follow_up_hours:g} hours{window}."
+            )
+        if notify is not None:
+            clinic = set_notify_url(slug, notify, actor="cli")
+            if clinic.notify_url:
+                click.echo(f"Clinic {clinic.slug!r}: new leads are announced to its chat webhook.")
+            else:
+                click.echo(f"Clinic {clinic.slug!r}: no chat webhook.")
     except services.ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    if clinic.notify_url:
-        click.echo(f"Clinic {clinic.slug!r}: new leads are announced to its chat webhook.")
-    else:
-        click.echo(f"Clinic {clinic.slug!r}: no chat webhook.")
 
 
 @clinic_cli.command("list")
