@@ -220,6 +220,14 @@ class ExportForm(AdminForm):
     submit = SubmitField(_l("Export these leads"))
 
 
+class HoursField(StringField):
+    """A number of hours as text: a stored 24.0 shows (and posts back) as "24"."""
+
+    def process_data(self, value):
+        """Keep the stored number as text, so the text checks and the page treat it alike."""
+        self.data = f"{value:g}" if isinstance(value, int | float) else value
+
+
 class ClinicForm(AdminForm):
     """A clinic's editable settings."""
 
@@ -242,7 +250,7 @@ class ClinicForm(AdminForm):
         validators=[Optional(), Length(max=500)],
     )
     # Checked by the clinics service (one rule for the form and the command line).
-    follow_up_hours = StringField(
+    follow_up_hours = HoursField(
         _l("Follow-up time (hours a new lead may wait for a first contact)"),
         validators=[Length(max=20)],
         default="24",
