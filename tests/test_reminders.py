@@ -274,3 +274,17 @@ def test_analytics_shows_median_90th_percentile_and_share_in_time(
     assert cells[:4] == ["24 hours", "5", "3.0 hours", "19.6 hours"]
     assert "66.7" in cells[4] and "4 of 6" in cells[4]
     assert "first status change away from new, or its first note" in html
+
+
+def test_staff_see_only_their_own_clinics_follow_up_figures(
+    make_clinic, make_lead, make_user, sign_in
+):
+    alpha, beta = make_clinic("alpha", name="Alpha Skin"), make_clinic("beta", name="Beta Skin")
+    for clinic in (alpha, beta):
+        leadwork.change_status(make_lead(clinic), "lost", None, reason="too_expensive")
+    client = sign_in(make_user("desk@alpha.example", role="staff", clinic=alpha))
+    html = client.get("/admin/analytics").get_data(as_text=True)
+    table = html.split('id="follow-up-table"')[1].split("</table>")[0]
+    assert "Alpha Skin" in table and "Beta Skin" not in table
+    lost = html.split('id="lost-reasons"')[1].split("</table>")[0]
+    assert "<td>Too expensive</td><td>1</td>" in lost
