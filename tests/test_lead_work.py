@@ -207,6 +207,8 @@ def test_a_returning_visitor_is_one_row_by_default_and_links_to_the_earlier_lead
         "Rita Again",
         "Someone Else",
     }
+    # A filter may match the earlier visit and not the later one: filtered, every lead shows.
+    assert names(admin_client.get("/admin/leads?q=rita")) == {"Rita First", "Rita Again"}
     page = admin_client.get(f"/admin/leads/{again.public_id}").get_data(as_text=True)
     assert "Returning visitor." in page
     assert f'href="/admin/leads/{first.public_id}"' in page

@@ -133,7 +133,10 @@ def _reasons(first) -> list:
 
 
 ASSIGNED_CHOICES = (("", _l("Anyone")), ("me", _l("Assigned to me")), ("none", _l("Unassigned")))
-VIEW_CHOICES = (("person", _l("One row per person")), ("all", _l("Every lead")))
+VIEW_CHOICES = (
+    ("person", _l("One row per person (without other filters)")),
+    ("all", _l("Every lead")),
+)
 
 
 class LeadFilterForm(AdminForm):

@@ -65,9 +65,15 @@ class LeadFilters:
     # "me" (with `me`, the signed-in user's id) or "none" (unassigned).
     assigned: str | None = None
     me: int | None = None
-    # True: a returning visitor's earlier leads are left out (one row per person).
+    # True: a returning visitor's earlier leads are left out (one row per person) while no
+    # other filter narrows the list: a filter could match an earlier visit but not the last.
     latest_only: bool = False
     sort: str = "created"
+
+    def narrows(self) -> bool:
+        """Tell whether a filter beyond the clinic picks among the leads."""
+        skip = {"clinic", "sort", "me", "latest_only"}
+        return any(v not in (None, "") for k, v in asdict(self).items() if k not in skip)
 
     def describe(self) -> dict[str, str]:
         """Return the filters that are set, as text (for export records)."""
@@ -113,7 +119,7 @@ def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
         stmt = stmt.where(Lead.assignee_id == filters.me)
     elif filters.assigned == "none":
         stmt = stmt.where(Lead.assignee_id.is_(None))
-    if filters.latest_only:
+    if filters.latest_only and not filters.narrows():
         later = aliased(Lead)
         stmt = stmt.where(~db.select(later.id).where(later.returning_of_id == Lead.id).exists())
     if filters.q:
