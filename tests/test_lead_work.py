@@ -222,3 +222,65 @@ def test_erasing_a_person_erases_all_their_leads(make_clinic, make_lead):
     keep = make_lead(clinic, email="stays@example.com")
     assert privacy.erase_person("gone@example.com", actor="test") == 2
     assert [lead.id for lead in db.session.query(Lead)] == [keep.id]
+
+
+_STORE_LEAD = """
+from quiz import create_app, services
+from quiz.extensions import db
+from quiz.models import Lead
+from quiz.runtime import runtime
+from quiz.scoring import score
+from quiz.validation import Consent, Contact
+from tests.conftest import answer_everything
+
+app = create_app()
+with app.app_context():
+    clinic = services.create_clinic("alpha", services.ClinicFields("Alpha"))
+    quiz = runtime(app).questionnaire
+    lead = services.record_assessment(
+        clinic,
+        score(quiz, answer_everything(quiz)),
+        contact=Contact("Sam Stored", "Stored@Example.com", "+44 20 7946 0101"),
+        consent=Consent(True, True, False),
+        source={},
+        language="en",
+        submission_id="stored-1",
+    )
+    services.leadwork.add_note(lead, "Called once", None)
+    print(lead.email_key, lead.phone_key)
+"""
+
+
+def test_the_migration_keeps_every_row_and_indexes_the_leads_already_stored(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.test_commands import ROOT, _flask
+
+    # A folder of its own: the test app's database is in tmp_path itself.
+    tmp_path = tmp_path / "migrated"
+    tmp_path.mkdir()
+
+    assert _flask(tmp_path, "db", "upgrade").returncode == 0
+    env = {"PATH": "", "HOME": str(tmp_path), "SECRET_KEY": "x" * 32}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'quiz.db'}"
+    stored = subprocess.run(
+        [sys.executable, "-c", _STORE_LEAD],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+    )
+    assert stored.returncode == 0, stored.stderr
+    expected = tuple(stored.stdout.split()[-2:])
+    assert all(len(key) == 64 for key in expected)
+    for args in (("db", "downgrade", "0006_invites_notify"), ("db", "upgrade")):
+        proc = _flask(tmp_path, *args)
+        assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(tmp_path / "quiz.db") as conn:
+        assert conn.execute("SELECT email_key, phone_key FROM leads").fetchall() == [expected]
+        # Nothing that hangs off a lead is lost on the way down and up again.
+        assert conn.execute("SELECT body FROM lead_notes").fetchall() == [("Called once",)]
