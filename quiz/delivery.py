@@ -33,7 +33,7 @@ from quiz.database import separate_write_transaction, write_transaction
 from quiz.extensions import db
 from quiz.models import Clinic, Delivery, Lead, utcnow
 from quiz.runtime import questionnaire
-from quiz.services import accounts, privacy
+from quiz.services import accounts, privacy, reminders
 from quiz.services.assessments import read_health_data
 from quiz.services.common import ServiceError
 from quiz.services.outbox import ensure_secret, queue_key
@@ -231,6 +231,8 @@ def _prepare(delivery_id: int):
         return None
     if delivery.channel in accounts.CHANNELS:
         return _account_mail(delivery)
+    if delivery.channel == "reminder":
+        return _reminder_mail(delivery)
     lead = db.session.get(Lead, delivery.lead_id) if delivery.lead_id else None
     clinic = db.session.get(Clinic, delivery.clinic_id) if delivery.clinic_id else None
     if lead is None or clinic is None:
@@ -287,6 +289,39 @@ def _account_mail(delivery: Delivery):
         hours=accounts.LINK_HOURS,
     )
     return lambda: _send_link(message, link.token)
+
+
+def _reminder_mail(delivery: Delivery):
+    """Build a reminder digest of the leads it names that are still new; None if none is."""
+    clinic = db.session.get(Clinic, delivery.clinic_id) if delivery.clinic_id else None
+    if clinic is None:
+        raise _Permanent("the clinic was deleted")
+    if delivery.user_id is not None:
+        user = delivery.user
+        if user is None or not user.active:
+            raise _Permanent("the account is disabled")
+        to = user.email
+    elif clinic.email:
+        to = clinic.email
+    else:
+        raise _Permanent("the clinic has no email address any more")
+    public_ids = list((delivery.payload or {}).get("leads") or [])
+    # Contacted or erased since the digest was queued: no longer worth a reminder.
+    waiting = db.session.execute(
+        db.select(Lead.public_id, Lead.created_at)
+        .where(Lead.clinic_id == clinic.id, Lead.public_id.in_(public_ids), Lead.status == "new")
+        .order_by(Lead.created_at, Lead.id)
+    ).all()
+    if not waiting:
+        return None
+    base = public_url()
+    items = [
+        (f"{base}/admin/leads/{public_id}", f"{created:%Y-%m-%d %H:%M}")
+        for public_id, created in waiting
+    ]
+    all_link = f"{base}/admin/leads?status=new"
+    message = mailer.reminder_message(to, clinic, items, all_link)
+    return lambda: mailer.send(message)
 
 
 def _send_link(message, token: str) -> None:
@@ -346,9 +381,11 @@ def run_forever(
     idle = idle or threading.Event()
     client = _redis_client(poll_seconds)
     last_purge: datetime | None = None
+    last_remind: datetime | None = None
     while not stop.is_set():
         try:
             last_purge = purge_if_due(last_purge)
+            last_remind = remind_if_due(last_remind)
             counts = run_once(stop=stop)
         except SQLAlchemyError as exc:
             # The database may be restarting: say so in one line and try again next poll.
@@ -381,6 +418,23 @@ def purge_if_due(last_run: datetime | None, now: datetime | None = None) -> date
     count = privacy.purge_expired(now=now, actor="worker")
     if count:
         log.info("retention purge: %d leads older than %d days deleted", count, _retention_days())
+    return now
+
+
+REMIND_EVERY = timedelta(hours=1)
+
+
+def remind_if_due(last_run: datetime | None, now: datetime | None = None) -> datetime | None:
+    """Queue reminder digests of overdue leads once an hour; return when that last ran.
+
+    Several workers may each run it: a lead is claimed for the day by one of them only.
+    """
+    now = now or utcnow()
+    if last_run is not None and now - last_run < REMIND_EVERY:
+        return last_run
+    result = reminders.remind(now)
+    if result.digests:
+        log.info("reminders: %s", result)
     return now
 
 

@@ -186,3 +186,52 @@ def phrases(language: str) -> dict[str, str]:
 def account_phrases(language: str) -> dict[str, str]:
     """Return the wording of account mails in `language`, English for anything missing."""
     return {**ACCOUNT_PHRASES["en"], **ACCOUNT_PHRASES.get(language, {})}
+
+
+# The reminder digest: how many leads wait and links to them, never a name or an answer.
+REMINDER_PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "{clinic}: leads waiting for a first contact",
+        "intro": (
+            "These leads of {clinic} are still new after the clinic's follow-up time "
+            "of {hours} hours:"
+        ),
+        "lead": "Lead received {when} UTC",
+        "all": "Every new lead in the back office",
+        "why": (
+            "You receive this because you follow up {clinic}'s leads; "
+            "a lead is named at most once a day."
+        ),
+    },
+    "de": {
+        "subject": "{clinic}: Anfragen warten auf einen ersten Kontakt",
+        "intro": (
+            "Diese Anfragen an {clinic} sind nach der Nachfassfrist der Klinik von "
+            "{hours} Stunden noch neu:"
+        ),
+        "lead": "Anfrage eingegangen am {when} UTC",
+        "all": "Alle neuen Anfragen im Backoffice",
+        "why": (
+            "Sie erhalten diese E-Mail, weil Sie die Anfragen von {clinic} bearbeiten; "
+            "jede Anfrage wird höchstens einmal am Tag genannt."
+        ),
+    },
+    "es": {
+        "subject": "{clinic}: consultas que esperan un primer contacto",
+        "intro": (
+            "Estas consultas de {clinic} siguen nuevas después del plazo de seguimiento "
+            "de la clínica, {hours} horas:"
+        ),
+        "lead": "Consulta recibida el {when} UTC",
+        "all": "Todas las consultas nuevas en el back office",
+        "why": (
+            "Recibe este correo porque hace el seguimiento de las consultas de {clinic}; "
+            "cada consulta se menciona como máximo una vez al día."
+        ),
+    },
+}
+
+
+def reminder_phrases(language: str) -> dict[str, str]:
+    """Return the wording of reminder digests in `language`, English for anything missing."""
+    return {**REMINDER_PHRASES["en"], **REMINDER_PHRASES.get(language, {})}

@@ -13,7 +13,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
 
-from quiz.mail_texts import account_phrases, phrases
+from quiz.mail_texts import account_phrases, phrases, reminder_phrases
 from quiz.models import Clinic, Lead
 from quiz.questions import Questionnaire
 from quiz.urls import public_url
@@ -119,6 +119,27 @@ def account_message(
         subject=t[f"{purpose}_subject"],
         template="mail/account_link",
         context=context,
+    )
+
+
+def reminder_message(
+    to: str, clinic: Clinic, leads: list[tuple[str, str]], all_link: str
+) -> EmailMessage:
+    """Build a reminder digest: the clinic's name and a link per overdue lead, nothing else.
+
+    `leads` are (link, received at) pairs; no name, contact detail or answer is in the mail.
+    """
+    hours = f"{clinic.follow_up_hours:g}"
+    t = {
+        key: text.format(clinic=clinic.name, hours=hours, when="{when}")
+        for key, text in reminder_phrases(clinic.language).items()
+    }
+    items = [(link, t["lead"].format(when=when)) for link, when in leads]
+    return _message(
+        to=_address(to, "the reminder's recipient"),
+        subject=t["subject"],
+        template="mail/reminder",
+        context={"t": t, "items": items, "all_link": all_link, "language": clinic.language},
     )
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -50,6 +52,9 @@ class UTCDateTime(TypeDecorator):
 
 
 LEAD_STATUSES = ("new", "contacted", "booked", "won", "lost")
+# Why a lead was lost; "other" comes with a text of its own.
+LOST_REASONS = ("no_answer", "not_suitable", "booked_elsewhere", "too_expensive", "other")
+DEFAULT_FOLLOW_UP_HOURS = 24.0
 CONTACT_TIMINGS = ("after", "before")
 
 
@@ -95,6 +100,12 @@ class Clinic(db.Model):
     conversion_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["conversion_name"]))
     conversion_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     conversion_currency: Mapped[str | None] = mapped_column(String(3))
+    # How long a new lead may wait for a first contact, counted in working hours when set
+    # ("HH:MM-HH:MM", UTC, every day).
+    follow_up_hours: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_FOLLOW_UP_HOURS, server_default="24"
+    )
+    working_hours: Mapped[str | None] = mapped_column(String(11))
     # Branding (colours, font stack, radius, logo) and voice (intro/thanks text, hidden content).
     branding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -115,6 +126,8 @@ class Lead(db.Model):
         Index("ix_leads_clinic_created", "clinic_id", "created_at"),
         Index("ix_leads_created", "created_at"),
         Index("ix_leads_clinic_run", "clinic_id", "run_id"),
+        Index("ix_leads_clinic_email_key", "clinic_id", "email_key"),
+        Index("ix_leads_clinic_phone_key", "clinic_id", "phone_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,8 +180,27 @@ class Lead(db.Model):
 
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set while the status is "lost" (one of LOST_REASONS; "other" with its text).
+    lost_reason: Mapped[str | None] = mapped_column(String(20), index=True)
+    lost_note: Mapped[str | None] = mapped_column(String(500))
+    # No foreign keys on these two: SQLite can add such a column only by rebuilding the
+    # leads table, and a rebuild with foreign keys on deletes what hangs off the leads.
+    # Accounts are disabled, never deleted; erasing a lead clears the links to it
+    # (services.privacy).
+    assignee_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Keyed blind indexes (HMAC-SHA256) of the normalised email and phone: a returning visitor
+    # is found without comparing contact details in clear.
+    email_key: Mapped[str | None] = mapped_column(String(64))
+    phone_key: Mapped[str | None] = mapped_column(String(64))
+    # The earlier lead of the same person at the same clinic (within 90 days), if any.
+    returning_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The last day (UTC) a reminder digest named this lead: never twice in one day.
+    reminded_on: Mapped[date | None] = mapped_column(Date)
 
     clinic: Mapped[Clinic] = relationship()
+    assignee: Mapped[User | None] = relationship(
+        primaryjoin="User.id == foreign(Lead.assignee_id)", viewonly=True
+    )
 
 
 class QuestionnaireSnapshot(db.Model):
@@ -293,9 +325,25 @@ class LeadStatusChange(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     old_status: Mapped[str] = mapped_column(String(20))
     new_status: Mapped[str] = mapped_column(String(20))
+    # For a move to "lost": one of LOST_REASONS, and the text given with "other".
+    reason: Mapped[str | None] = mapped_column(String(20))
+    reason_text: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class LeadAssignment(db.Model):
+    """A lead given to a staff member (or taken back), for its timeline."""
+
+    __tablename__ = "lead_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    # Who assigned, and to whom (None: unassigned).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ExportRecord(db.Model):
@@ -345,7 +393,8 @@ class Delivery(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    # "email", "webhook", "chat", "visitor_email"; "invite", "reset" (account mails)
+    # "email", "webhook", "chat", "visitor_email"; "invite", "reset" (account mails);
+    # "reminder" (a digest of overdue leads, to a user or the clinic's address)
     channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -353,6 +402,8 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A reminder digest's leads (their public ids): no name, contact or answer.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     lead: Mapped[Lead | None] = relationship()
     user: Mapped[User | None] = relationship()

@@ -28,6 +28,7 @@ PURE_PATTERNS = (
     "snippets.py",  # the embed code clinics paste
     "embed/flow.py",  # the visitor path's step flow
     "embed/result_text.py",  # what the result screen shows first
+    "followup.py",  # follow-up deadlines and the returning-visitor index
 )
 # Third-party libraries that are pure themselves: a pure module may use these.
 PURE_LIBRARIES = {"cryptography", "email_validator", "itsdangerous", "xlsxwriter"}

@@ -315,7 +315,7 @@ def test_the_booking_migration_keeps_existing_clinics_as_buttons_and_goes_back(t
             " ('old', 'Old', '[]', 'en', 'after', 0, '{}', '{}', 'https://cal.example/old',"
             " '2026-01-01 00:00:00')"
         )
-    upgrade = _flask(home, "db", "upgrade", "0009_clinic_booking")
+    upgrade = _flask(home, "db", "upgrade", "0007_clinic_booking")
     assert upgrade.returncode == 0, upgrade.stderr
     with sqlite3.connect(home / "quiz.db") as connection:
         row = connection.execute("SELECT booking_url, booking_inline FROM clinics").fetchone()

@@ -26,6 +26,13 @@ def _label(code: str | None) -> str:
     return label_of(code)
 
 
+@bp.app_template_global("lost_reason_label")
+def _lost_reason_label(code: str | None) -> str:
+    from quiz.queries import LOST_REASON_LABELS
+
+    return translate(LOST_REASON_LABELS[code]) if code in LOST_REASON_LABELS else code or ""
+
+
 def error_text(exc: ServiceError) -> str:
     """Return a service's error in the interface language (str(exc) stays the English)."""
     return " ".join(translate(part) for part in (exc.message, *exc.details))

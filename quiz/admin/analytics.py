@@ -41,4 +41,6 @@ def analytics():
         figures=queries.analytics(*selected),
         over_time=queries.leads_over_time(*selected),
         campaigns=queries.campaign_figures(*selected),
+        speed=queries.follow_up_speed(*selected),
+        lost=queries.lost_reasons(*selected),
     )

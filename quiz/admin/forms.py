@@ -35,8 +35,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from quiz.conversions import CONVERSION_STATUSES, PLATFORMS
 from quiz.i18n import translate
 from quiz.limits import MAX_LENGTH
-from quiz.models import CONTACT_TIMINGS, LEAD_STATUSES
-from quiz.queries import SORTS, SUITABILITY_ORDER
+from quiz.models import CONTACT_TIMINGS, DEFAULT_FOLLOW_UP_HOURS, LEAD_STATUSES, LOST_REASONS
+from quiz.queries import LOST_REASON_LABELS, SORTS, SUITABILITY_ORDER
 from quiz.services.clinics import ClinicFields
 from quiz.validation import CLICK_IDS, storage_problem
 
@@ -129,6 +129,18 @@ def _any(label, values) -> list:
     return choices([("", label), *((v, label_of(v)) for v in values)])
 
 
+def _reasons(first) -> list:
+    """Why a lead was lost, as select choices after `first` (the empty choice)."""
+    return choices([first, *((r, _l(LOST_REASON_LABELS[r].msgid)) for r in LOST_REASONS)])
+
+
+ASSIGNED_CHOICES = (("", _l("Anyone")), ("me", _l("Assigned to me")), ("none", _l("Unassigned")))
+VIEW_CHOICES = (
+    ("person", _l("One row per person (without other filters)")),
+    ("all", _l("Every lead")),
+)
+
+
 class LeadFilterForm(AdminForm):
     """The lead list's filters, read from the query string (a GET form, no CSRF token).
 
@@ -147,6 +159,9 @@ class LeadFilterForm(AdminForm):
     )
     outcome = SelectField(_l("Outcome"), choices=choices([("", _l("Any"))]), default="")
     status = SelectField(_l("Status"), choices=_any(_l("Any"), LEAD_STATUSES), default="")
+    lost_reason = SelectField(_l("Lost because"), choices=_reasons(("", _l("Any"))), default="")
+    assigned = SelectField(_l("Assigned"), choices=choices(ASSIGNED_CHOICES), default="")
+    view = SelectField(_l("Show"), choices=choices(VIEW_CHOICES), default="person")
     utm_source = StringField(_l("UTM source"), validators=[Optional(), Length(max=200)])
     utm_campaign = StringField(_l("UTM campaign"), validators=[Optional(), Length(max=200)])
     click_id = SelectField(
@@ -184,10 +199,26 @@ class AnalyticsFilterForm(AdminForm):
 
 
 class StatusForm(AdminForm):
-    """Move a lead to another status."""
+    """Move a lead to another status; "lost" needs a reason (the service checks it)."""
 
     status = SelectField(_l("Status"), choices=choices((s, label_of(s)) for s in LEAD_STATUSES))
+    reason = SelectField(
+        _l("If lost: why"), choices=_reasons(("", _l("Choose a reason"))), default=""
+    )
+    reason_text = StringField(
+        _l("Other reason"), validators=[Optional(), Length(max=500)], render_kw={"maxlength": 500}
+    )
     submit = SubmitField(_l("Update status"))
+
+
+class AssignForm(AdminForm):
+    """Give a lead to a staff member of its clinic, or to nobody."""
+
+    # The choices are the clinic's staff, set by the view; the service checks the account.
+    assignee = SelectField(
+        _l("Assigned to"), choices=choices([("", _l("Nobody"))]), validate_choice=False
+    )
+    submit = SubmitField(_l("Assign"))
 
 
 class NoteForm(AdminForm):
@@ -225,6 +256,14 @@ class ConversionsForm(AdminForm):
     submit = SubmitField(_l("Download conversions"))
 
 
+class HoursField(StringField):
+    """A number of hours as text: a stored 24.0 shows (and posts back) as "24"."""
+
+    def process_data(self, value):
+        """Keep the stored number as text, so the text checks and the page treat it alike."""
+        self.data = f"{value:g}" if isinstance(value, int | float) else value
+
+
 class ClinicForm(AdminForm):
     """A clinic's editable settings."""
 
@@ -249,6 +288,16 @@ class ClinicForm(AdminForm):
     notify_url = URLField(
         _l("Chat webhook for new leads (Slack-compatible or Microsoft Teams)"),
         validators=[Optional(), Length(max=500)],
+    )
+    # Checked by the clinics service (one rule for the form and the command line).
+    follow_up_hours = HoursField(
+        _l("Follow-up time (hours a new lead may wait for a first contact)"),
+        validators=[Length(max=20)],
+        default="24",
+    )
+    working_hours = StringField(
+        _l("Working hours, UTC (like 09:00-18:00; empty: the clock never stops)"),
+        validators=[Optional(), Length(max=20)],
     )
     # Branding, voice: quiz.branding and the clinic_admin service check them (one rule each),
     # so the fields only cap what a browser may send.
@@ -303,6 +352,9 @@ class ClinicForm(AdminForm):
             language=self.language.data or None,
             contact_timing=self.contact_timing.data,
             notify_url=self.notify_url.data,
+            # Left empty: the default, as for a clinic made on the command line.
+            follow_up_hours=(self.follow_up_hours.data or "").strip() or DEFAULT_FOLLOW_UP_HOURS,
+            working_hours=self.working_hours.data,
         )
 
 

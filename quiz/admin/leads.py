@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from flask import (
@@ -20,6 +21,7 @@ from flask_babel import gettext
 from quiz import auth, queries
 from quiz.admin import bp, error_text
 from quiz.admin.forms import (
+    AssignForm,
     ConversionsForm,
     ExportForm,
     LeadFilterForm,
@@ -34,7 +36,9 @@ from quiz.services import ServiceError, leadwork, read_health_data
 from quiz.validation import CLICK_IDS
 
 
-def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters, int, list[str]]:
+def _filter_form(
+    scope: auth.Scope, user
+) -> tuple[LeadFilterForm, queries.LeadFilters, int, list[str]]:
     """Read the filters from the query string, dropping (and reporting) any nonsense value."""
     form = LeadFilterForm(formdata=request.args)
     clinics = queries.clinic_choices(scope)
@@ -72,6 +76,10 @@ def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters
         utm_campaign=text("utm_campaign"),
         click_id=text("click_id"),
         q=text("q"),
+        lost_reason=text("lost_reason"),
+        assigned=text("assigned"),
+        me=user.id,
+        latest_only=(data.get("view") or "person") == "person",
         sort=text("sort") or "created",
     )
     return form, filters, data.get("page") or 1, ignored
@@ -80,8 +88,9 @@ def _filter_form(scope: auth.Scope) -> tuple[LeadFilterForm, queries.LeadFilters
 @bp.get("/leads")
 def leads():
     """List leads, newest first, filtered and paged."""
-    scope = auth.scope_of(auth.signed_in_user())
-    form, filters, page, ignored = _filter_form(scope)
+    user = auth.signed_in_user()
+    scope = auth.scope_of(user)
+    form, filters, page, ignored = _filter_form(scope, user)
     result = queries.list_leads(scope, filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -107,7 +116,9 @@ def export():
     if not form.validate_on_submit():
         flash(gettext("Choose CSV or XLSX to export."))
         return redirect(url_for("admin.leads", **request.args))
-    _, filters, _, ignored = _filter_form(scope)
+    _, filters, _, ignored = _filter_form(scope, user)
+    # An export holds every lead that matches, a returning visitor's earlier ones too.
+    filters = dataclasses.replace(filters, latest_only=False)
     for message in ignored:
         flash(message)
     fmt = form.format.data
@@ -176,10 +187,23 @@ def _lead_or_404(public_id: str):
 def lead(public_id: str):
     """Show one lead: contact, consents, answers as asked, scores, source and timeline."""
     found = _lead_or_404(public_id)
-    return _render_lead(found, StatusForm(status=found.status), NoteForm())
+    return _render_lead(found, _status_form(found), NoteForm())
 
 
-def _render_lead(found, status_form, note_form, code: int = 200):
+def _status_form(found, **kw) -> StatusForm:
+    return StatusForm(
+        status=found.status, reason=found.lost_reason or "", reason_text=found.lost_note, **kw
+    )
+
+
+def _assign_form(found, formdata=None) -> AssignForm:
+    form = AssignForm(formdata=formdata, assignee=str(found.assignee_id or ""))
+    staff = queries.clinic_staff(found.clinic_id)
+    form.assignee.choices = choices([("", gettext("Nobody")), *((str(i), e) for i, e in staff)])
+    return form
+
+
+def _render_lead(found, status_form, note_form, code: int = 200, assign_form=None):
     try:
         health = read_health_data(found)
     except ValueError:
@@ -206,6 +230,8 @@ def _render_lead(found, status_form, note_form, code: int = 200):
         timeline=queries.timeline(found),
         status_form=status_form,
         note_form=note_form,
+        assign_form=assign_form or _assign_form(found),
+        earlier=queries.earlier_visit(found),
         version_known=quiz.version == found.questionnaire_version,
         click_ids=CLICK_IDS,
     ), code
@@ -219,9 +245,17 @@ def lead_status(public_id: str):
     if not form.validate_on_submit():
         return _render_lead(found, form, NoteForm(), 422)
     try:
-        changed = leadwork.change_status(found, form.status.data, auth.signed_in_user())
+        changed = leadwork.change_status(
+            found,
+            form.status.data,
+            auth.signed_in_user(),
+            reason=form.reason.data,
+            reason_text=form.reason_text.data,
+        )
     except ServiceError as exc:
-        form.status.errors = [error_text(exc)]
+        # A missing or unclear reason belongs beside the reason fields; the rest by the status.
+        target = form.reason if str(exc).startswith("reason") else form.status
+        target.errors = [error_text(exc)]
         return _render_lead(found, form, NoteForm(), 422)
     flash(gettext("Status updated.") if changed else gettext("The status was already that."))
     return redirect(url_for("admin.lead", public_id=public_id))
@@ -240,4 +274,23 @@ def lead_note(public_id: str):
         else:
             flash(gettext("Note added."))
             return redirect(url_for("admin.lead", public_id=public_id) + "#timeline")
-    return _render_lead(found, StatusForm(status=found.status), form, 422)
+    return _render_lead(found, _status_form(found), form, 422)
+
+
+@bp.post("/leads/<public_id>/assign")
+def lead_assign(public_id: str):
+    """Give a lead to a staff member of its clinic (or to nobody) and return to it."""
+    found = _lead_or_404(public_id)
+    form = _assign_form(found, request.form)
+    if form.validate_on_submit():
+        raw = (form.assignee.data or "").strip()
+        # "" is nobody; anything but an account id names no one, which the service refuses.
+        assignee = None if raw == "" else int(raw) if raw.isdigit() and len(raw) < 10 else 0
+        try:
+            changed = leadwork.assign(found, assignee, auth.signed_in_user())
+        except ServiceError as exc:
+            form.assignee.errors = [error_text(exc)]
+        else:
+            flash(gettext("Assignment saved.") if changed else gettext("Already assigned so."))
+            return redirect(url_for("admin.lead", public_id=public_id))
+    return _render_lead(found, _status_form(found), NoteForm(), 422, assign_form=form)

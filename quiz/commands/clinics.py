@@ -9,6 +9,8 @@ from flask import current_app
 
 from quiz import queries, services
 from quiz.commands import Group
+from quiz.followup import parse_hours, parse_window
+from quiz.messages import Message
 from quiz.questions import QuestionnaireError, load
 
 clinic_cli = Group("clinic", help="Manage clinics.")
@@ -51,6 +53,26 @@ def clinic_create(slug, name, origins, email, webhook, notify, language, **booki
     click.echo(services.embed_snippet(clinic.slug))
 
 
+def _hours(ctx, param, value):
+    """Refuse a follow-up time that is not a positive number of hours (usage error, exit 2)."""
+    if value is None:
+        return None
+    parsed = parse_hours(value)
+    if not isinstance(parsed, float):
+        raise click.BadParameter(str(parsed))
+    return parsed
+
+
+def _window(ctx, param, value):
+    """Refuse working hours that are not HH:MM-HH:MM (usage error, exit 2); '' removes them."""
+    if value is None or not value.strip():
+        return value
+    parsed = parse_window(value)
+    if isinstance(parsed, Message):
+        raise click.BadParameter(str(parsed))
+    return str(parsed)
+
+
 @clinic_cli.command("update")
 @click.argument("slug")
 @click.option(
@@ -62,21 +84,44 @@ def clinic_create(slug, name, origins, email, webhook, notify, language, **booki
     default=None,
     help="Show the booking page in a frame on the thanks screen, or as a button to it.",
 )
-def clinic_update(slug, notify, booking_url, booking_inline):
-    """Change a clinic's chat webhook or booking (the other settings are on its back-office
-    page); what is not given stays as it is."""
-    from quiz.services.clinic_admin import set_booking, set_notify_url
+@click.option(
+    "--follow-up",
+    "follow_up",
+    callback=_hours,
+    metavar="HOURS",
+    help="Hours a new lead may wait for a first contact (default 24).",
+)
+@click.option(
+    "--working-hours",
+    callback=_window,
+    metavar="HH:MM-HH:MM",
+    help="Only these hours (UTC, every day) count towards the follow-up time; '' removes them.",
+)
+def clinic_update(slug, notify, booking_url, booking_inline, follow_up, working_hours):
+    """Change a clinic's chat webhook, booking or follow-up time (the other settings are on its
+    back-office page); what is not given stays as it is."""
+    from quiz.services.clinic_admin import set_booking, set_follow_up, set_notify_url
     from quiz.services.clinics import check_booking_url, check_notify_url
 
-    if notify is None and booking_url is None and booking_inline is None:
-        raise click.UsageError("give --notify, --booking-url or --booking-inline/--booking-button")
+    given = (notify, booking_url, booking_inline, follow_up, working_hours)
+    if all(value is None for value in given):
+        raise click.UsageError(
+            "give --notify, --booking-url, --booking-inline/--booking-button, --follow-up "
+            "or --working-hours"
+        )
     try:
-        # Both values checked before either is saved: a refused one changes nothing.
+        # Every value checked before any is saved: a refused one changes nothing.
         check_notify_url(notify)
         check_booking_url(booking_url)
         if booking_url is not None or booking_inline is not None:
             clinic = set_booking(slug, booking_url, booking_inline, actor="cli")
             click.echo(_booking_line(clinic))
+        if follow_up is not None or working_hours is not None:
+            clinic = set_follow_up(slug, follow_up, working_hours, actor="cli")
+            window = f", working hours {clinic.working_hours} UTC" if clinic.working_hours else ""
+            click.echo(
+                f"Clinic {clinic.slug!r}: follow-up time {clinic.follow_up_hours:g} hours{window}."
+            )
         if notify is not None:
             clinic = set_notify_url(slug, notify, actor="cli")
             _say_notify(clinic)

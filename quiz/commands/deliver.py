@@ -29,7 +29,7 @@ log = logging.getLogger("quiz.delivery")
 @click.option("--retry-failed", is_flag=True, help="Make every failed delivery due again first.")
 @with_appcontext
 def deliver_command(once: bool, poll: float, retry_failed: bool) -> None:
-    """Send new leads to clinics (mail, webhooks) and visitors' copies, with retries."""
+    """Send new leads to clinics (mail, webhooks, chat), visitors' copies and reminders."""
     _configure_logging()
     try:
         if retry_failed:

@@ -1,12 +1,12 @@
-"""`leads` commands: export (the same exporter as the back office's download) and the
-offline conversions for the ad platforms."""
+"""`leads` commands: export (the same exporter as the back office's download), the offline
+conversions for the ad platforms, and remind."""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -125,5 +125,32 @@ def leads_conversions(platform, clinic, since, status, output):
 
 
 # Erasure and retention live with the privacy rules; they are `leads` subcommands.
+def _now(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time like 2026-01-31T09:00:00Z"
+        ) from None
+    # A time without an offset is read as UTC, as every time of the app is.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@leads_cli.command("remind")
+@click.option(
+    "--now",
+    callback=_now,
+    metavar="ISO8601",
+    help="Act as if it were this time (UTC unless it has an offset); default: now.",
+)
+def leads_remind(now: datetime | None):
+    """Mail each clinic's staff a digest of its leads still new past the follow-up time."""
+    from quiz.services import reminders
+
+    click.echo(str(reminders.remind(now or datetime.now(UTC))))
+
+
 leads_cli.add_command(erase_command)
 leads_cli.add_command(purge_command)

@@ -1,6 +1,6 @@
 """The read side: lead lists and details (leads.py), export rows (exporting.py), analytics
-(analytics.py) and its campaign figures (campaigns.py), failed deliveries (deliveries.py),
-offline conversions (conversions.py) and clinics and accounts (directory.py)."""
+(analytics.py, follow_up.py) and its campaign figures (campaigns.py), failed deliveries
+(deliveries.py), offline conversions (conversions.py) and clinics and accounts (directory.py)."""
 
 from quiz.queries.analytics import FUNNEL, Analytics, analytics
 from quiz.queries.campaigns import CampaignRow, LeadsOverTime, campaign_figures, leads_over_time
@@ -9,6 +9,7 @@ from quiz.queries.deliveries import failed_deliveries, get_delivery
 from quiz.queries.directory import (
     any_clinic_has_origin,
     clinic_choices,
+    clinic_staff,
     get_user,
     list_clinics,
     list_tokens,
@@ -16,9 +17,11 @@ from quiz.queries.directory import (
     outcome_ids,
 )
 from quiz.queries.exporting import export_ids, export_rows
+from quiz.queries.follow_up import ClinicSpeed, follow_up_speed, lost_reasons
 from quiz.queries.leads import (
     COUNT_CAP,
     EXPORT_BATCH,
+    LOST_REASON_LABELS,
     PER_PAGE,
     SORTS,
     SUITABILITY_ORDER,
@@ -29,8 +32,10 @@ from quiz.queries.leads import (
     TimelineEntry,
     answered,
     area_label,
+    earlier_visit,
     filtered,
     get_lead,
+    lead_due_at,
     leads_after,
     list_leads,
     questionnaire,
@@ -43,6 +48,7 @@ __all__ = [
     "COUNT_CAP",
     "EXPORT_BATCH",
     "FUNNEL",
+    "LOST_REASON_LABELS",
     "PER_PAGE",
     "SORTS",
     "SUITABILITY_ORDER",
@@ -50,6 +56,7 @@ __all__ = [
     "UNREADABLE_NOTE",
     "Analytics",
     "CampaignRow",
+    "ClinicSpeed",
     "LeadFilters",
     "LeadPage",
     "LeadsOverTime",
@@ -60,20 +67,25 @@ __all__ = [
     "area_label",
     "campaign_figures",
     "clinic_choices",
+    "clinic_staff",
     "conversions",
+    "earlier_visit",
     "export_ids",
     "export_rows",
     "failed_deliveries",
     "filtered",
+    "follow_up_speed",
     "get_delivery",
     "get_lead",
     "get_user",
+    "lead_due_at",
     "leads_after",
     "leads_over_time",
     "list_clinics",
     "list_leads",
     "list_tokens",
     "list_users",
+    "lost_reasons",
     "outcome_ids",
     "questionnaire",
     "questionnaire_at",

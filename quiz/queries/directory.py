@@ -24,6 +24,17 @@ def clinic_choices(scope: Scope) -> list[tuple[str, str]]:
     return [(slug, name) for slug, name in db.session.execute(stmt)]
 
 
+def clinic_staff(clinic_id: int) -> list[tuple[int, str]]:
+    """Return (id, email) of the active staff accounts of a clinic, by email: who may be
+    given its leads."""
+    stmt = (
+        db.select(User.id, User.email)
+        .where(User.clinic_id == clinic_id, User.role == "staff", User.active.is_(True))
+        .order_by(User.email)
+    )
+    return [(user_id, email) for user_id, email in db.session.execute(stmt)]
+
+
 def outcome_ids() -> list[str]:
     """Return the outcome ids of the current questionnaire."""
     return [o.id for o in questionnaire().outcomes]

@@ -9,19 +9,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_
+from sqlalchemy.orm import aliased
 
 from quiz.auth import Scope
 from quiz.extensions import db
+from quiz.followup import Window, due_at, parse_window
 from quiz.messages import N_
 from quiz.models import (
     Clinic,
     ExportedLead,
     ExportRecord,
     Lead,
+    LeadAssignment,
     LeadNote,
     LeadStatusChange,
     QuestionnaireSnapshot,
     User,
+    utcnow,
 )
 from quiz.questions import Questionnaire, QuestionnaireError, parse
 from quiz.runtime import questionnaire
@@ -35,6 +39,14 @@ COUNT_CAP = 10_000
 EXPORT_BATCH = 1000
 UNREADABLE = N_("(answers cannot be decrypted with the configured keys)")
 UNREADABLE_NOTE = N_("Answers cannot be decrypted with the configured keys.")
+# The words for models.LOST_REASONS: the forms, the timeline and analytics use them.
+LOST_REASON_LABELS = {
+    "no_answer": N_("No answer"),
+    "not_suitable": N_("Not suitable"),
+    "booked_elsewhere": N_("Booked elsewhere"),
+    "too_expensive": N_("Too expensive"),
+    "other": N_("Other"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,11 +64,24 @@ class LeadFilters:
     # "consent", "none" (ad consent given or not) or a click id the lead must have.
     click_id: str | None = None
     q: str | None = None
+    lost_reason: str | None = None
+    # "me" (with `me`, the signed-in user's id) or "none" (unassigned).
+    assigned: str | None = None
+    me: int | None = None
+    # True: a returning visitor's earlier leads are left out (one row per person) while no
+    # other filter narrows the list: a filter could match an earlier visit but not the last.
+    latest_only: bool = False
     sort: str = "created"
+
+    def narrows(self) -> bool:
+        """Tell whether a filter beyond the clinic picks among the leads."""
+        skip = {"clinic", "sort", "me", "latest_only"}
+        return any(v not in (None, "") for k, v in asdict(self).items() if k not in skip)
 
     def describe(self) -> dict[str, str]:
         """Return the filters that are set, as text (for export records)."""
-        return {k: str(v) for k, v in asdict(self).items() if v not in (None, "") and k != "sort"}
+        skip = {"sort", "me", "latest_only"}
+        return {k: str(v) for k, v in asdict(self).items() if v not in (None, "") and k not in skip}
 
 
 def day_start(day: date) -> datetime:
@@ -100,11 +125,19 @@ def filtered(stmt: Select, scope: Scope, filters: LeadFilters) -> Select:
         (Lead.status, filters.status),
         (Lead.utm_source, filters.utm_source),
         (Lead.utm_campaign, filters.utm_campaign),
+        (Lead.lost_reason, filters.lost_reason),
     ):
         if value:
             stmt = stmt.where(column == value)
     if filters.click_id:
         stmt = stmt.where(_click_filter(filters.click_id))
+    if filters.assigned == "me":
+        stmt = stmt.where(Lead.assignee_id == filters.me)
+    elif filters.assigned == "none":
+        stmt = stmt.where(Lead.assignee_id.is_(None))
+    if filters.latest_only and not filters.narrows():
+        later = aliased(Lead)
+        stmt = stmt.where(~db.select(later.id).where(later.returning_of_id == Lead.id).exists())
     if filters.q:
         # Escape LIKE wildcards so a search for "50%" finds "50%", not everything.
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -140,6 +173,8 @@ class LeadPage:
     total: int
     capped: bool
     has_next: bool = field(default=False)
+    # Public ids of the leads on this page still "new" past their clinic's follow-up time.
+    overdue: set[str] = field(default_factory=set)
 
     @property
     def has_prev(self) -> bool:
@@ -166,8 +201,15 @@ def list_leads(
             Lead.utm_source,
             Lead.utm_campaign,
             Lead.language,
+            Lead.lost_reason,
+            Lead.returning_of_id,
+            User.email.label("assignee_email"),
             Clinic.name.label("clinic_name"),
-        ).join(Clinic, Clinic.id == Lead.clinic_id),
+            Clinic.follow_up_hours,
+            Clinic.working_hours,
+        )
+        .join(Clinic, Clinic.id == Lead.clinic_id)
+        .outerjoin(User, User.id == Lead.assignee_id),
         scope,
         filters,
     )
@@ -184,7 +226,25 @@ def list_leads(
         total=min(total, COUNT_CAP),
         capped=total > COUNT_CAP,
         has_next=len(rows) > per_page,
+        overdue=overdue_ids(rows[:per_page], utcnow()),
     )
+
+
+def lead_due_at(created_at: datetime, follow_up_hours: float, working_hours: str | None):
+    """Return when a lead must have had its first contact, by its clinic's settings."""
+    window = parse_window(working_hours)
+    # A value stored before it was checked counts as "no working hours", never as an error.
+    return due_at(created_at, follow_up_hours, window if isinstance(window, Window) else None)
+
+
+def overdue_ids(rows, now: datetime) -> set[str]:
+    """Return the public ids of the rows still "new" after their follow-up time."""
+    return {
+        row.public_id
+        for row in rows
+        if row.status == "new"
+        and lead_due_at(row.created_at, row.follow_up_hours, row.working_hours) <= now
+    }
 
 
 def get_lead(scope: Scope, public_id: str) -> Lead | None:
@@ -196,6 +256,18 @@ def get_lead(scope: Scope, public_id: str) -> Lead | None:
     return db.session.execute(
         scoped(db.select(Lead).where(Lead.public_id == public_id), scope)
     ).scalar_one_or_none()
+
+
+def earlier_visit(lead: Lead) -> tuple[str, datetime] | None:
+    """Return the public id and time of a returning visitor's earlier lead, if any."""
+    if lead.returning_of_id is None:
+        return None
+    row = db.session.execute(
+        db.select(Lead.public_id, Lead.created_at).where(
+            Lead.id == lead.returning_of_id, Lead.clinic_id == lead.clinic_id
+        )
+    ).first()
+    return (row.public_id, row.created_at) if row else None
 
 
 def leads_after(
@@ -275,15 +347,27 @@ class TimelineEntry:
     """One thing that happened to a lead."""
 
     at: datetime
-    kind: str  # "created", "status", "note", "export", "correction"
+    kind: str  # "created", "status", "assignment", "note", "export", "correction"
     who: str
     text: str
     # The public id of another lead the entry names (a correction), for a link to it.
     link: str | None = None
 
 
+def _status_text(change: LeadStatusChange) -> str:
+    """Return a status change as the timeline says it, with why a lead was lost."""
+    old, new = change.old_status, change.new_status
+    if change.reason == "other" and change.reason_text:
+        return N_("Status %(old)s → %(new)s: %(text)s", old=old, new=new, text=change.reason_text)
+    if change.reason in LOST_REASON_LABELS:
+        reason = LOST_REASON_LABELS[change.reason]
+        return N_("Status %(old)s → %(new)s: %(reason)s", old=old, new=new, reason=reason)
+    return N_("Status %(old)s → %(new)s", old=old, new=new)
+
+
 def timeline(lead: Lead) -> list[TimelineEntry]:
-    """Return the lead's history, oldest first: creation, status changes, notes, exports."""
+    """Return the lead's history, oldest first: creation, status changes, assignments, notes,
+    exports."""
     entries = [TimelineEntry(lead.created_at, "created", "visitor", N_("Lead received"))]
     for change, email in db.session.execute(
         db.select(LeadStatusChange, User.email)
@@ -291,13 +375,17 @@ def timeline(lead: Lead) -> list[TimelineEntry]:
         .where(LeadStatusChange.lead_id == lead.id)
     ):
         entries.append(
-            TimelineEntry(
-                change.created_at,
-                "status",
-                email or "system",
-                N_("Status %(old)s → %(new)s", old=change.old_status, new=change.new_status),
-            )
+            TimelineEntry(change.created_at, "status", email or "system", _status_text(change))
         )
+    assignee = aliased(User)
+    for change, email, to in db.session.execute(
+        db.select(LeadAssignment, User.email, assignee.email)
+        .outerjoin(User, User.id == LeadAssignment.user_id)
+        .outerjoin(assignee, assignee.id == LeadAssignment.assignee_id)
+        .where(LeadAssignment.lead_id == lead.id)
+    ):
+        text = N_("Assigned to %(who)s", who=to) if to else N_("Unassigned")
+        entries.append(TimelineEntry(change.created_at, "assignment", email or "system", text))
     for note, email in db.session.execute(
         db.select(LeadNote, User.email)
         .outerjoin(User, User.id == LeadNote.author_id)

@@ -23,6 +23,7 @@ from quiz.scoring import Result
 from quiz.services.common import ServiceError
 from quiz.services.copy_limit import copy_allowed
 from quiz.services.outbox import announce
+from quiz.services.returning import contact_keys, earlier_lead
 from quiz.validation import Consent, Contact, attribution
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def record_assessment(
     row = {
         **_lead_row(quiz, result, contact, consent, language, now),
         **attribution(source, ad_consent=consent.ads),
+        **contact_keys(contact.email, contact.phone),
         "clinic_id": clinic.id,
         "submission_id": submission_id,
         "run_id": run_id,
@@ -155,6 +157,7 @@ def _insert(
     # plain INSERTs cost about a third less CPU than the session's flush of the same rows.
     with write_transaction() as session:
         _snapshot(session, quiz)
+        row = {**row, "returning_of_id": earlier_lead(session, clinic.id, row, row["created_at"])}
         stored = session.execute(_INSERT_LEAD, row).one()
         if events:
             session.execute(_INSERT_EVENT, events)

@@ -20,6 +20,7 @@ from quiz.services.clinics import (
     ClinicFields,
     check_booking_url,
     check_clinic_fields,
+    check_follow_up,
     check_notify_url,
 )
 from quiz.services.common import ServiceError
@@ -195,6 +196,31 @@ def set_booking(slug: str, url: str | None, inline: bool | None, *, actor: str) 
             wanted = False  # the link was removed: nothing is left to frame
         stored.booking_url, stored.booking_inline = booking_url, wanted
         add_audit(session, actor, "clinic.booking", {"clinic": stored.slug, "inline": wanted})
+    return stored
+
+
+def set_follow_up(
+    slug: str, hours: object | None, working_hours: str | None, *, actor: str
+) -> Clinic:
+    """Set a clinic's follow-up time and/or working hours ("" removes them); None keeps it.
+
+    Both are checked before anything is stored: a bad value changes nothing.
+    """
+    with write_transaction() as session:
+        stored = session.execute(select(Clinic).filter_by(slug=slug)).scalar_one_or_none()
+        if stored is None:
+            raise ServiceError(N_("no clinic %(slug)r", slug=slug))
+        clean_hours, clean_window = check_follow_up(
+            stored.follow_up_hours if hours is None else hours,
+            stored.working_hours if working_hours is None else working_hours,
+        )
+        stored.follow_up_hours, stored.working_hours = clean_hours, clean_window
+        add_audit(
+            session,
+            actor,
+            "clinic.follow_up",
+            {"clinic": stored.slug, "hours": clean_hours, "working_hours": clean_window},
+        )
     return stored
 
 

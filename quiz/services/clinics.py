@@ -16,9 +16,10 @@ from quiz import chat, snippets
 from quiz.branding import DEFAULTS as BRANDING_DEFAULTS
 from quiz.branding import check_branding
 from quiz.database import write_transaction
+from quiz.followup import parse_hours, parse_window
 from quiz.limits import MAX_LENGTH
 from quiz.messages import N_, Message
-from quiz.models import CONTACT_TIMINGS, Clinic
+from quiz.models import CONTACT_TIMINGS, DEFAULT_FOLLOW_UP_HOURS, Clinic
 from quiz.runtime import questionnaire
 from quiz.services.audit import add_audit
 from quiz.services.common import SLUG, ServiceError, get_clinic
@@ -99,6 +100,10 @@ class ClinicFields:
     language: str | None = None
     contact_timing: str = "after"
     notify_url: str | None = None
+    # Hours a new lead may wait for a first contact (text from a form or a command line is
+    # checked by followup.parse_hours) and optional daily working hours, "HH:MM-HH:MM" UTC.
+    follow_up_hours: float | str = DEFAULT_FOLLOW_UP_HOURS
+    working_hours: str | None = None
 
     def __post_init__(self) -> None:
         # Callers hold lists (a form's lines, a fixture's literal): the value keeps a tuple.
@@ -125,6 +130,7 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         given.privacy_url,
         given.webhook_url,
         given.notify_url,
+        given.working_hours,
     ):
         if value is not None and storage_problem(value) is not None:
             raise ServiceError(N_("%(value)r: remove the NUL or broken characters", value=value))
@@ -146,6 +152,7 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         )
     if given.contact_timing not in CONTACT_TIMINGS:
         raise ServiceError(N_("contact timing: expected 'after' or 'before'"))
+    hours, window = check_follow_up(given.follow_up_hours, given.working_hours)
     return replace(
         given,
         name=name,
@@ -158,6 +165,8 @@ def check_clinic_fields(given: ClinicFields) -> ClinicFields:
         webhook_url=_url("webhook", given.webhook_url),
         notify_url=check_notify_url(given.notify_url),
         booking_inline=_booking_inline(given),
+        follow_up_hours=hours,
+        working_hours=window,
     )
 
 
@@ -165,6 +174,17 @@ def _booking_inline(given: ClinicFields) -> bool:
     if given.booking_inline and not (given.booking_url or "").strip():
         raise ServiceError(N_("booking inline: give a booking link to show in the thanks screen"))
     return bool(given.booking_inline)
+
+
+def check_follow_up(hours: object, working_hours: str | None) -> tuple[float, str | None]:
+    """Return a follow-up time in hours and working hours as stored; ServiceError if refused."""
+    parsed = parse_hours(hours)
+    if not isinstance(parsed, float):
+        raise ServiceError(parsed)
+    window = parse_window(working_hours)
+    if isinstance(window, Message):
+        raise ServiceError(window)
+    return parsed, str(window) if window is not None else None
 
 
 def check_notify_url(value: str | None) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.orm import Session
 
 from quiz.database import write_transaction
@@ -25,6 +25,7 @@ from quiz.models import (
     ExportedLead,
     IdempotencyRecord,
     Lead,
+    LeadAssignment,
     LeadNote,
     LeadStatusChange,
     utcnow,
@@ -40,7 +41,14 @@ ERASURE_SALT = "erasure"
 ERASURE_MAX_AGE = 30 * 24 * 3600
 # Rows that point at a lead; deleted explicitly so erasure never depends on the backend
 # enforcing ON DELETE CASCADE.
-_LEAD_CHILDREN = (Delivery, LeadNote, LeadStatusChange, ExportedLead, IdempotencyRecord)
+_LEAD_CHILDREN = (
+    Delivery,
+    LeadNote,
+    LeadStatusChange,
+    LeadAssignment,
+    ExportedLead,
+    IdempotencyRecord,
+)
 
 
 class ErasureTokenError(ServiceError):
@@ -237,6 +245,10 @@ def _delete_leads(session: Session, ids: list[int]) -> None:
         chunk = ids[start : start + PURGE_BATCH]
         for model in _LEAD_CHILDREN:
             session.execute(delete(model).where(model.lead_id.in_(chunk)))
+        # A later visit that stays (matched by phone, say) no longer points at the erased one.
+        session.execute(
+            update(Lead).where(Lead.returning_of_id.in_(chunk)).values(returning_of_id=None)
+        )
         session.execute(delete(Lead).where(Lead.id.in_(chunk)))
     # Bulk deletes bypass the identity map; drop stale Lead objects a caller may still hold.
     session.expire_all()

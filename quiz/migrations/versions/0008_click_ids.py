@@ -5,14 +5,14 @@ platforms' click ids (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id)
 get the name, value and currency of the offline conversions exported for them.
 
 Revision ID: 0008_click_ids
-Revises: 0006_invites_notify
+Revises: 0007_clinic_booking
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_click_ids"
-down_revision = "0009_clinic_booking"
+down_revision = "0007_clinic_booking"
 branch_labels = None
 depends_on = None
 

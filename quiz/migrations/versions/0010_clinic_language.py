@@ -4,14 +4,14 @@ A clinic without one shows each visitor the quiz in their browser's language
 (Accept-Language), then English. Existing clinics keep the language they have.
 
 Revision ID: 0010_clinic_language
-Revises: 0006_invites_notify
+Revises: 0009_lead_corrections
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_clinic_language"
-down_revision = "0007_lead_corrections"
+down_revision = "0009_lead_corrections"
 branch_labels = None
 depends_on = None
 

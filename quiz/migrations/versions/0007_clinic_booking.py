@@ -3,14 +3,14 @@
 clinics.booking_inline is false for every existing clinic: their booking link stays a
 button, as before.
 
-Revision ID: 0009_clinic_booking
+Revision ID: 0007_clinic_booking
 Revises: 0006_invites_notify
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_clinic_booking"
+revision = "0007_clinic_booking"
 down_revision = "0006_invites_notify"
 branch_labels = None
 depends_on = None

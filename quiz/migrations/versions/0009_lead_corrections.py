@@ -6,14 +6,14 @@ earlier lead of the same person on that run a lead corrects. idempotency_records
 holds the SHA-256 of the request (body and bearer token) a key was first sent with; its
 answer is replayed only to that request.
 
-Revision ID: 0007_lead_corrections
-Revises: 0006_invites_notify
+Revision ID: 0009_lead_corrections
+Revises: 0008_click_ids
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_lead_corrections"
+revision = "0009_lead_corrections"
 down_revision = "0008_click_ids"
 branch_labels = None
 depends_on = None
