@@ -108,6 +108,12 @@ def test_questions_check_reports_a_missing_file(app, tmp_path):
 
 
 def _flask(tmp_path, *args, **env):
+    """Run `flask --app wsgi ARGS` in a process of its own on tmp_path's SQLite database."""
+    return _python(tmp_path, "-m", "flask", "--app", "wsgi", *args, **env)
+
+
+def _python(tmp_path, *args, **env):
+    """Run Python with ARGS in a process of its own on tmp_path's SQLite database."""
     environment = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
@@ -116,7 +122,7 @@ def _flask(tmp_path, *args, **env):
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         env=environment,

@@ -11,6 +11,8 @@ from quiz.models import Lead, LeadAssignment, LeadStatusChange
 from quiz.services import ServiceError, leadwork, privacy
 from tests.test_admin_leads import names
 
+pytestmark = pytest.mark.usefixtures("admin_config")
+
 
 def _timeline(client, lead) -> str:
     html = client.get(f"/admin/leads/{lead.public_id}").get_data(as_text=True)
@@ -227,8 +229,6 @@ from quiz.scoring import score
 from quiz.validation import Consent, Contact
 from tests.helpers import answer_everything
 
-pytestmark = pytest.mark.usefixtures("admin_config")
-
 app = create_app()
 with app.app_context():
     clinic = services.create_clinic("alpha", services.ClinicFields("Alpha"))
@@ -249,27 +249,15 @@ with app.app_context():
 
 def test_the_migration_keeps_every_row_and_indexes_the_leads_already_stored(tmp_path):
     import sqlite3
-    import subprocess
-    import sys
 
-    from tests.test_commands import ROOT, _flask
+    from tests.test_commands import _flask, _python
 
     # A folder of its own: the test app's database is in tmp_path itself.
     tmp_path = tmp_path / "migrated"
     tmp_path.mkdir()
 
     assert _flask(tmp_path, "db", "upgrade").returncode == 0
-    env = {"PATH": "", "HOME": str(tmp_path), "SECRET_KEY": "x" * 32}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'quiz.db'}"
-    stored = subprocess.run(
-        [sys.executable, "-c", _STORE_LEAD],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+    stored = _python(tmp_path, "-c", _STORE_LEAD)
     assert stored.returncode == 0, stored.stderr
     expected = tuple(stored.stdout.split()[-2:])
     assert all(len(key) == 64 for key in expected)

@@ -4,10 +4,8 @@ cascade-delete the rows that refer to it."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 
-from tests.test_commands import ROOT, _flask
+from tests.test_commands import _flask, _python
 
 # A lead with its events, stored through the API as a clinic's CRM would.
 _STORE_A_LEAD = """
@@ -44,21 +42,7 @@ def test_downgrading_and_upgrading_sqlite_keeps_every_lead_and_what_refers_to_it
     for args in (("db", "upgrade"), ("clinic", "ensure-demo")):
         done = _flask(tmp_path, *args)
         assert done.returncode == 0, done.stderr
-    environment = {
-        "PATH": "",
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'quiz.db'}",
-        "SECRET_KEY": "x" * 32,
-    }
-    stored = subprocess.run(
-        [sys.executable, "-c", _STORE_A_LEAD],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
+    stored = _python(tmp_path, "-c", _STORE_A_LEAD)
     assert stored.returncode == 0, stored.stderr
     before = _counts(tmp_path / "quiz.db")
     assert before["leads"] == 1 and before["events"] >= 1

@@ -21,14 +21,9 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp.port,
-        MAIL_DEFAULT_SENDER="quiz@quiz.example",
-        PUBLIC_URL=PUBLIC,
-    )
-    return app_config
+def app_config(mail_app_config):
+    """Mail to the loopback SMTP server, links on the public URL."""
+    return mail_app_config
 
 
 @pytest.fixture
