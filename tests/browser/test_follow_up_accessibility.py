@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE
-from tests.browser.test_accessibility import Axe, go
+from tests.browser.helpers import submit
+from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 STAFF = ("a11y-desk@clinic.example", "Accessible-desk-2024")
@@ -59,7 +60,7 @@ def test_the_follow_up_screens_pass_axe(a11y_context, quiz_server, axe_path):
     page.goto(f"{admin}/login")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill(A11Y_ADMIN[1])
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     page.goto(f"{admin}/leads?view=all")
     assert page.locator(".pill.overdue").count() >= 1
     assert page.locator(".pill.returning").count() >= 1
@@ -70,7 +71,7 @@ def test_the_follow_up_screens_pass_axe(a11y_context, quiz_server, axe_path):
     assert page.locator("#returning").count() == 1
     axe.check(page, "returning lead with its assignee")
     page.locator("select[name=status]").select_option("lost")
-    go(page, page.locator("#status-submit"))
+    submit(page, page.locator("#status-submit"))
     assert "say why the lead was lost" in page.content()
     axe.check(page, "lost without a reason")
     page.goto(f"{admin}/analytics")
@@ -78,7 +79,7 @@ def test_the_follow_up_screens_pass_axe(a11y_context, quiz_server, axe_path):
     axe.check(page, "analytics with follow-up speed and lost reasons")
     page.goto(f"{admin}/clinics/{A11Y_BEFORE}")
     page.locator("input[name=follow_up_hours]").fill("soon")
-    go(page, page.locator("main form [type=submit]").first)
+    submit(page, page.locator("main form [type=submit]").first)
     assert "a positive number of hours" in page.content()
     axe.check(page, "clinic settings with a bad follow-up time")
     axe.assert_clean()
