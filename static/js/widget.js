@@ -176,6 +176,9 @@
       data[key] = doc.body.dataset[key] || "";
     });
     shownAt = url;
+    // A new step starts at its top, as a page load does (the one left may have been scrolled
+    // down to its button).
+    window.scrollTo(0, 0);
     arrived(fromIntro);
     return true;
   }

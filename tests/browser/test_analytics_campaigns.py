@@ -55,7 +55,9 @@ def campaign_leads(a11y_setup):
                 submission_id=f"campaign-a11y-{n}",
             )
             for status in PATHS[n % len(PATHS)]:
-                leadwork.change_status(lead, status, None)
+                leadwork.change_status(
+                    lead, status, None, reason="no_answer" if status == "lost" else None
+                )
             with write_transaction() as session:
                 day = FIRST_DAY + timedelta(days=n % 12)
                 session.get(Lead, lead.id).created_at = datetime(
