@@ -302,11 +302,18 @@ def _step_page(
         quiz, current, state.language, state.answers, formdata=formdata, errors=errors
     )
     number, total = flow.progress(quiz, state.answers, state.step)
+    cache = runtime().choice_markup
+
+    def options(field, described: str):
+        key = (quiz.version, state.language, field.name)
+        return forms.choice_options(field, described, cache=cache, key=key)
+
     # widget.js tells the host page a step 1 reached from the intro is the "start".
     return render_template(
         "embed/step.html",
         step=current,
         form=form,
+        options=options,
         questions={q.id: q for q in flow.visible_questions(quiz, current, state.answers)},
         summary=forms.error_summary(form),
         revealed=state.revealed,
