@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import replace
@@ -242,7 +243,14 @@ def _own_origins() -> set[str | None]:
 
 
 def _signer() -> StateSigner:
-    return StateSigner(current_app.secret_key, current_app.config["QUIZ_TOKEN_MAX_AGE"])
+    return _signer_for(current_app.secret_key, current_app.config["QUIZ_TOKEN_MAX_AGE"])
+
+
+@functools.lru_cache(maxsize=8)
+def _signer_for(secret_key: str, max_age: int) -> StateSigner:
+    """One signer per key and lifetime: building one derives its key with HKDF, which each
+    step paid once or twice a request."""
+    return StateSigner(secret_key, max_age)
 
 
 def _state(clinic: Clinic) -> QuizState:
