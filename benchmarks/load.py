@@ -1,7 +1,8 @@
 """Load benchmark: the quiz under gunicorn against a bare Flask "hello", on loopback only.
 
 Measures, in one bounded run:
-  * throughput of the hello app, the quiz's start page, a quiz step POST and a lead POST,
+  * throughput of the hello app, the quiz's start page, a quiz step POST (answered with a
+    303), the step page that 303 leads to, and a lead POST,
     with the ratio of each to hello (goals: start page >= 0.5, lead >= 0.3), and of a bare
     app that only INSERTs the same lead (floor_app.py: what the durable write alone costs);
   * request and whole-visit latency (p50/p95/p99) with 50 visitors at once, each going intro
@@ -524,6 +525,21 @@ def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path)
         return burst
 
 
+def step_address(port: int, clinic: str, form: str) -> str:
+    """The address a step POST sends the browser to (its 303's Location): the next step."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", f"/embed/{clinic}/step", body=form.encode(), headers=FORM)
+        response = conn.getresponse()
+        response.read()
+        status, location = response.status, response.getheader("Location")
+    finally:
+        conn.close()
+    if status != 303 or not location:
+        raise SystemExit(f"step POST answered {status}, not a 303 to the next step")
+    return location
+
+
 def step_form(port: int, clinic: str, answers: dict) -> str:
     """The form body of the first question's step POST, with a valid state token."""
     from urllib.parse import urlencode
@@ -563,13 +579,11 @@ def python_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path
         rate, tally = throughput(port, spec, args.seconds, args.processes, args.threads, (201,))
         rows.append(("lead floor", rate, tally))
     with gunicorn("wsgi:app", env, args.workers, workdir / "quiz-python.log") as port:
+        form = step_form(port, clinic, answers)
         specs = [
             ("start page", ("GET", f"/embed/{clinic}", None, {}), (200,)),
-            (
-                "step POST",
-                ("POST", f"/embed/{clinic}/step", step_form(port, clinic, answers), FORM),
-                (200,),
-            ),
+            ("step POST", ("POST", f"/embed/{clinic}/step", form, FORM), (303,)),
+            ("step page", ("GET", step_address(port, clinic, form), None, {}), (200,)),
             (
                 "lead POST",
                 ("POST", "/api/v1/assessments", lead_body(clinic, answers), JSON),
@@ -603,6 +617,8 @@ def python_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path
 WRK_GOALS = {
     "start page": ("hello", 0.6),
     "step POST": ("hello", 0.4),
+    # The step's page, the GET a step POST's 303 leads to: the other half of each step.
+    "step page": ("hello", 0.4),
     "lead POST": ("lead floor", 0.3),
 }
 
@@ -642,6 +658,7 @@ def wrk_throughput(env: dict, clinic: str, answers: dict, args, workdir: Path) -
             "lead floor": (floor, "/api/v1/assessments", "POST", lead, JSON),
             "start page": (quiz, f"/embed/{clinic}", "GET", None, BROWSER),
             "step POST": (quiz, f"/embed/{clinic}/step", "POST", form, {**FORM, **BROWSER}),
+            "step page": (quiz, step_address(quiz, clinic, form), "GET", None, BROWSER),
             "lead POST": (quiz, "/api/v1/assessments", "POST", lead, JSON),
         }
         scripts = {

@@ -1,11 +1,12 @@
 """Profile the start page, a step POST and the lead POST in-process (Flask test client).
 
 Shows where the time of GET /embed/<clinic>, POST /embed/<clinic>/step (the first question
-answered) and POST /api/v1/assessments goes on a temporary SQLite database, by cumulative time
+answered, answered with a 303), the step page it leads to (GET /embed/<clinic>/step?state=…)
+and POST /api/v1/assessments goes on a temporary SQLite database, by cumulative time
 (or --sort tottime), so a missed throughput goal in load.py can be traced to its cause.
 
     .venv/bin/python benchmarks/profile_pages.py [--requests 300] [--top 25] [--sort tottime]
-        [--only start|step|lead]
+        [--only start|step|page|lead]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sort", choices=("cumulative", "tottime"), default="cumulative", help="profile order"
     )
     parser.add_argument(
-        "--only", choices=("start", "step", "lead"), help="profile one of the three requests"
+        "--only", choices=("start", "step", "page", "lead"), help="profile one of the four requests"
     )
     args = parser.parse_args(argv)
     if not 10 <= args.requests <= 5000:
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         first = client.post(
             "/embed/profile/step",
             data={"state": _STATE.search(intro).group(1), "action": "start"},
+            follow_redirects=True,
         ).get_data(as_text=True)
         step_form = MultiDict(
             [("state", _STATE.search(first).group(1)), ("action", "next")]
@@ -87,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
 
         def step():
             response = client.post("/embed/profile/step", data=step_form)
-            assert response.status_code == 200, response.status_code
+            assert response.status_code == 303, response.status_code
+
+        next_step = client.post("/embed/profile/step", data=step_form).headers["Location"]
+
+        def page():
+            assert client.get(next_step).status_code == 200
 
         def lead():
             body = {
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         requests = {
             "start": ("GET /embed/<clinic>", start_page),
             "step": ("POST /embed/<clinic>/step", step),
+            "page": ("GET /embed/<clinic>/step?state=…", page),
             "lead": ("POST lead", lead),
         }
         for key, (name, call) in requests.items():

@@ -115,6 +115,9 @@ class Runtime:
     intro_cache: TimedCache[tuple, str]
     # The intro's finished responses, served again below Flask (quiz/response_cache.py).
     response_cache: TimedCache[tuple, Any]
+    # Each step question's options drawn once per questionnaire version, language and
+    # question (quiz.embed.forms.choice_options): the same for every visitor.
+    choice_markup: dict[tuple, tuple]
     # Questionnaire versions known to have their snapshot stored (services.assessments).
     snapshotted_versions: set[str]
     # Funnel events waiting to be written together (services.funnel).
@@ -132,6 +135,7 @@ def build(config: Mapping[str, Any]) -> Runtime:
         clinic_cache=TimedCache(),
         intro_cache=TimedCache(limit=INTRO_CACHE_LIMIT),
         response_cache=TimedCache(limit=RESPONSE_CACHE_LIMIT),
+        choice_markup={},
         snapshotted_versions=set(),
         event_buffer=EventBuffer(config["EVENT_BUFFER_SIZE"], config["EVENT_BUFFER_SECONDS"]),
         static_versions={},

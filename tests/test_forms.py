@@ -39,6 +39,43 @@ def test_step_form_shows_posted_values_and_errors(questionnaire):
     ]
 
 
+def _widget_options(field, described):
+    """Each option as WTForms' own widgets draw it (what choice_options must reproduce)."""
+    attrs = {"aria-describedby": described} if described else {}
+    return [(str(option(**attrs)), str(option.label())) for option in field]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_kept_option_markup_is_what_the_widgets_draw_checked_or_not(questionnaire, language):
+    answers = answer_everything(questionnaire, concerns=["dryness", "fine_lines"])
+    cache: dict = {}
+    checked = 0
+    for step in questionnaire.steps:
+        # Twice over: drawn into the cache, then read from it with nothing checked.
+        for chosen in (answers, {}):
+            form = forms.step_form(questionnaire, step, language, chosen)
+            for field in form:
+                for described in ("", f"{field.id}-help {field.id}-error"):
+                    key = (questionnaire.version, language, field.name)
+                    kept = forms.choice_options(field, described, cache=cache, key=key)
+                    drawn = [(str(i), str(label)) for i, label in kept]
+                    assert drawn == _widget_options(field, described)
+                    checked += sum(" checked " in i for i, _ in drawn)
+    assert checked > 0 and cache
+
+
+def test_kept_option_markup_follows_posted_choices(questionnaire):
+    step = next(s for s in questionnaire.steps if s.id == "goals")
+    posted = MultiDict([("q-concerns", "dryness"), ("q-concerns", "<b>")])
+    form = forms.step_form(questionnaire, step, "en", {}, formdata=posted)
+    cache: dict = {}
+    kept = forms.choice_options(form["concerns"], "q-concerns-error", cache=cache, key=("k",))
+    assert [(str(i), str(label)) for i, label in kept] == _widget_options(
+        form["concerns"], "q-concerns-error"
+    )
+    assert sum('checked id="q-concerns-' in str(i) for i, _ in kept) == 1
+
+
 def test_source_keeps_valid_attribution_and_drops_the_rest():
     source = forms.source_from_query(
         {"utm_source": "mail", "utm_medium": "x" * 500, "page_url": "ftp://host/x", "other": "1"}

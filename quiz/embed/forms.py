@@ -3,10 +3,11 @@ in flow.py), the contact form and its checks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     EmailField,
@@ -124,6 +125,50 @@ def step_form(
         if qid in form:
             form[qid].errors = [translate(m) for m in messages]
     return form
+
+
+def choice_options(
+    field: RadioField | SelectMultipleField,
+    described: str,
+    *,
+    cache: MutableMapping[tuple, tuple[tuple[Markup, Markup], ...]],
+    key: tuple,
+) -> list[tuple[Markup, Markup]]:
+    """Return (input, label) markup for each option of a step's question, as WTForms draws
+    them with `aria-describedby` set to `described` (when not empty).
+
+    Drawing each option through WTForms' widgets was most of a step page's time, and only
+    the checked state and the described-by ids change between visitors: the rest of each
+    input and its label is drawn by WTForms once per `key` (questionnaire version, language,
+    field) and kept in `cache`. WTForms sorts an input's attributes by name, so
+    `aria-describedby` and `checked` come before the kept ones.
+    """
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = tuple(_drawn_option(option) for option in field)
+        cache[key] = drawn
+    lead = _INPUT
+    if described:
+        lead += Markup('aria-describedby="{}" ').format(described)
+    checked = lead + _CHECKED
+    return [
+        ((checked if choice.selected else lead) + rest, label)
+        for choice, (rest, label) in zip(field.iter_choices(), drawn, strict=True)
+    ]
+
+
+_INPUT = Markup("<input ")
+_CHECKED = Markup("checked ")
+
+
+def _drawn_option(option) -> tuple[Markup, Markup]:
+    """One option drawn by WTForms unchecked: the input's attributes after `<input `, and
+    the label."""
+    option.checked = False
+    html = option()
+    if not html.startswith(_INPUT):
+        raise ValueError(f"unexpected option markup: {html[:40]}")
+    return html[len(_INPUT) :], option.label()
 
 
 # --------------------------------------------------------------------------- contact

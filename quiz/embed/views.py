@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import replace
@@ -242,7 +243,14 @@ def _own_origins() -> set[str | None]:
 
 
 def _signer() -> StateSigner:
-    return StateSigner(current_app.secret_key, current_app.config["QUIZ_TOKEN_MAX_AGE"])
+    return _signer_for(current_app.secret_key, current_app.config["QUIZ_TOKEN_MAX_AGE"])
+
+
+@functools.lru_cache(maxsize=8)
+def _signer_for(secret_key: str, max_age: int) -> StateSigner:
+    """One signer per key and lifetime: building one derives its key with HKDF, which each
+    step paid once or twice a request."""
+    return StateSigner(secret_key, max_age)
 
 
 def _state(clinic: Clinic) -> QuizState:
@@ -302,11 +310,18 @@ def _step_page(
         quiz, current, state.language, state.answers, formdata=formdata, errors=errors
     )
     number, total = flow.progress(quiz, state.answers, state.step)
+    cache = runtime().choice_markup
+
+    def options(field, described: str):
+        key = (quiz.version, state.language, field.name)
+        return forms.choice_options(field, described, cache=cache, key=key)
+
     # widget.js tells the host page a step 1 reached from the intro is the "start".
     return render_template(
         "embed/step.html",
         step=current,
         form=form,
+        options=options,
         questions={q.id: q for q in flow.visible_questions(quiz, current, state.answers)},
         summary=forms.error_summary(form),
         revealed=state.revealed,

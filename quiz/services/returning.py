@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from quiz.followup import RETURNING_DAYS, blind_index, index_key, normal_email, normal_phone
@@ -28,21 +28,18 @@ def earlier_lead(
     session: Session, clinic_id: int, keys: dict[str, str | None], now: datetime
 ) -> int | None:
     """Return the id of the same person's latest lead at this clinic in the last 90 days."""
-    matches = [
-        column == keys[name]
+    # One equality lookup per key, on its own index; the window and the latest are picked
+    # here. With the time range or its order in the query, SQLite walks the clinic's
+    # (clinic_id, created_at) index instead, reading every lead of the last 90 days while
+    # the new lead holds the write lock.
+    lookups = [
+        select(Lead.id, Lead.created_at).where(Lead.clinic_id == clinic_id, column == keys[name])
         for name, column in (("email_key", Lead.email_key), ("phone_key", Lead.phone_key))
         if keys.get(name)
     ]
-    if not matches:
+    if not lookups:
         return None
-    return session.execute(
-        Lead.__table__.select()
-        .with_only_columns(Lead.id)
-        .where(
-            Lead.clinic_id == clinic_id,
-            Lead.created_at >= now - timedelta(days=RETURNING_DAYS),
-            or_(*matches),
-        )
-        .order_by(Lead.created_at.desc(), Lead.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    since = now - timedelta(days=RETURNING_DAYS)
+    rows = session.execute(union_all(*lookups) if len(lookups) > 1 else lookups[0]).all()
+    recent = [(created, lead_id) for lead_id, created in rows if created >= since]
+    return max(recent)[1] if recent else None
