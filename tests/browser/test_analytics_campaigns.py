@@ -9,7 +9,8 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN
-from tests.browser.test_accessibility import Axe, go
+from tests.browser.helpers import submit
+from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 CLINIC = "a11y-campaigns"
@@ -68,7 +69,7 @@ def signed_in(context, origin: str):
     page.goto(f"{origin}/admin/login")
     page.locator("input[name=email]").fill(A11Y_ADMIN[0])
     page.locator("input[name=password]").fill(A11Y_ADMIN[1])
-    go(page, page.get_by_role("button", name="Sign in"))
+    submit(page, page.get_by_role("button", name="Sign in"))
     return page
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
-from tests.browser.test_accessibility import Axe, go, tick_answers
+from tests.browser.helpers import submit, tick_answers
+from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 PHONE = {"width": 390, "height": 844}
@@ -64,13 +65,13 @@ def _answers(quiz_server, **chosen) -> dict[str, list[str]]:
 
 def walk_to_result(page, answers) -> list[tuple[int, int]]:
     """From the intro to the result; return each step's (progress value, max)."""
-    go(page, page.get_by_role("button", name="Start"))
+    submit(page, page.get_by_role("button", name="Start"))
     progress = []
     while page.locator("button[value=next]").count():
         bar = page.locator("progress.progress")
         progress.append((int(bar.get_attribute("value")), int(bar.get_attribute("max"))))
         tick_answers(page, answers)
-        go(page, page.locator("button[value=next]"))
+        submit(page, page.locator("button[value=next]"))
         assert page.locator("#error-summary").count() == 0
     return progress
 
@@ -170,7 +171,7 @@ def test_the_thanks_screen_frames_the_booking_page_and_nothing_else(
     page.locator("input[name=consent_contact]").check()
     page.locator("input[name=consent_health]").check()
     with page.expect_response(lambda r: r.url.endswith("/contact")) as sent:
-        go(page, page.locator("button[value=send]"))
+        submit(page, page.locator("button[value=send]"))
     policy = sent.value.headers["content-security-policy"]
     assert "frame-src https://booking.invalid;" in policy
     frame = page.locator("iframe.booking-frame")
@@ -207,7 +208,7 @@ def test_the_new_screens_pass_axe(a11y_context, quiz_server, axe_path, booked):
     page.locator("input[name=email]").fill("ada.lovelace@example.org")
     page.locator("input[name=consent_contact]").check()
     page.locator("input[name=consent_health]").check()
-    go(page, page.locator("button[value=send]"))
+    submit(page, page.locator("button[value=send]"))
     assert page.locator("iframe.booking-frame").count() == 1
     axe.check(page, "thanks with the booking page framed")
     for chosen, screen in (
