@@ -165,7 +165,10 @@ def tap_and_compare(page, tab, selector: str) -> tuple[float, float, float]:
     """Tap in the walking tab; send the same answers from the other tab as a page load; then
     load the walking tab's new address there, which leaves both tabs on the same screen."""
     tick(tab)
+    # A tab in the background is throttled: each is brought to the front before it is timed.
+    page.bring_to_front()
     in_place = tap_in_place(page, page.locator(selector))
+    tab.bring_to_front()
     loaded = tap_full_load(tab, selector)
     return in_place, loaded, full_load(tab, page.url)
 
