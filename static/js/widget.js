@@ -176,8 +176,8 @@
       data[key] = doc.body.dataset[key] || "";
     });
     shownAt = url;
-    // A new step starts at its top, as a page load does (the one left may have been scrolled
-    // down to its button).
+    // As a page load would: the new step starts at its heading, which focus does not scroll
+    // to (a quiz opened on its own, or in a popup's frame, may have been scrolled down).
     window.scrollTo(0, 0);
     arrived(fromIntro);
     return true;

@@ -118,10 +118,15 @@ def quiz_journey(page, checker, origin: str, answers) -> None:
     erasure page, checking each screen on the way."""
     page.goto(f"{origin}/embed/{A11Y_BEFORE}")
     checker.check(page, "intro")
+    page.evaluate("window.__sameDocument = true")
     submit(page, page.get_by_role("button", name="Start"))
     steps = walk_steps(page, checker, answers, "default")
     assert steps >= 8, f"the walk reached only {steps} steps"
+    # The steps checked were swapped in place (a page load would have lost the mark).
+    assert page.evaluate("window.__sameDocument") is True
     send_contact(page, checker, "default")
+    # The thanks screen checked offers the clinic's booking page as a button.
+    assert page.locator('.next-step a[href="https://clear.example/book"]').count() == 1
 
     content = page.locator(".content-links a").first.get_attribute("href")
     forget = page.locator("a[href*='/forget/']").get_attribute("href")

@@ -122,6 +122,8 @@ def test_the_quiz_can_be_finished_from_intro_to_thanks_with_the_keyboard_alone(
     page = keyboard_context.new_page()
     page.goto(f"{quiz_server.origin}/embed/{A11Y_BEFORE}")
     keys = Keyboard(page)
+    # Kept by every step swapped in place, lost by a page load.
+    page.evaluate("window.__sameDocument = true")
 
     keys.tab_to(lambda el: el["tag"] == "button" and el["text"] == "Start")
     keys.activate("Enter")
@@ -161,6 +163,8 @@ def test_the_quiz_can_be_finished_from_intro_to_thanks_with_the_keyboard_alone(
             assert assert_step_page(keys, number) == total
         assert number <= total
     assert number == total, f"answered {number} of {total} steps"
+    # Every step, the one with errors and the contact form came in place, not as page loads.
+    assert page.evaluate("window.__sameDocument") is True
 
     # The contact form: an empty send puts focus on the error summary.
     keys.tab_to(is_button("send"))
