@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from quiz import create_app
+from quiz import create_app, services
 from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.questions import Questionnaire
@@ -60,9 +60,9 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app_config(database_url) -> dict:
+def app_config(request, database_url) -> dict:
     """Config overrides for the test app; tests may change them before `app` is built."""
-    return {
+    config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
@@ -76,6 +76,24 @@ def app_config(database_url) -> dict:
         "CLINIC_CACHE_SECONDS": 0,
         "EVENT_BUFFER_SECONDS": 0,
     }
+    if request.node.get_closest_marker("batched_events"):
+        # As in production, with a minute and a size far beyond what a test sends.
+        config.update(EVENT_BUFFER_SECONDS=60, EVENT_BUFFER_SIZE=1000)
+    return config
+
+
+@pytest.fixture
+def cli(app):
+    """Run a `flask` command in the test app: `cli("leads", "export", input=None)`."""
+    runner = app.test_cli_runner()
+
+    def run(*args, input=None):
+        result = runner.invoke(args=list(args), input=input)
+        # Click's `stdout` turns CRLF into LF: the file as written is in the bytes.
+        result.written = result.stdout_bytes.decode("utf-8")
+        return result
+
+    return run
 
 
 @pytest.fixture
@@ -91,7 +109,7 @@ def mail_app_config(app_config, smtp) -> dict:
 
 
 @pytest.fixture
-def app(app_config, tmp_path, monkeypatch):
+def app(request, app_config, tmp_path, monkeypatch):
     """A fresh app with an empty schema, on this test's backend."""
     for name in ("DATABASE_URL", "SECRET_KEY", "DATA_ENCRYPTION_KEY", "PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -100,6 +118,9 @@ def app(app_config, tmp_path, monkeypatch):
         if db.engine.dialect.name == "sqlite":
             db.create_all()
         yield application
+        if request.node.get_closest_marker("batched_events"):
+            # Write what the test left buffered while its database is still there.
+            services.flush_events(application)
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

@@ -15,16 +15,6 @@ from tests.helpers import STRONG
 pytestmark = pytest.mark.usefixtures("admin_config")
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def run(*args, input=None):
-        return runner.invoke(args=list(args), input=input)
-
-    return run
-
-
 def one_line_error(result, code=(1, 2)):
     assert result.exit_code in code, result.output
     assert "Traceback" not in result.output

@@ -272,19 +272,6 @@ def test_the_clinics_name_value_and_currency_are_used(make_clinic, make_lead):
 # --------------------------------------------------------------------------- the commands
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def run(*args):
-        result = runner.invoke(args=list(args))
-        # Click's `stdout` turns CRLF into LF: the file as written is in the bytes.
-        result.written = result.stdout_bytes.decode("utf-8")
-        return result
-
-    return run
-
-
 def test_leads_conversions_writes_each_platform_to_standard_output(cli, make_clinic, make_lead):
     clinic = make_clinic("acme")
     lead_with(make_lead, clinic, status_at=BOOKED, gclid="g1", msclkid="m1", fbclid="f1")

@@ -32,12 +32,6 @@ def app_config(mail_app_config):
     return mail_app_config
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=list(args))
-
-
 def mailed_links(smtp, to: str) -> list[str]:
     """The password links in every mail to `to`, in the order they came, from the text part."""
     links = []

@@ -26,12 +26,6 @@ def app_config(mail_app_config):
     return mail_app_config
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=list(args))
-
-
 def at(lead: Lead, when: datetime) -> Lead:
     """Make a lead look as if it came at `when`."""
     db.session.get(Lead, lead.id).created_at = when
