@@ -33,22 +33,50 @@ def _since(_ctx, _param, value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date like 2026-01-31") from None
 
 
+def _clinic(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and get_clinic(value) is None:
+        raise click.BadParameter(f"no clinic with slug {value!r}")
+    return value
+
+
+def _output(_ctx, _param, value: str) -> Path | None:
+    """The file to write, or None for standard output ("-"); its folder must exist."""
+    if value == "-":
+        return None
+    target = Path(value)
+    if not target.parent.is_dir():
+        raise click.BadParameter(f"folder {str(target.parent)!r} does not exist")
+    return target
+
+
+def _write_beside(target: Path, write, suffix: str = "") -> None:
+    """Write through `write(handle)` next to the target and rename, so a failed write never
+    leaves half a file."""
+    fd, temp = tempfile.mkstemp(suffix=suffix, dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    os.replace(temp, target)
+
+
 @leads_cli.command("export")
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="File format.")
-@click.option("--clinic", help="Only this clinic's leads (slug).")
+@click.option("--clinic", callback=_clinic, help="Only this clinic's leads (slug).")
 @click.option("--since", callback=_since, help="Only leads created on or after YYYY-MM-DD (UTC).")
-@click.option("--output", required=True, help="File to write; - for standard output (csv only).")
-def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
+@click.option(
+    "--output",
+    "target",
+    required=True,
+    callback=_output,
+    help="File to write; - for standard output (csv only).",
+)
+def leads_export(fmt: str, clinic: str | None, since: date | None, target: Path | None):
     """Write an export of the leads, recording it like a back-office download."""
-    if clinic is not None and get_clinic(clinic) is None:
-        raise click.BadParameter(f"no clinic with slug {clinic!r}", param_hint="--clinic")
-    if output == "-" and fmt == "xlsx":
+    if target is None and fmt == "xlsx":
         raise click.BadParameter("xlsx cannot go to standard output", param_hint="--output")
-    target = None if output == "-" else Path(output)
-    if target is not None and not target.parent.is_dir():
-        raise click.BadParameter(
-            f"folder {str(target.parent)!r} does not exist", param_hint="--output"
-        )
     export = start_export(
         Scope(everything=True),
         LeadFilters(clinic=clinic),
@@ -64,19 +92,11 @@ def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
         stream.flush()
         click.echo(f"{export.record.row_count} leads exported.", err=True)
         return
-    # Write next to the target and rename, so a failed export never leaves half a file.
     if fmt == "xlsx":
-        temp = export.xlsx_file(directory=str(target.parent))
+        # Written next to the target too, then renamed: never half a file.
+        os.replace(export.xlsx_file(directory=str(target.parent)), target)
     else:
-        fd, temp = tempfile.mkstemp(suffix=".csv", dir=str(target.parent))
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                for chunk in export.csv_chunks():
-                    handle.write(chunk)
-        except BaseException:
-            os.unlink(temp)
-            raise
-    os.replace(temp, target)
+        _write_beside(target, lambda handle: handle.writelines(export.csv_chunks()), ".csv")
     click.echo(f"{export.record.row_count} leads exported to {target}.", err=True)
 
 
@@ -84,7 +104,7 @@ def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
 @click.option(
     "--platform", required=True, type=click.Choice(PLATFORMS), help="The ad platform's format."
 )
-@click.option("--clinic", help="Only this clinic's leads (slug).")
+@click.option("--clinic", callback=_clinic, help="Only this clinic's leads (slug).")
 @click.option("--since", callback=_since, help="Only conversions on or after YYYY-MM-DD (UTC).")
 @click.option(
     "--status",
@@ -93,16 +113,15 @@ def leads_export(fmt: str, clinic: str | None, since: date | None, output: str):
     type=click.Choice(tuple(CONVERSION_STATUSES)),
     help="The status that counts as the conversion.",
 )
-@click.option("--output", required=True, help="File to write; - for standard output.")
-def leads_conversions(platform, clinic, since, status, output):
+@click.option(
+    "--output",
+    "target",
+    required=True,
+    callback=_output,
+    help="File to write; - for standard output.",
+)
+def leads_conversions(platform, clinic, since, status, target):
     """Write the offline conversions of leads with ad consent for an ad platform to import."""
-    if clinic is not None and get_clinic(clinic) is None:
-        raise click.BadParameter(f"no clinic with slug {clinic!r}", param_hint="--clinic")
-    target = None if output == "-" else Path(output)
-    if target is not None and not target.parent.is_dir():
-        raise click.BadParameter(
-            f"folder {str(target.parent)!r} does not exist", param_hint="--output"
-        )
     text, count = conversions_file(
         Scope(everything=True), platform, status=status, clinic=clinic, since=since, actor="cli"
     )
@@ -112,15 +131,7 @@ def leads_conversions(platform, clinic, since, status, output):
         sys.stdout.buffer.flush()
         click.echo(f"{count} conversions written.", err=True)
         return
-    # Next to the target, then renamed: a failed write never leaves half a file.
-    fd, temp = tempfile.mkstemp(dir=str(target.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except BaseException:
-        os.unlink(temp)
-        raise
-    os.replace(temp, target)
+    _write_beside(target, lambda handle: handle.write(text))
     click.echo(f"{count} conversions written to {target}.", err=True)
 
 
