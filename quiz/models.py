@@ -183,24 +183,22 @@ class Lead(db.Model):
     # Set while the status is "lost" (one of LOST_REASONS; "other" with its text).
     lost_reason: Mapped[str | None] = mapped_column(String(20), index=True)
     lost_note: Mapped[str | None] = mapped_column(String(500))
-    # No foreign keys on these two: SQLite can add such a column only by rebuilding the
-    # leads table, and a rebuild with foreign keys on deletes what hangs off the leads.
-    # Accounts are disabled, never deleted; erasing a lead clears the links to it
-    # (services.privacy).
-    assignee_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # Keyed blind indexes (HMAC-SHA256) of the normalised email and phone: a returning visitor
     # is found without comparing contact details in clear.
     email_key: Mapped[str | None] = mapped_column(String(64))
     phone_key: Mapped[str | None] = mapped_column(String(64))
     # The earlier lead of the same person at the same clinic (within 90 days), if any.
-    returning_of_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    returning_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("leads.id", ondelete="SET NULL"), index=True
+    )
     # The last day (UTC) a reminder digest named this lead: never twice in one day.
     reminded_on: Mapped[date | None] = mapped_column(Date)
 
     clinic: Mapped[Clinic] = relationship()
-    assignee: Mapped[User | None] = relationship(
-        primaryjoin="User.id == foreign(Lead.assignee_id)", viewonly=True
-    )
+    assignee: Mapped[User | None] = relationship(viewonly=True)
 
 
 class QuestionnaireSnapshot(db.Model):
