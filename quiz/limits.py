@@ -12,6 +12,8 @@ MAX_LENGTH: Mapping[str, int] = MappingProxyType(
         # The longest address SMTP can carry (RFC 5321's path limit, less the brackets).
         "email": 254,
         "phone": 40,
+        # One of a few words (validation.CONTACT_TIMES); the column has room for longer ones.
+        "contact_time": 40,
         "utm_source": 200,
         "utm_medium": 200,
         "utm_campaign": 200,

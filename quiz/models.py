@@ -146,7 +146,7 @@ class Lead(db.Model):
     name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
     email: Mapped[str] = mapped_column(String(MAX_LENGTH["email"]), index=True)
     phone: Mapped[str | None] = mapped_column(String(MAX_LENGTH["phone"]))
-    contact_time: Mapped[str | None] = mapped_column(String(40))
+    contact_time: Mapped[str | None] = mapped_column(String(MAX_LENGTH["contact_time"]))
     language: Mapped[str] = mapped_column(String(8))
 
     consent_contact_at: Mapped[datetime] = mapped_column(UTCDateTime())

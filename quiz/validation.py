@@ -174,7 +174,7 @@ def check_contact(raw: Any) -> tuple[Contact | None, dict[str, list[str]]]:
     name = text("name", MAX_LENGTH["name"])
     email = text("email", MAX_LENGTH["email"])
     phone = text("phone", MAX_LENGTH["phone"])
-    contact_time = text("contact_time", 20)
+    contact_time = text("contact_time", MAX_LENGTH["contact_time"])
     if name is None and "contact.name" not in errors:
         errors["contact.name"] = [N_("Please tell us your name.")]
     if email is None and "contact.email" not in errors:

@@ -32,7 +32,19 @@ def test_every_visitor_field_has_a_length():
         "idempotency_key",
         "booking_url",
         "conversion_name",
+        "contact_time",
     }
+
+
+def test_a_contact_time_past_its_length_is_refused_and_so_is_any_unknown_one():
+    limit = MAX_LENGTH["contact_time"]
+    base = {"name": "Ada", "email": "ada@example.com"}
+    _, errors = check_contact({**base, "contact_time": "x" * (limit + 1)})
+    assert errors["contact.contact_time"] == [f"Must be at most {limit} characters."]
+    _, errors = check_contact({**base, "contact_time": "at noon"})
+    assert errors["contact.contact_time"][0].startswith("Must be one of")
+    contact, errors = check_contact({**base, "contact_time": "evening"})
+    assert errors == {} and contact.contact_time == "evening"
 
 
 def test_a_booking_link_may_be_as_long_as_the_table_and_its_column_say(app):
