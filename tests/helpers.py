@@ -1,16 +1,22 @@
 """Helpers the test modules share: the cookie-less visitor, the state token, the standard
-contact, a complete answer set and the OpenAPI schema validator."""
+contact, a complete answer set, the OpenAPI schema validator and the app run as a process."""
 
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from quiz.questions import Questionnaire, check_answers, clean_answers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # The public URL links in mail and chat messages start with.
 PUBLIC = "https://quiz.example"
@@ -155,3 +161,28 @@ class Visitor:
     def contact(self, slug: str, **overrides):
         data = {**CONTACT, **overrides}
         return self.post(f"/embed/{slug}/contact", {k: v for k, v in data.items() if v is not None})
+
+
+def flask_process(tmp_path, *args, **env) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi ARGS` in a process of its own on tmp_path's SQLite database."""
+    return python_process(tmp_path, "-m", "flask", "--app", "wsgi", *args, **env)
+
+
+def python_process(tmp_path, *args, **env) -> subprocess.CompletedProcess:
+    """Run Python with ARGS in a process of its own on tmp_path's SQLite database."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'quiz.db'}",
+        "SECRET_KEY": "x" * 32,
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        check=False,
+        timeout=120,
+    )

@@ -7,8 +7,7 @@ import sqlite3
 import pytest
 
 from quiz.services import users as user_service
-from tests.helpers import STRONG
-from tests.test_commands import _flask
+from tests.helpers import STRONG, flask_process
 
 pytestmark = pytest.mark.usefixtures("admin_config")
 
@@ -97,7 +96,7 @@ def test_the_upgrade_gives_each_existing_account_a_nonce_of_its_own(tmp_path):
     home = tmp_path / "upgrade"
     home.mkdir()
     database = home / "quiz.db"
-    assert _flask(home, "db", "upgrade", "0001_initial").returncode == 0
+    assert flask_process(home, "db", "upgrade", "0001_initial").returncode == 0
     with sqlite3.connect(database) as connection:
         for email in ("a@clinic.example", "b@clinic.example"):
             connection.execute(
@@ -105,7 +104,7 @@ def test_the_upgrade_gives_each_existing_account_a_nonce_of_its_own(tmp_path):
                 " VALUES (?, 'x', 'admin', 1, 0, '2026-01-01 00:00:00')",
                 (email,),
             )
-    upgrade = _flask(home, "db", "upgrade")
+    upgrade = flask_process(home, "db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
     with sqlite3.connect(database) as connection:
         nonces = [row[0] for row in connection.execute("SELECT session_nonce FROM users")]

@@ -9,8 +9,7 @@ import pytest
 
 from quiz.extensions import db
 from quiz.models import Clinic, Lead
-from tests.helpers import CONTACT, Visitor, answer_everything
-from tests.test_commands import _flask, run
+from tests.helpers import CONTACT, Visitor, answer_everything, flask_process
 
 _HTML_LANG = re.compile(r'<html lang="([a-z]+)"')
 
@@ -109,19 +108,19 @@ def test_the_api_uses_the_same_picker(client, make_clinic, questionnaire):
     assert _varies(assessed)
 
 
-def test_clinic_create_without_language_stores_none_and_list_says_so(app):
-    result = run(app, "clinic", "create", "sinidioma", "--name", "Sin Idioma")
+def test_clinic_create_without_language_stores_none_and_list_says_so(cli):
+    result = cli("clinic", "create", "sinidioma", "--name", "Sin Idioma")
     assert result.exit_code == 0, result.output
     clinic = db.session.execute(db.select(Clinic).filter_by(slug="sinidioma")).scalar_one()
     assert clinic.language is None
-    listed = run(app, "clinic", "list")
+    listed = cli("clinic", "list")
     assert "sinidioma\tSin Idioma\t-\t" in listed.stdout
 
 
 def test_the_upgrade_keeps_existing_languages_and_allows_none(tmp_path):
     home = tmp_path / "upgrade"
     home.mkdir()
-    assert _flask(home, "db", "upgrade", "0006_invites_notify").returncode == 0
+    assert flask_process(home, "db", "upgrade", "0006_invites_notify").returncode == 0
     with sqlite3.connect(home / "quiz.db") as connection:
         for slug, language in (("old-en", "en"), ("old-de", "de")):
             connection.execute(
@@ -130,13 +129,13 @@ def test_the_upgrade_keeps_existing_languages_and_allows_none(tmp_path):
                 " VALUES (?, ?, '[]', ?, 'after', 0, '{}', '{}', '2026-01-01 00:00:00')",
                 (slug, slug, language),
             )
-    upgrade = _flask(home, "db", "upgrade")
+    upgrade = flask_process(home, "db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
     with sqlite3.connect(home / "quiz.db") as connection:
         rows = dict(connection.execute("SELECT slug, language FROM clinics"))
         connection.execute("UPDATE clinics SET language = NULL WHERE slug = 'old-en'")
     assert rows == {"old-en": "en", "old-de": "de"}
-    downgrade = _flask(home, "db", "downgrade", "0006_invites_notify")
+    downgrade = flask_process(home, "db", "downgrade", "0006_invites_notify")
     assert downgrade.returncode == 0, downgrade.stderr
     with sqlite3.connect(home / "quiz.db") as connection:
         rows = dict(connection.execute("SELECT slug, language FROM clinics"))

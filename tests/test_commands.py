@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from quiz.extensions import db
 from quiz.models import Clinic
+from tests.helpers import flask_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,35 +105,10 @@ def test_questions_check_reports_a_missing_file(app, tmp_path):
     assert "Traceback" not in result.output
 
 
-def _flask(tmp_path, *args, **env):
-    """Run `flask --app wsgi ARGS` in a process of its own on tmp_path's SQLite database."""
-    return _python(tmp_path, "-m", "flask", "--app", "wsgi", *args, **env)
-
-
-def _python(tmp_path, *args, **env):
-    """Run Python with ARGS in a process of its own on tmp_path's SQLite database."""
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'quiz.db'}",
-        "SECRET_KEY": "x" * 32,
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
-    )
-
-
 def test_a_broken_questionnaire_stops_start_up_with_one_line_per_problem(tmp_path):
     broken = tmp_path / "q.json"
     broken.write_text('{"areas": [], "steps": []}')
-    proc = _flask(tmp_path, "clinic", "list", QUESTIONS_FILE=str(broken))
+    proc = flask_process(tmp_path, "clinic", "list", QUESTIONS_FILE=str(broken))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("q.json: ")]
@@ -144,9 +117,9 @@ def test_a_broken_questionnaire_stops_start_up_with_one_line_per_problem(tmp_pat
 
 
 def test_db_upgrade_builds_a_schema_that_matches_the_models(tmp_path):
-    upgrade = _flask(tmp_path, "db", "upgrade")
+    upgrade = flask_process(tmp_path, "db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
-    check = _flask(tmp_path, "db", "check")
+    check = flask_process(tmp_path, "db", "check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "No new upgrade operations detected" in check.stdout + check.stderr
 
@@ -161,7 +134,7 @@ def test_db_upgrade_builds_a_schema_that_matches_the_models(tmp_path):
     ],
 )
 def test_bad_arguments_get_exactly_one_line_and_exit_2(tmp_path, args):
-    proc = _flask(tmp_path, *args)
+    proc = flask_process(tmp_path, *args)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr

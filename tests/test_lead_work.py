@@ -250,19 +250,19 @@ with app.app_context():
 def test_the_migration_keeps_every_row_and_indexes_the_leads_already_stored(tmp_path):
     import sqlite3
 
-    from tests.test_commands import _flask, _python
+    from tests.helpers import flask_process, python_process
 
     # A folder of its own: the test app's database is in tmp_path itself.
     tmp_path = tmp_path / "migrated"
     tmp_path.mkdir()
 
-    assert _flask(tmp_path, "db", "upgrade").returncode == 0
-    stored = _python(tmp_path, "-c", _STORE_LEAD)
+    assert flask_process(tmp_path, "db", "upgrade").returncode == 0
+    stored = python_process(tmp_path, "-c", _STORE_LEAD)
     assert stored.returncode == 0, stored.stderr
     expected = tuple(stored.stdout.split()[-2:])
     assert all(len(key) == 64 for key in expected)
     for args in (("db", "downgrade", "0006_invites_notify"), ("db", "upgrade")):
-        proc = _flask(tmp_path, *args)
+        proc = flask_process(tmp_path, *args)
         assert proc.returncode == 0, proc.stderr
     with sqlite3.connect(tmp_path / "quiz.db") as conn:
         assert conn.execute("SELECT email_key, phone_key FROM leads").fetchall() == [expected]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.test_commands import _flask, _python
+from tests.helpers import flask_process, python_process
 
 # A lead with its events, stored through the API as a clinic's CRM would.
 _STORE_A_LEAD = """
@@ -40,15 +40,15 @@ def _counts(path) -> dict[str, int]:
 
 def test_downgrading_and_upgrading_sqlite_keeps_every_lead_and_what_refers_to_it(tmp_path):
     for args in (("db", "upgrade"), ("clinic", "ensure-demo")):
-        done = _flask(tmp_path, *args)
+        done = flask_process(tmp_path, *args)
         assert done.returncode == 0, done.stderr
-    stored = _python(tmp_path, "-c", _STORE_A_LEAD)
+    stored = python_process(tmp_path, "-c", _STORE_A_LEAD)
     assert stored.returncode == 0, stored.stderr
     before = _counts(tmp_path / "quiz.db")
     assert before["leads"] == 1 and before["events"] >= 1
     # Back to the first schema that had users and clinics changed since, then forward again:
     # every migration since rebuilds at least one of the tables leads refer to.
     for args in (("db", "downgrade", "0006_invites_notify"), ("db", "upgrade")):
-        done = _flask(tmp_path, *args)
+        done = flask_process(tmp_path, *args)
         assert done.returncode == 0, done.stderr
         assert _counts(tmp_path / "quiz.db") == before, args

@@ -303,11 +303,11 @@ def _booking() -> tuple[str | None, bool]:
 def test_the_booking_migration_keeps_existing_clinics_as_buttons_and_goes_back(tmp_path):
     import sqlite3
 
-    from tests.test_commands import _flask
+    from tests.helpers import flask_process
 
     home = tmp_path / "upgrade"
     home.mkdir()
-    assert _flask(home, "db", "upgrade", "0006_invites_notify").returncode == 0
+    assert flask_process(home, "db", "upgrade", "0006_invites_notify").returncode == 0
     with sqlite3.connect(home / "quiz.db") as connection:
         connection.execute(
             "INSERT INTO clinics (slug, name, origins, language, contact_timing,"
@@ -315,12 +315,12 @@ def test_the_booking_migration_keeps_existing_clinics_as_buttons_and_goes_back(t
             " ('old', 'Old', '[]', 'en', 'after', 0, '{}', '{}', 'https://cal.example/old',"
             " '2026-01-01 00:00:00')"
         )
-    upgrade = _flask(home, "db", "upgrade", "0007_clinic_booking")
+    upgrade = flask_process(home, "db", "upgrade", "0007_clinic_booking")
     assert upgrade.returncode == 0, upgrade.stderr
     with sqlite3.connect(home / "quiz.db") as connection:
         row = connection.execute("SELECT booking_url, booking_inline FROM clinics").fetchone()
     assert row == ("https://cal.example/old", 0)
-    down = _flask(home, "db", "downgrade", "0006_invites_notify")
+    down = flask_process(home, "db", "downgrade", "0006_invites_notify")
     assert down.returncode == 0, down.stderr
     with sqlite3.connect(home / "quiz.db") as connection:
         columns = [c[1] for c in connection.execute("PRAGMA table_info(clinics)")]
