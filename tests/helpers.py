@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from quiz.questions import Questionnaire, check_answers, clean_answers
+from quiz.questions import SUITABILITIES, Questionnaire, check_answers, clean_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,17 @@ def state_at_result(client, questionnaire: Questionnaire, slug: str) -> str:
             f"/embed/{slug}/step", data={"state": state_token(page), **data}, follow_redirects=True
         )
     return state_token(response.get_data(as_text=True))
+
+
+def forbidden_values(questionnaire: Questionnaire) -> set[str]:
+    """Every id an answer could reveal: suitabilities, outcomes, areas, questions, options."""
+    values = set(SUITABILITIES)
+    values |= {outcome.id for outcome in questionnaire.outcomes}
+    values |= {area.id for area in questionnaire.areas}
+    for question in questionnaire.questions:
+        values.add(question.id)
+        values |= {option.id for option in question.options}
+    return values
 
 
 def validator(document: dict, schema_name: str) -> Draft202012Validator:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Visitor, answer_everything
+from tests.helpers import Visitor, answer_everything, forbidden_values
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 BODY_ATTRIBUTES = {
@@ -56,17 +56,6 @@ def body_attributes(page: str) -> dict[str, str]:
     parser.feed(page)
     assert parser.attributes is not None, "no <body> tag"
     return parser.attributes
-
-
-def forbidden_values(questionnaire) -> set[str]:
-    """Every id an answer could reveal: suitabilities, outcomes, areas, questions, options."""
-    values = {"good", "possible", "consult", "not_suitable"}
-    values |= {outcome.id for outcome in questionnaire.outcomes}
-    values |= {area.id for area in questionnaire.areas}
-    for question in questionnaire.questions:
-        values.add(question.id)
-        values |= {option.id for option in question.options}
-    return values
 
 
 def visit_every_page(visitor: Visitor, slug: str, answers: dict) -> list[str]:

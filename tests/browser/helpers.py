@@ -3,6 +3,7 @@ walking the quiz inside it (Playwright frames, or a WebDriver `HostBrowser`)."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,6 +15,29 @@ from tests.browser.engines import HostBrowser
 # still match it; the root element's own box is the content's height.
 MEASURE = """() => ({scroll: document.documentElement.scrollHeight,
   content: document.documentElement.getBoundingClientRect().height})"""
+
+
+# The only keys a host-page event carries: the clinic and step numbers, nothing derived from
+# the answers (no suitability, outcome, area or answer).
+HOST_EVENT_KEYS = {"clinic", "step", "steps"}
+
+
+def check_host_events(events: list[dict], clinic: str, *absent: str) -> None:
+    """Assert that the host page got each quiz event once (steps in order, never repeated),
+    bubbling from the slot, with the clinic and step numbers only and none of `absent`."""
+    types = [e["type"] for e in events]
+    assert types.count("quiz:start") == 1
+    assert types.count("quiz:complete") == 1
+    assert types.count("quiz:lead") == 1
+    assert types.count("quiz:step") >= 2
+    assert all(e["bubbles"] and e["slot"] == "slot" for e in events)
+    for event in events:
+        assert set(event["detail"]) == HOST_EVENT_KEYS
+        assert event["detail"]["clinic"] == clinic
+    steps = [e["detail"]["step"] for e in events if e["type"] == "quiz:step"]
+    assert steps == sorted(set(steps)), "the error state must not repeat a step event"
+    text = json.dumps(events)
+    assert not [value for value in absent if value in text]
 
 
 def origin_of(url: str) -> str:

@@ -15,7 +15,7 @@ from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
 from tests.browser.helpers import quiz_frame
 from tests.browser.test_embedding import NAME, finish_quiz
-from tests.helpers import answer_everything
+from tests.helpers import answer_everything, forbidden_values
 
 EVENTS = {"quiz:start", "quiz:step", "quiz:complete", "quiz:lead"}
 PAGE_EVENTS = {"view", "start", "step", "complete", "lead"}
@@ -32,17 +32,6 @@ PATHS = {
     "not_suitable": {"pregnancy": ["pregnant"]},
     "consult": {"allergies": ["local_anaesthetic"]},
 }
-
-
-def forbidden_values(questionnaire) -> set[str]:
-    """Every id an answer could reveal: suitabilities, outcomes, areas, questions, options."""
-    values = {"good", "possible", "consult", "not_suitable"}
-    values |= {outcome.id for outcome in questionnaire.outcomes}
-    values |= {area.id for area in questionnaire.areas}
-    for question in questionnaire.questions:
-        values.add(question.id)
-        values |= {option.id for option in question.options}
-    return values
 
 
 def leaves(value):
