@@ -58,11 +58,13 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 		npm install --no-audit --no-fund && touch $@; \
 	fi
 
-# The host-page loader is written in assets/embed.js and shipped minified as static/embed.js,
-# which is committed, so running the app needs no Node; tests/test_embed_build.py fails when
-# the shipped file no longer matches its source.
+# The scripts are written in assets/ (the host-page loader, the quiz frame's widget.js and
+# the popup's popup.js) and shipped minified in static/, committed, so running the app needs
+# no Node; tests/test_embed_build.py fails when a shipped file no longer matches its source.
 embed-js: node_modules/.installed
 	npm run --silent build:embed > static/embed.js
+	npm run --silent build:widget > static/js/widget.js
+	npm run --silent build:popup > static/js/popup.js
 
 # Throughput with wrk when it is installed (Debian package `wrk`; nothing is installed here),
 # then latency of whole visits, the burst of 200 leads (benchmarks/README.md).

@@ -50,11 +50,11 @@ def test_embed_script_stays_at_or_under_three_kilobytes_gzipped():
     assert size <= 3 * 1024, f"embed.js is {size} bytes gzipped"
 
 
-# The host-page scripts as written (static/embed.js is the minified build of the first).
+# The scripts as written (the files in static/ are their minified builds).
 HOST_SCRIPTS = (
     ROOT / "assets" / "embed.js",
-    STATIC / "js" / "popup.js",
-    STATIC / "js" / "widget.js",
+    ROOT / "assets" / "popup.js",
+    ROOT / "assets" / "widget.js",
 )
 
 
@@ -69,8 +69,8 @@ def test_scripts_never_use_inner_html_cookies_or_a_wildcard_target():
 def test_only_show_once_touches_storage_and_only_on_the_host_page():
     # The quiz (widget.js) stores nothing; embed.js keeps one flag under one key for
     # data-show-once, on the clinic's own origin.
-    assert "localStorage" not in (STATIC / "js" / "widget.js").read_text()
-    assert "localStorage" not in (STATIC / "js" / "popup.js").read_text()
+    assert "localStorage" not in (ROOT / "assets" / "widget.js").read_text()
+    assert "localStorage" not in (ROOT / "assets" / "popup.js").read_text()
     source = (ROOT / "assets" / "embed.js").read_text()
     uses = set(re.findall(r"localStorage\.(\w+)\(([^)]*)\)", source))
     assert uses == {("getItem", "key"), ("setItem", 'key, "1"')}

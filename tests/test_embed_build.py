@@ -1,4 +1,4 @@
-"""The shipped host-page loader, static/embed.js, is the minified build of assets/embed.js."""
+"""The shipped scripts in static/ are the minified builds of their commented sources in assets/."""
 
 from __future__ import annotations
 
@@ -10,21 +10,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The npm script that builds each shipped file (package.json), by the file it writes.
+BUILDS = {
+    "static/embed.js": "build:embed",
+    "static/js/widget.js": "build:widget",
+    "static/js/popup.js": "build:popup",
+}
 
 
-def test_static_embed_js_is_the_build_of_its_source():
+@pytest.mark.parametrize("shipped", sorted(BUILDS))
+def test_each_shipped_script_is_the_build_of_its_source(shipped):
     npm = shutil.which("npm")
     if npm is None or not (ROOT / "node_modules" / "terser").is_dir():
         reason = "terser is not installed (run `npm ci` or `make test`)"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, and CI is set: the build check must run")
-        pytest.skip(f"{reason}; embed.js build check skipped")
+        pytest.skip(f"{reason}; build check skipped")
     built = subprocess.run(  # nosec B603
-        [npm, "run", "--silent", "build:embed"],
+        [npm, "run", "--silent", BUILDS[shipped]],
         cwd=ROOT,
         capture_output=True,
         check=True,
         timeout=120,
     ).stdout
-    shipped = (ROOT / "static" / "embed.js").read_bytes()
-    assert built == shipped, "static/embed.js is out of date: run `make embed-js`"
+    assert built == (ROOT / shipped).read_bytes(), f"{shipped} is out of date: run `make embed-js`"
+
+
+def test_every_source_in_assets_has_its_build():
+    sources = {f"assets/{path.name}" for path in (ROOT / "assets").glob("*.js")}
+    assert sources == {f"assets/{Path(shipped).name}" for shipped in BUILDS}
