@@ -108,8 +108,9 @@ def _set_headers(response: Response) -> Response:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    # interest-cohort (FLoC) is gone from browsers, which report it as an unknown feature.
     response.headers["Permissions-Policy"] = (
-        "geolocation=(), camera=(), microphone=(), payment=(), usb=(), interest-cohort=()"
+        "geolocation=(), camera=(), microphone=(), payment=(), usb=()"
     )
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"

@@ -124,6 +124,8 @@ class Runtime:
     event_buffer: EventBuffer
     # The content hash of each static file its URL carries (quiz.static_files).
     static_versions: dict[Hashable, str]
+    # Each static text file compressed once at full strength, per encoding (quiz.static_files).
+    static_compressed: dict[Hashable, bytes]
 
 
 def build(config: Mapping[str, Any]) -> Runtime:
@@ -139,6 +141,7 @@ def build(config: Mapping[str, Any]) -> Runtime:
         snapshotted_versions=set(),
         event_buffer=EventBuffer(config["EVENT_BUFFER_SIZE"], config["EVENT_BUFFER_SECONDS"]),
         static_versions={},
+        static_compressed={},
     )
 
 

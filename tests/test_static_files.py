@@ -216,3 +216,42 @@ def test_a_streamed_html_response_is_compressed_chunk_by_chunk_intact(routed_app
         assert "Content-Length" not in resp.headers
         body = gzip.decompress(resp.get_data()).decode()
     assert body == "".join(f"<p>part {n}</p>\n" for n in range(200))
+
+
+def test_a_static_file_carries_no_download_name_and_leaves_the_date_to_the_server(static_app):
+    response = get(static_app, static_url(static_app, "css/big.css"), **{"Accept-Encoding": "br"})
+    assert response.status_code == 200
+    # The WSGI server writes Date; the app's copy would be a second one.
+    assert "Date" not in response.headers
+    assert "Content-Disposition" not in response.headers
+    assert response.headers["ETag"] and response.headers["Last-Modified"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "accept, encoding, decompress",
+    [("gzip, deflate, br", "br", brotli.decompress), ("gzip", "gzip", gzip.decompress)],
+)
+def test_a_static_text_file_is_sent_compressed_at_full_strength(
+    static_app, accept, encoding, decompress
+):
+    url = static_url(static_app, "css/big.css")
+    first = get(static_app, url, **{"Accept-Encoding": accept})
+    again = get(static_app, url, **{"Accept-Encoding": accept})
+    assert first.headers["Content-Encoding"] == again.headers["Content-Encoding"] == encoding
+    assert first.get_data() == again.get_data()
+    assert decompress(first.get_data()).decode() == BIG_CSS
+    strongest = static_files.PRECOMPRESSORS[encoding](BIG_CSS.encode())
+    assert first.get_data() == strongest
+    assert int(first.headers["Content-Length"]) == len(strongest)
+    assert first.headers["ETag"].endswith(f':{encoding}"')
+    assert "Accept-Encoding" in first.headers["Vary"]
+
+
+def test_an_edited_static_file_is_compressed_again(static_app):
+    path = Path(static_app.static_folder) / "css" / "big.css"
+    before = get(static_app, "/static/css/big.css", **{"Accept-Encoding": "br"}).get_data()
+    path.write_text(BIG_CSS + "p { margin: 0; }\n" * 40)
+    after = get(static_app, "/static/css/big.css", **{"Accept-Encoding": "br"}).get_data()
+    assert after != before
+    assert brotli.decompress(after).decode() == path.read_text()
