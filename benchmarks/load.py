@@ -10,7 +10,7 @@ Measures, in one bounded run:
   * "no lead lost": 200 visitors sending a lead at the same moment to 4 workers on SQLite,
     and on PostgreSQL too when --database-url is given;
   * with --postgres, the same visitors' latency and the burst on a throwaway PostgreSQL
-    cluster that the benchmark starts and deletes itself (see outage.py).
+    cluster that the benchmark starts and deletes itself (servers.py, shared with outage.py).
 
     .venv/bin/python benchmarks/load.py [--seconds 5] [--postgres]
         [--database-url postgresql+psycopg://...]
@@ -30,22 +30,20 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import ROOT, base_env, default_answers, flask, gunicorn, throwaway_postgres
 
 LEAD_TEMPLATE = "__N__"
 # Seconds each throughput phase sends before it starts counting.
@@ -55,109 +53,6 @@ COUNT_LEADS = (
     "SELECT count(*) FROM leads JOIN clinics ON clinics.id = leads.clinic_id"
     " WHERE clinics.slug = :slug"
 )
-
-
-# --- servers -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def base_env(database_url: str) -> dict[str, str]:
-    """The environment of a production-like quiz server on that database."""
-    from quiz.crypto import new_key
-
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"QUESTIONS_FILE", "REDIS_URL", "PUBLIC_URL", "BIND", "WEB_CONCURRENCY"}
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SECRET_KEY="benchmark-" + uuid.uuid4().hex,
-        DATA_ENCRYPTION_KEY=new_key(),
-        RATELIMIT_ENABLED="false",
-        LOG_FORMAT="json",
-    )
-    return env
-
-
-def flask(env: dict[str, str], *args: str) -> None:
-    """Run one `flask --app wsgi` command, stopping the benchmark with its output if it fails."""
-    done = subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-
-
-# The config gunicorn is given: gunicorn.conf.py itself plus one hook that marks each worker
-# once it has loaded the app. A quiz worker takes about 0.7 s of CPU to import and build the
-# app (hello far less); started inside a measured phase, that would be counted against it.
-_READY_HOOK = """
-exec(compile(open({conf!r}).read(), {conf!r}, "exec"))
-
-def post_worker_init(worker):
-    open({ready!r} + "/" + str(worker.pid), "w").close()
-"""
-
-
-@contextmanager
-def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path = ROOT):
-    """Serve `app` with gunicorn.conf.py on a free loopback port; yield once every worker is up."""
-    port = free_port()
-    scratch = Path(tempfile.mkdtemp(prefix=f"{log.stem}-", dir=log.parent))
-    config, ready = scratch / "gunicorn.conf.py", scratch / "ready"
-    ready.mkdir()
-    config.write_text(_READY_HOOK.format(conf=str(ROOT / "gunicorn.conf.py"), ready=str(ready)))
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                str(config),
-                "-w",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--chdir",
-                str(chdir),
-                app,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        for _ in range(1200):
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn {app} exited:\n{log.read_text()[-3000:]}")
-            if len(list(ready.iterdir())) >= workers:
-                break
-            time.sleep(0.05)
-        else:
-            raise SystemExit(f"gunicorn {app} never got ready:\n{log.read_text()[-3000:]}")
-        if request(port, "GET", "/healthz")[0] != 200:
-            raise SystemExit(f"gunicorn {app}: /healthz failed:\n{log.read_text()[-3000:]}")
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 # --- the client --------------------------------------------------------------------------
@@ -433,14 +328,6 @@ def no_lead_lost(database_url: str, visitors: int, workdir: Path, label: str) ->
 # --- report ------------------------------------------------------------------------------
 
 
-def default_answers() -> dict:
-    """A complete valid answer set for the shipped questionnaire."""
-    from quiz.questions import load
-    from tests.conftest import answer_everything
-
-    return answer_everything(load(ROOT / "questions.json"))
-
-
 def percentile(values: list[float], pct: int) -> float:
     """The pct-th percentile in milliseconds (nearest rank)."""
     if not values:
@@ -482,7 +369,6 @@ def print_latency(title: str, visits: Tally) -> None:
 
 def throwaway_postgres_run(answers: dict, args, per_process: int, workdir: Path) -> dict:
     """On a PostgreSQL cluster of its own: the burst of leads, then the visitors' latency."""
-    from outage import throwaway_postgres
 
     with throwaway_postgres() as cluster:
         # The burst first, on a database that has never stored a lead: the first leads after

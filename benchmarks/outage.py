@@ -24,27 +24,23 @@ Loopback only, bounded in time, and everything it started is stopped and deleted
 from __future__ import annotations
 
 import argparse
-import glob
 import html.parser
 import http.client
 import json
 import os
-import pwd
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import base_env, default_answers, flask, free_port, gunicorn
+from servers import base_env, default_answers, flask, gunicorn, throwaway_postgres
 
 REQUEST_TIMEOUT = 15
 HEALTH_LIMIT = 2.0  # seconds: /healthz must say 503 this fast while the database is down
@@ -56,89 +52,6 @@ FRIENDLY_503 = "briefly unavailable"
 # What a request can end as. "kept form": the contact form again, 503, message and values kept.
 OUTCOMES = ("ok", "thanks", "201", "kept form", "503 page", "503 json", "500", "dropped", "other")
 PHASES = ("before", "edge", "outage", "after")
-
-
-# --- the throwaway PostgreSQL ------------------------------------------------------------
-
-
-def _pg_bin(name: str) -> str:
-    """Path of a PostgreSQL server program (the newest installed major version)."""
-    found = sorted(
-        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4])
-    )
-    if found:
-        return found[-1]
-    on_path = shutil.which(name)
-    if on_path is None:
-        raise SystemExit(f"{name} not found: install the PostgreSQL server package")
-    return on_path
-
-
-class Cluster:
-    """A PostgreSQL cluster in a temporary directory, on a free loopback port."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.data = root / "data"
-        self.port = free_port()
-        # initdb refuses to run as root: run the server programs as the `postgres` user then.
-        self.prefix: list[str] = []
-        if os.geteuid() == 0:
-            account = pwd.getpwnam("postgres")
-            os.chown(root, account.pw_uid, account.pw_gid)
-            self.prefix = ["runuser", "-u", "postgres", "--"]
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *args: str, timeout: int = 60) -> None:
-        done = subprocess.run(
-            [*self.prefix, *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            cwd=self.root,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}")
-
-    def init(self) -> None:
-        """Create the cluster: trust auth on loopback, no fsync (a drill, not a store)."""
-        self._run(
-            _pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--no-sync",
-        )  # fmt: skip
-
-    def start(self) -> None:
-        """Start the server and wait until it accepts connections."""
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            _pg_bin("pg_ctl"), "-D", str(self.data), "-o", options,
-            "-l", str(self.root / "postgres.log"), "-w", "-t", "30", "start",
-        )  # fmt: skip
-
-    def stop(self, mode: str = "fast") -> None:
-        """Stop the server: `fast` ends every session (what a crash or failover looks like)."""
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
-
-    def running(self) -> bool:
-        """Tell whether the server's pid file is there (pg_ctl removes it on a clean stop)."""
-        return (self.data / "postmaster.pid").exists()
-
-
-@contextmanager
-def throwaway_postgres():
-    """Yield a started Cluster; stop it and delete every file of it afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="quiz-outage-"))
-    cluster = Cluster(root)
-    try:
-        cluster.init()
-        cluster.start()
-        yield cluster
-    finally:
-        if cluster.running():
-            with suppress(SystemExit, subprocess.TimeoutExpired):
-                cluster.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- reading the quiz's HTML -------------------------------------------------------------
