@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.weight import ARGS, serve
+from benchmarks.weight import launch, serve
 
 VIEWPORTS = {"phone": (390, 844), "computer": (1280, 900)}
 WORD_LIMIT = 300
@@ -274,9 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         server, origin, _ = serve(Path(folder))
         logging.getLogger("quiz.access").setLevel(logging.WARNING)
-        browser = playwright.chromium.launch(
-            executable_path=options.chromium, headless=True, args=ARGS
-        )
+        browser = launch(playwright, options.chromium)
         try:
             for name, size in VIEWPORTS.items():
                 status |= run_size(browser, origin, name, size)

@@ -40,6 +40,7 @@ from quiz.crypto import new_key
 from quiz.demo import DEMO_SLUG
 from quiz.extensions import db
 from quiz.snippets import EmbedOptions
+from tests.browser.engines import CHROMIUM_ARGS
 
 BUDGET = 10 * 1024
 # Chromium's network emulation for a slow mobile connection (bytes per second, ms).
@@ -56,14 +57,11 @@ BARE_PAGE = (
     b"</html>"
 )
 LOADER_BUDGET = 3 * 1024
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+
+
+def launch(playwright, chromium: str):
+    """Start Debian's Chromium headless, as every measurement here and in visitor.py does."""
+    return playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
 
 
 def serve(folder: Path):
@@ -142,7 +140,7 @@ def measure_popup(url: str, chromium: str) -> tuple[list[dict], list[dict]]:
 
     site = url.rstrip("/")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        browser = launch(playwright, chromium)
         page = browser.new_page()
         responses: list = []
         page.on("response", lambda response: responses.append(response))
@@ -166,7 +164,7 @@ def measure(origin: str, chromium: str) -> list[dict]:
 
     rows: list[dict] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        browser = launch(playwright, chromium)
         page = browser.new_page()
         responses = []
         page.on("response", lambda response: responses.append(response))
@@ -209,7 +207,7 @@ def first_paints(urls: dict[str, str], chromium: str) -> dict[str, list[float]]:
 
     paints: dict[str, list[float]] = {name: [] for name in urls}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        browser = launch(playwright, chromium)
         for _ in range(PAINT_LOADS):
             for name, url in urls.items():  # interleaved, so a busy moment hits both
                 context = browser.new_context(

@@ -26,15 +26,8 @@ from quiz.crypto import new_key
 from quiz.extensions import db
 from quiz.runtime import runtime
 from tests.browser import engines
+from tests.browser.engines import CHROMIUM_ARGS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 HOST_CLINIC = "alpha"
 SECOND_CLINIC = "beta"
 FOREIGN_CLINIC = "foreign"

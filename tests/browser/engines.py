@@ -47,6 +47,16 @@ from pathlib import Path
 from typing import Any
 
 ENGINES = ("chromium", "firefox", "webkit")
+# Debian's chromium as the tests and benchmarks launch it: headless in a container (no
+# sandbox, no GPU), with nothing of its own on the network to blur what is measured.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 VIEWPORT = (1000, 700)
 # libwebkit2gtk-4.1-0 installs MiniBrowser under the multiarch library folder.
 MINIBROWSER_GLOB = "/usr/lib/*/webkit2gtk-4.1/MiniBrowser"
