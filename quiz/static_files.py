@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from pathlib import Path
 
 import brotli
@@ -132,11 +133,11 @@ def compressed_file(app: Flask, filename: str, encoding: str) -> bytes | None:
     """Return the static file compressed with this encoding, made once per file version;
     None when there is no such file or it is too small to be worth compressing."""
     path = safe_join(app.static_folder or "", filename)
-    try:
-        stat = Path(path).stat() if path else None
-    except OSError:
+    if path is None:
         return None
-    if stat is None:
+    try:
+        stat = os.stat(path)
+    except OSError:
         return None
     key = (filename, encoding, stat.st_mtime_ns, stat.st_size)
     cache = runtime(app).static_compressed
