@@ -40,6 +40,33 @@ def check_host_events(events: list[dict], clinic: str, *absent: str) -> None:
     assert not [value for value in absent if value in text]
 
 
+def wait_in_frame(frame, expression: str, arg=None) -> None:
+    """Wait until `expression`, a function of `arg`, is true in the frame, checked on a timer.
+
+    A function, because Playwright polls a bare expression with eval, which the quiz's
+    Content-Security-Policy refuses; on a timer, because by default Playwright checks on each
+    animation frame and Chromium runs none in a cross-origin frame off screen, so the check
+    would run once and never again.
+    """
+    frame.wait_for_function(expression, arg=arg, polling=50)
+
+
+def wait_heading(frame, title: str) -> None:
+    """Wait until the frame shows the step headed `title` (swapped in place or loaded)."""
+    wait_in_frame(
+        frame,
+        "t => { const h = document.getElementById('step-heading');"
+        " return h !== null && h.textContent.trim() === t; }",
+        title,
+    )
+
+
+def address(frame) -> str:
+    """The frame document's own address. Playwright's `frame.url` follows navigation events,
+    which arrive after the document has changed (a history.pushState included)."""
+    return frame.evaluate("location.href")
+
+
 def origin_of(url: str) -> str:
     """The scheme and host of a URL."""
     parts = urlsplit(url)

@@ -17,7 +17,8 @@ from quiz.models import Lead
 from quiz.runtime import runtime
 from quiz.validation import CLICK_IDS
 from tests.browser.conftest import _free_port
-from tests.browser.test_embedding import finish_quiz, quiz_frame
+from tests.browser.helpers import quiz_frame
+from tests.browser.test_embedding import finish_quiz
 from tests.helpers import answer_everything
 
 CLINIC = "adclinic"
@@ -66,7 +67,10 @@ def page(quiz_origin: str, attribute: str = "", head: str = "") -> str:
     )
 
 
-@pytest.fixture(scope="module")
+# For the whole session, like the clinic it creates: the engine tests here are grouped with
+# other modules' by engine, and a module fixture set up again would serve from a new port that
+# the clinic's stored origins do not list, so the quiz would refuse to be framed there.
+@pytest.fixture(scope="session")
 def ad_host(quiz_server) -> Iterator[str]:
     """A clinic site of its own (another site than the quiz) with one page per consent case."""
     from quiz import services

@@ -10,7 +10,7 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
-from tests.browser.helpers import quiz_frame
+from tests.browser.helpers import quiz_frame, wait_heading
 
 SPANISH_CLINIC = "lang-es"
 INTRO = {
@@ -74,11 +74,7 @@ def assert_speaks(frame, language: str, first_step: str) -> None:
     assert frame.locator("h1").inner_text() == INTRO[language]
     frame.evaluate("window.__sameDocument = true")
     frame.locator("button[value=start]").click()
-    frame.wait_for_function(
-        "t => { const h = document.getElementById('step-heading');"
-        " return h && h.textContent.trim() === t; }",
-        arg=first_step,
-    )
+    wait_heading(frame, first_step)
     assert frame.evaluate("document.documentElement.lang") == language
     assert frame.evaluate("window.__sameDocument") is True, "step 1 was a page load"
 

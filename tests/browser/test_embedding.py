@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     quiz_frame,
     send_contact,
     submit,
+    wait_in_frame,
 )
 from tests.helpers import answer_everything
 
@@ -201,11 +202,12 @@ def test_a_frame_laid_out_without_width_keeps_its_reserved_height(browser_page, 
     page = browser_page.page
     page.goto(f"{host_server}/unsized.html")
     frame = quiz_frame(page)
-    frame.wait_for_function("document.readyState === 'complete'")
+    wait_in_frame(frame, "() => document.readyState === 'complete'")
     page.wait_for_timeout(200)  # time for any height message to arrive
     assert frame.evaluate("innerWidth") == 0
     page.evaluate("document.getElementById('slot').style.width = 'auto'")
-    frame.wait_for_function("innerWidth > 0")
+    # Off screen and cross-origin, the frame runs no animation frames once it has a width.
+    wait_in_frame(frame, "() => innerWidth > 0")
     assert_height_reserved(page)
     assert browser_page.errors == []
 

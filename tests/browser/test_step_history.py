@@ -3,7 +3,6 @@ in place with JavaScript (history.pushState), and as plain pages without it (303
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -11,7 +10,7 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
-from tests.browser.test_embedding import quiz_frame
+from tests.browser.helpers import address, quiz_frame, wait_heading, wait_in_frame
 from tests.helpers import answer_everything
 
 # Set on the frame's window: a step swapped in place keeps it, a page load loses it.
@@ -60,7 +59,7 @@ def focused_id(frame) -> str:
 
 
 def step_address(frame) -> bool:
-    parts = urlsplit(frame.url)
+    parts = urlsplit(address(frame))
     return parts.path == f"/embed/{HOST_CLINIC}/step" and parts.query.startswith("state=")
 
 
@@ -72,14 +71,6 @@ def back(page) -> None:
 
 def forward(page) -> None:
     page.evaluate("history.forward()")
-
-
-def wait_heading(frame, title: str) -> None:
-    frame.wait_for_function(
-        "t => { const h = document.getElementById('step-heading');"
-        " return h && h.textContent.trim() === t; }",
-        arg=title,
-    )
 
 
 def test_steps_change_in_place_and_back_and_forward_move_between_them(
@@ -95,38 +86,38 @@ def test_steps_change_in_place_and_back_and_forward_move_between_them(
     page.goto(f"{host_server}/host.html", wait_until="load")
     frame = quiz_frame(page)
     frame.evaluate(f"{MARK} = true")
-    intro_url = frame.url
+    intro_url = address(frame)
 
     frame.get_by_role("button", name="Start").click()
     wait_heading(frame, titles[0])
-    assert step_address(frame), frame.url
-    first_url = frame.url
+    assert step_address(frame), address(frame)
+    first_url = address(frame)
     assert focused_id(frame) == "step-heading"
 
     # A missing answer is shown in place too, focused on the summary, at the same address.
     frame.locator("button[value=next]").click()
     frame.wait_for_selector("#error-summary")
-    assert frame.url == first_url
+    assert address(frame) == first_url
     assert focused_id(frame) == "error-summary"
 
     tick(frame, answers)
     frame.locator("button[value=next]").click()
     wait_heading(frame, titles[1])
-    second_url = frame.url
+    second_url = address(frame)
     assert step_address(frame) and second_url != first_url
     assert focused_id(frame) == "step-heading"
     assert frame.evaluate(MARK) is True, "a step reloaded the frame"
 
     tick(frame, answers)
     frame.locator("button[value=next]").click()
-    frame.wait_for_function(
-        "t => document.getElementById('step-heading').textContent.trim() !== t", arg=titles[1]
+    wait_in_frame(
+        frame, "t => document.getElementById('step-heading').textContent.trim() !== t", titles[1]
     )
-    third_title, third_url = heading(frame), frame.url
+    third_title, third_url = heading(frame), address(frame)
 
     back(page)
     wait_heading(frame, titles[1])
-    assert frame.url == second_url
+    assert address(frame) == second_url
     assert focused_id(frame) == "step-heading"
     # What was chosen there is still chosen, as a browser's back button restores a form.
     chosen = [
@@ -139,17 +130,17 @@ def test_steps_change_in_place_and_back_and_forward_move_between_them(
     back(page)
     # Step 1 showed what to fix when it was left: it comes back afresh, without the errors.
     wait_heading(frame, titles[0])
-    assert frame.url == first_url
+    assert address(frame) == first_url
     assert frame.locator("#error-summary").count() == 0
     assert focused_id(frame) == "step-heading"
     forward(page)
     wait_heading(frame, titles[1])
     forward(page)
     wait_heading(frame, third_title)
-    assert frame.url == third_url
+    assert address(frame) == third_url
     for _ in range(3):
         back(page)
-    frame.wait_for_function(f"location.href === {json.dumps(intro_url)}")
+    wait_in_frame(frame, "url => location.href === url", intro_url)
     frame.get_by_role("button", name="Start").wait_for()
     forward(page)
     wait_heading(frame, titles[0])
@@ -167,7 +158,7 @@ def test_steps_change_in_place_and_back_and_forward_move_between_them(
 
 
 def test_the_iframe_follows_the_height_of_each_step_swapped_in(context, host_server, answers):
-    from tests.browser.test_embedding import assert_height_fits
+    from tests.browser.helpers import assert_height_fits
 
     page = context.new_page()
     page.goto(f"{host_server}/host.html", wait_until="load")
@@ -182,10 +173,11 @@ def test_the_iframe_follows_the_height_of_each_step_swapped_in(context, host_ser
         before = frame.locator("#step-heading").inner_text()
         tick(frame, answers)
         frame.locator("button[value=next]").click()
-        frame.wait_for_function(
+        wait_in_frame(
+            frame,
             "t => { const h = document.getElementById('step-heading');"
             " return h && h.textContent.trim() !== t; }",
-            arg=before,
+            before,
         )
         assert_height_fits(page, frame)
     # The result, swapped in like the steps, with its contact form.
