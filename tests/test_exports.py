@@ -9,11 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quiz.exports import (
     COLUMNS,
     HEADERS,
     cell_text,
+    csv_line,
     format_answers,
     iter_csv,
     neutralise,
@@ -87,6 +90,13 @@ def test_csv_neutralises_formulas_and_keeps_one_row_per_lead():
             assert cell == value, key
     assert '"\'""quoted"",=1+2"' not in data  # the quote is doubled inside, not left raw
     assert '"""quoted"",=1+2"' in data
+
+
+@given(st.lists(st.text(), min_size=1, max_size=6))
+def test_a_csv_line_is_what_the_csv_module_writes_with_every_field_quoted(cells):
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerow(cells)
+    assert csv_line(cells) == buffer.getvalue()
 
 
 def test_csv_streams_in_chunks_for_large_exports():
