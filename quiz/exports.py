@@ -88,26 +88,46 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, datetime):
-        # Stored times are naive UTC; an aware one is turned into UTC first. isoformat is
-        # C code, and a few times a row add up over a full export.
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="seconds") + "Z"
+        return _utc_text(value)
     return neutralise(str(value))
+
+
+def _utc_text(value: datetime) -> str:
+    # Stored times are UTC: naive as SQLite gives them back, aware from PostgreSQL.
+    # isoformat is C code, and four times a row add up over a full export.
+    if value.tzinfo is None:
+        return value.isoformat(timespec="seconds") + "Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:-6] + "Z"
+
+
+def answer_text(question: str, labels: Iterable[str]) -> str:
+    """One question's answers as "Question: answer, answer"."""
+    return f"{question}: {', '.join(labels)}"
 
 
 def format_answers(answers: Iterable[tuple[str, Iterable[str]]]) -> str:
     """Join (question, answer labels) pairs as "Question: answer, answer; Question: answer"."""
-    return "; ".join(f"{question}: {', '.join(labels)}" for question, labels in answers)
+    return join_answers(answer_text(question, labels) for question, labels in answers)
+
+
+def join_answers(texts: Iterable[str]) -> str:
+    """Join questions' answer texts into the answers cell."""
+    return "; ".join(texts)
 
 
 def _cells(row: Mapping[str, Any]) -> list[str]:
-    # Most cells are text: neutralise those directly, hand the rest to cell_text.
+    # Most cells are text, None or a boolean: rendered inline, the times by cell_text.
     return [
         ("'" + v if v.startswith(_TRIGGERS) else v)
         if v.__class__ is str
         else ""
         if v is None
+        else "yes"
+        if v is True
+        else "no"
+        if v is False
         else cell_text(v)
         for v in map(row.get, KEYS)
     ]
