@@ -26,7 +26,8 @@ Columns, in order (header: meaning):
 - status: new, contacted, booked, won or lost
 
 Every text cell starting with =, +, -, @, tab, carriage return or line feed gets a leading
-apostrophe in both formats (OWASP CSV injection), so spreadsheets show it as text.
+apostrophe in both formats (OWASP CSV injection), so spreadsheets show it as text. In the
+XLSX, text shaped like xlsxwriter's own rich-string XML is written so that it stays text.
 """
 
 from __future__ import annotations
@@ -172,7 +173,15 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str) -> int:
         for count, row in enumerate(rows, start=1):
             for col, text in enumerate(_cells(row)):
                 # An empty cell needs no record at all; skipping it saves a third of the work.
-                if text:
+                if not text:
+                    continue
+                if text.startswith("<r>") and text.endswith("</r>"):
+                    # Writing row by row, xlsxwriter takes such a text for rich-string XML of
+                    # its own making and writes it unescaped: a visitor's name could add
+                    # cells, formulas included. As three plain fragments of a rich string it
+                    # is escaped, and reads back exactly as typed.
+                    sheet.write_rich_string(count, col, text[:1], text[1:2], text[2:])
+                else:
                     write(count, col, text)
     finally:
         workbook.close()

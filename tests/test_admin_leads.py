@@ -410,7 +410,13 @@ def test_exports_neutralise_formulas_in_csv_and_xlsx(admin_client, make_clinic, 
     make_lead(
         make_clinic("alpha"),
         name='=HYPERLINK("http://evil.example","x")',
-        source={"utm_source": "+cmd", "utm_campaign": "@SUM(1)", "utm_term": "-2"},
+        source={
+            "utm_source": "+cmd",
+            "utm_campaign": "@SUM(1)",
+            "utm_term": "-2",
+            # Shaped like xlsxwriter's own rich-string XML, which it would write unescaped.
+            "utm_content": '<r><t>x</t></r></is></c><c r="Z2"><f>SUM(1)</f></c><c><is><r></r>',
+        },
     )
     rows = csv_rows(admin_client.post("/admin/leads/export", data={"format": "csv"}))
     assert rows[0]["Name"] == '\'=HYPERLINK("http://evil.example","x")'
@@ -429,6 +435,9 @@ def test_exports_neutralise_formulas_in_csv_and_xlsx(admin_client, make_clinic, 
     values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert values["Name"] == '\'=HYPERLINK("http://evil.example","x")'
     assert values["UTM campaign"] == "'@SUM(1)"
+    assert values["UTM content"] == rows[0]["UTM content"]
+    assert values["UTM content"].startswith("<r><t>x</t></r></is></c>")
+    assert sheet.max_column == len(header)
 
 
 def test_exports_keep_accents_intact(admin_client, make_clinic, make_lead):

@@ -127,6 +127,28 @@ def test_xlsx_cells_are_text_never_formulas(tmp_path):
     book.close()
 
 
+# Shaped like the rich-string XML that xlsxwriter builds itself, which it writes unescaped.
+XML_IN_TEXT = (
+    '<r><t>Eve</t></r></is></c><c r="Z2"><f>HYPERLINK("http://evil.example","Open")</f></c>'
+    '<c r="Y2" t="inlineStr"><is><r><t>x</t></r>'
+)
+
+
+def test_xlsx_writes_text_shaped_like_its_own_xml_as_text(tmp_path):
+    path = tmp_path / "leads.xlsx"
+    write_xlsx([row(name=XML_IN_TEXT, utm_source="<r></r>")], str(path))
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet and b'<c r="Z2"' not in sheet
+    book = openpyxl.load_workbook(path)
+    cells = {c.coordinate: c.value for c in book.active[2] if c.value is not None}
+    book.close()
+    name = f"{chr(ord('A') + HEADERS.index('Name'))}2"
+    source = f"{chr(ord('A') + HEADERS.index('UTM source'))}2"
+    assert cells[name] == XML_IN_TEXT and cells[source] == "<r></r>"
+    assert "Z2" not in cells and "Y2" not in cells
+
+
 def test_xlsx_of_no_rows_has_only_the_header(tmp_path):
     path = tmp_path / "empty.xlsx"
     assert write_xlsx([], str(path)) == 0
