@@ -21,6 +21,16 @@ MEASURE = """() => ({scroll: document.documentElement.scrollHeight,
 # the answers (no suitability, outcome, area or answer).
 HOST_EVENT_KEYS = {"clinic", "step", "steps"}
 
+# Concerns that make every follow-up question apply, so the walk reaches every step.
+CONCERNS = ["cellulite", "hair_thinning", "pigmentation", "fine_lines"]
+
+# The visitor who finishes the quiz in the embedding tests.
+NAME = "Grace Hopper"
+EMAIL = "grace.hopper@example.org"
+
+# Where embed.js puts the quiz on the test clinic's pages.
+FRAME = "#slot iframe"
+
 
 def check_host_events(events: list[dict], clinic: str, *absent: str) -> None:
     """Assert that the host page got each quiz event once (steps in order, never repeated),
@@ -174,3 +184,23 @@ def click_contact(browser: HostBrowser, name: str, email: str) -> str:
     browser.click("input[name=consent_health]")
     browser.submit("button[value=send]")
     return browser.run_js("return document.body.dataset.quizEvent;")
+
+
+def finish_quiz(page, frame, answers: dict[str, list[str]], email: str = EMAIL) -> None:
+    """Start, answer every step (after one empty submit), and send the contact form."""
+    submit(frame, frame.get_by_role("button", name="Start"))
+    assert_height_fits(page, frame)
+
+    # An empty first step shows the error state, sized and focused like any page.
+    submit(frame, frame.locator("button[value=next]"))
+    assert frame.locator("#error-summary").count() == 1
+    assert frame.evaluate("document.activeElement.id") == "error-summary"
+    assert_height_fits(page, frame)
+
+    def without_errors_and_fitting(frame) -> None:
+        assert frame.locator("#error-summary").count() == 0, frame.inner_text("#error-summary")
+        assert_height_fits(page, frame)
+
+    answer_to_contact(frame, answers, without_errors_and_fitting)
+    send_contact(frame, NAME, email)
+    assert_height_fits(page, frame)

@@ -6,44 +6,10 @@ from __future__ import annotations
 import pytest
 
 from quiz.runtime import runtime
+from tests.browser.axe import Axe
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, A11Y_BRANDED, HOST_CLINIC
-from tests.browser.helpers import submit, tick_answers
+from tests.browser.helpers import CONCERNS, submit, tick_answers
 from tests.helpers import answer_everything
-
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-# Concerns that make every follow-up question apply, so the walk reaches every step.
-CONCERNS = ["cellulite", "hair_thinning", "pigmentation", "fine_lines"]
-
-# Frames are checked on their own (axe is injected into each), so axe does not reach into them.
-AXE_RUN = """async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, iframes: false});
-  return result.violations.map(v =>
-    `${v.id} (${v.impact}): ${v.help}\\n      ` +
-    v.nodes.map(n => n.target.join(" ")).join("\\n      "));
-}"""
-
-
-class Axe:
-    """Runs axe on screen after screen and keeps every violation under the screen's name."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.found: dict[str, list[str]] = {}
-        self.screens: list[str] = []
-
-    def check(self, page, screen: str) -> None:
-        page.add_script_tag(path=self.path)
-        self.screens.append(screen)
-        violations = page.evaluate(AXE_RUN, AXE_TAGS)
-        if violations:
-            self.found[screen] = violations
-
-    def assert_clean(self) -> None:
-        report = "\n".join(
-            f"{screen}:\n    " + "\n    ".join(items) for screen, items in self.found.items()
-        )
-        assert not self.found, f"axe found violations:\n{report}"
-
 
 # Each form field's border colour and the background behind it (WCAG 1.4.11 wants 3:1).
 FIELD_EDGES = """() => [...document.querySelectorAll(["text", "email", "tel", "password", "date",

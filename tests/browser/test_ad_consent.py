@@ -17,8 +17,7 @@ from quiz.models import Lead
 from quiz.runtime import runtime
 from quiz.validation import CLICK_IDS
 from tests.browser.conftest import _free_port
-from tests.browser.helpers import quiz_frame
-from tests.browser.test_embedding import finish_quiz
+from tests.browser.helpers import finish_quiz, quiz_frame
 from tests.helpers import answer_everything
 
 CLINIC = "adclinic"

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from quiz.runtime import runtime
+from tests.browser.axe import Axe
 from tests.browser.conftest import A11Y_ADMIN
 from tests.browser.helpers import submit
-from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 CLINIC = "a11y-campaigns"

@@ -406,7 +406,7 @@ def test_several_widgets_on_one_page_keep_to_themselves(browser_page, host_serve
 def test_axe_finds_nothing_wrong_with_the_launcher_and_the_open_popup(
     browser_page, host_server, axe_path
 ):
-    from tests.browser.test_accessibility import Axe
+    from tests.browser.axe import Axe
 
     axe = Axe(axe_path)
     page = browser_page.page

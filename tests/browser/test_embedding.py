@@ -14,40 +14,18 @@ from quiz.models import Lead
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC, launch, watch
 from tests.browser.helpers import (
-    answer_to_contact,
+    EMAIL,
+    NAME,
     assert_height_fits,
     assert_height_reserved,
     check_host_events,
+    finish_quiz,
     origin_of,
     quiz_frame,
-    send_contact,
     submit,
     wait_in_frame,
 )
 from tests.helpers import answer_everything
-
-NAME = "Grace Hopper"
-EMAIL = "grace.hopper@example.org"
-
-
-def finish_quiz(page, frame, answers: dict[str, list[str]], email: str = EMAIL) -> None:
-    """Start, answer every step (after one empty submit), and send the contact form."""
-    submit(frame, frame.get_by_role("button", name="Start"))
-    assert_height_fits(page, frame)
-
-    # An empty first step shows the error state, sized and focused like any page.
-    submit(frame, frame.locator("button[value=next]"))
-    assert frame.locator("#error-summary").count() == 1
-    assert frame.evaluate("document.activeElement.id") == "error-summary"
-    assert_height_fits(page, frame)
-
-    def without_errors_and_fitting(frame) -> None:
-        assert frame.locator("#error-summary").count() == 0, frame.inner_text("#error-summary")
-        assert_height_fits(page, frame)
-
-    answer_to_contact(frame, answers, without_errors_and_fitting)
-    send_contact(frame, NAME, email)
-    assert_height_fits(page, frame)
 
 
 @pytest.fixture(scope="module")

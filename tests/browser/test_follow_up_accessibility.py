@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from quiz.runtime import runtime
+from tests.browser.axe import Axe
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE
 from tests.browser.helpers import submit
-from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 STAFF = ("a11y-desk@clinic.example", "Accessible-desk-2024")

@@ -16,11 +16,10 @@ from quiz.runtime import runtime
 from quiz.snippets import RESERVED_HEIGHT
 from tests.browser.conftest import HOST_CLINIC, SECOND_CLINIC
 from tests.browser.engines import HostBrowser, WaitTimeout, wait_until
-from tests.browser.helpers import answer_step, check_host_events, click_contact
+from tests.browser.helpers import FRAME, answer_step, check_host_events, click_contact
 from tests.helpers import answer_everything
 
 NAME = "Katherine Johnson"
-FRAME = "#slot iframe"
 UTM = {"utm_source": "news", "utm_medium": "email", "utm_campaign": "spring"}
 
 # The root element's own box is the content's height; scrollHeight above clientHeight means

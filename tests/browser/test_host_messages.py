@@ -13,8 +13,7 @@ from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
-from tests.browser.helpers import quiz_frame
-from tests.browser.test_embedding import NAME, finish_quiz
+from tests.browser.helpers import NAME, finish_quiz, quiz_frame
 from tests.helpers import answer_everything, forbidden_values
 
 EVENTS = {"quiz:start", "quiz:step", "quiz:complete", "quiz:lead"}

@@ -9,7 +9,7 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import A11Y_ADMIN, A11Y_BEFORE, HOST_CLINIC
-from tests.browser.test_accessibility import CONCERNS
+from tests.browser.helpers import CONCERNS
 from tests.helpers import answer_everything
 
 # What has focus, and whether it is drawn: an outline or a box-shadow ring.

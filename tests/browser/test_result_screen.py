@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from quiz.runtime import runtime
+from tests.browser.axe import Axe
 from tests.browser.conftest import HOST_CLINIC
 from tests.browser.helpers import submit, tick_answers
-from tests.browser.test_accessibility import Axe
 from tests.helpers import answer_everything
 
 PHONE = {"width": 390, "height": 844}

@@ -10,7 +10,15 @@ import pytest
 
 from quiz.runtime import runtime
 from tests.browser.conftest import HOST_CLINIC
-from tests.browser.helpers import address, quiz_frame, wait_heading, wait_in_frame
+from tests.browser.helpers import (
+    FRAME,
+    address,
+    answer_step,
+    assert_height_fits,
+    quiz_frame,
+    wait_heading,
+    wait_in_frame,
+)
 from tests.helpers import answer_everything
 
 # Set on the frame's window: a step swapped in place keeps it, a page load loses it.
@@ -158,8 +166,6 @@ def test_steps_change_in_place_and_back_and_forward_move_between_them(
 
 
 def test_the_iframe_follows_the_height_of_each_step_swapped_in(context, host_server, answers):
-    from tests.browser.helpers import assert_height_fits
-
     page = context.new_page()
     page.goto(f"{host_server}/host.html", wait_until="load")
     frame = quiz_frame(page)
@@ -228,8 +234,6 @@ HEADING_IS = (
 def test_back_and_forward_move_between_steps_in_place_in_every_engine(
     host_browser, host_server, answers, titles
 ):
-    from tests.browser.test_host_engines import FRAME, answer_step
-
     browser = host_browser
     browser.open(f"{host_server}/host.html")
     with browser.frame(FRAME):
