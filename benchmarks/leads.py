@@ -64,7 +64,7 @@ def seed(app, count: int) -> None:
     from quiz.models import Lead
     from quiz.scoring import score
     from quiz.services import users
-    from tests.conftest import answer_everything
+    from tests.helpers import answer_everything
 
     with app.app_context():
         db.create_all()

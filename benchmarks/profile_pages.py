@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from quiz.crypto import new_key
     from quiz.extensions import db
     from quiz.questions import load
-    from tests.conftest import answer_everything
+    from tests.helpers import answer_everything
 
     with tempfile.TemporaryDirectory(prefix="quiz-profile-") as tmp:
         app = create_app(

@@ -14,6 +14,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from quiz.extensions import db
+from quiz.models import Event
 from quiz.questions import SUITABILITIES, Questionnaire, check_answers, clean_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +171,12 @@ class Visitor:
             limit -= 1
         return headings
 
+    def to_result(self, slug: str, questionnaire: Questionnaire, **chosen):
+        """Open the quiz, start it and answer every step (`chosen` overriding the defaults)."""
+        self.open(slug)
+        self.start(slug)
+        self.finish_steps(slug, answer_everything(questionnaire, **chosen))
+
     def contact(self, slug: str, **overrides):
         data = {**CONTACT, **overrides}
         return self.post(f"/embed/{slug}/contact", {k: v for k, v in data.items() if v is not None})
@@ -197,3 +205,16 @@ def python_process(tmp_path, *args, **env) -> subprocess.CompletedProcess:
         check=False,
         timeout=120,
     )
+
+
+def names(response) -> set[str]:
+    """The lead names in a list page's table."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    body = html.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in html else ""
+    return {part.split("</a>")[0] for part in body.split('">')[1:] if "</a>" in part.split("\n")[0]}
+
+
+def event_kinds() -> list[str]:
+    """The kinds of the funnel events stored, oldest first."""
+    return [e.kind for e in db.session.execute(db.select(Event).order_by(Event.id)).scalars()]

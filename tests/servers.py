@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -278,3 +280,20 @@ def gunicorn(folder: Path, *, workers: int, clinic: str, **env: str) -> Iterator
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def submit(base: str, payload: dict) -> tuple[int, str]:
+    """POST one assessment; return the status and the X-Request-ID header."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/assessments",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            response.read()
+            return response.status, response.headers.get("X-Request-ID", "")
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return exc.code, exc.headers.get("X-Request-ID", "")

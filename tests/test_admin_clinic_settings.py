@@ -382,3 +382,20 @@ def test_the_cli_refuses_an_unknown_clinic_in_one_line(app):
     assert result.exit_code == 1
     assert result.output.strip() == "Error: no clinic 'nowhere'"
     assert audit("webhook_secret_rotated") == []
+
+
+def test_the_settings_page_offers_the_visitors_browser_and_saves_it_as_none(
+    admin_client, make_clinic
+):
+    make_clinic("gamma", name="Gamma Skin", origins=["https://gamma.example"], language="de")
+    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
+    assert re.search(r'<option value="">Visitor&#39;s browser</option>', page)
+    data = {**BASE, "language": ""}
+    assert admin_client.post("/admin/clinics/gamma", data=data).status_code == 302
+    assert stored().language is None
+    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
+    assert re.search(r'<option selected value="">Visitor&#39;s browser</option>', page)
+    # The embed code generator names what "the clinic's language" now means.
+    assert "The clinic's language (Visitor's browser)" in page
+    assert admin_client.post("/admin/clinics/gamma", data={**BASE, "language": "es"}).status_code
+    assert stored().language == "es"

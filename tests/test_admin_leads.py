@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from quiz.extensions import db
 from quiz.models import AuditEntry, ExportedLead, ExportRecord, Lead, LeadNote
-from tests.helpers import answer_everything
+from tests.helpers import answer_everything, names
 from tests.strategies import hostile_text
 
 pytestmark = pytest.mark.usefixtures("admin_config")
@@ -26,14 +26,6 @@ def update(lead, **values):
         setattr(lead, key, value)
     db.session.commit()
     return lead
-
-
-def names(response) -> set[str]:
-    """The lead names in a list page's table."""
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
-    body = html.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in html else ""
-    return {part.split("</a>")[0] for part in body.split('">')[1:] if "</a>" in part.split("\n")[0]}
 
 
 @pytest.fixture

@@ -140,23 +140,3 @@ def test_the_upgrade_keeps_existing_languages_and_allows_none(tmp_path):
     with sqlite3.connect(home / "quiz.db") as connection:
         rows = dict(connection.execute("SELECT slug, language FROM clinics"))
     assert rows == {"old-en": "en", "old-de": "de"}
-
-
-@pytest.mark.usefixtures("admin_config")
-def test_the_settings_page_offers_the_visitors_browser_and_saves_it_as_none(
-    admin_client, make_clinic
-):
-    from tests.test_admin_clinic_settings import BASE, stored
-
-    make_clinic("gamma", name="Gamma Skin", origins=["https://gamma.example"], language="de")
-    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
-    assert re.search(r'<option value="">Visitor&#39;s browser</option>', page)
-    data = {**BASE, "language": ""}
-    assert admin_client.post("/admin/clinics/gamma", data=data).status_code == 302
-    assert stored().language is None
-    page = admin_client.get("/admin/clinics/gamma").get_data(as_text=True)
-    assert re.search(r'<option selected value="">Visitor&#39;s browser</option>', page)
-    # The embed code generator names what "the clinic's language" now means.
-    assert "The clinic's language (Visitor's browser)" in page
-    assert admin_client.post("/admin/clinics/gamma", data={**BASE, "language": "es"}).status_code
-    assert stored().language == "es"

@@ -16,7 +16,6 @@ from quiz.models import Event
 from quiz.queries.campaigns import DAILY_LIMIT, bucket
 from quiz.services import leadwork
 from tests.helpers import Visitor
-from tests.test_submissions import to_result
 
 pytestmark = [pytest.mark.usefixtures("admin_config"), pytest.mark.batched_events]
 
@@ -330,7 +329,7 @@ def test_a_fresh_lead_never_outnumbers_the_steps_before_it(app, make_clinic, que
 
     make_clinic("alpha")
     visitor = Visitor(app.test_client(use_cookies=False))
-    to_result(visitor, "alpha", questionnaire)
+    visitor.to_result("alpha", questionnaire)
     assert visitor.contact("alpha").status_code == 200
     # The view, the start and the steps are still in the buffer; the lead is stored.
     funnel = queries.analytics(EVERYTHING, None, None, None).funnel

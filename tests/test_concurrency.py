@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from quiz import create_app
 from quiz.crypto import new_key
 from quiz.questions import load
 from tests.helpers import answer_everything
-from tests.servers import gunicorn
+from tests.servers import gunicorn, submit
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = 200
@@ -29,23 +27,6 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     with gunicorn(folder, workers=4, clinic=CLINIC, RATELIMIT_ENABLED="false") as app:
         yield app.base, app.database, app.log
-
-
-def submit(base: str, payload: dict) -> tuple[int, str]:
-    """POST one assessment; return the status and the X-Request-ID header."""
-    request = urllib.request.Request(
-        f"{base}/api/v1/assessments",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request) as response:
-            response.read()
-            return response.status, response.headers.get("X-Request-ID", "")
-    except urllib.error.HTTPError as exc:
-        exc.read()
-        return exc.code, exc.headers.get("X-Request-ID", "")
 
 
 @pytest.fixture(scope="module")

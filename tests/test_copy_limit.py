@@ -15,7 +15,7 @@ from quiz import delivery
 from quiz.extensions import db
 from quiz.mail_texts import phrases
 from quiz.models import Delivery, Lead
-from tests.test_mail_injection import DESK, SENDER, post_assessment, send_form
+from tests.acme_mail import DESK, SENDER, post_assessment, send_form
 
 REDIS_URL = os.environ.get("REDIS_URL")
 NAME = "Zoë Visitor-Name"

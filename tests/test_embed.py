@@ -12,10 +12,10 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import text
 
 from quiz.extensions import db
-from quiz.models import Event, Lead
+from quiz.models import Lead
 from quiz.runtime import runtime
 from quiz.state import StateSigner
-from tests.helpers import CONTACT, Visitor, answer_everything
+from tests.helpers import CONTACT, Visitor, answer_everything, event_kinds
 
 
 @pytest.fixture
@@ -26,10 +26,6 @@ def app_config(app_config):
 
 def leads() -> list[Lead]:
     return list(db.session.execute(db.select(Lead)).scalars())
-
-
-def event_kinds() -> list[str]:
-    return [e.kind for e in db.session.execute(db.select(Event).order_by(Event.id)).scalars()]
 
 
 def test_whole_path_without_cookies_stores_one_lead_with_utm_from_the_intro(

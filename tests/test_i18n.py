@@ -16,8 +16,8 @@ from quiz.extensions import db
 from quiz.i18n import SUPPORTED
 from quiz.messages import N_
 from quiz.models import Clinic, Lead, User
+from tests.claims import find_claims
 from tests.helpers import STRONG, Visitor, answer_everything
-from tests.test_claims import find_claims
 
 pytestmark = pytest.mark.usefixtures("admin_config")
 

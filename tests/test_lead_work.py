@@ -9,7 +9,7 @@ import pytest
 from quiz.extensions import db
 from quiz.models import Lead, LeadAssignment, LeadStatusChange
 from quiz.services import ServiceError, leadwork, privacy
-from tests.test_admin_leads import names
+from tests.helpers import names
 
 pytestmark = pytest.mark.usefixtures("admin_config")
 

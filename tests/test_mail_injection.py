@@ -4,7 +4,6 @@ SMTP server on loopback, through the API and the HTML form, with the delivery wo
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections import Counter
 from email.message import EmailMessage
@@ -18,10 +17,9 @@ from quiz.mail_texts import phrases
 from quiz.models import Delivery, Lead
 from quiz.scoring import score
 from quiz.validation import Consent, Contact
-from tests.helpers import Visitor, answer_everything
+from tests.acme_mail import DESK, SENDER, post_assessment, send_form
+from tests.helpers import answer_everything
 
-SENDER = "quiz@quiz.example"
-DESK = "desk@acme.example"
 # Decoded by older Python email packages (before the CVE-2024-6923 fix) into CR/LF on the wire:
 # a forged Reply-To and a body of the sender's choosing.
 ENCODED_WORD_NAME = (
@@ -84,28 +82,6 @@ def assert_nothing_forged(raw: bytes) -> None:
 def count_leads() -> int:
     db.session.rollback()
     return db.session.execute(db.select(func.count()).select_from(Lead)).scalar_one()
-
-
-def post_assessment(client, questionnaire, contact: dict, *, copy: bool = False):
-    body = {
-        "clinic": "acme",
-        "answers": answer_everything(questionnaire),
-        "contact": contact,
-        "consent": {"contact": True, "health_data": True, "copy": copy},
-    }
-    return client.post(
-        "/api/v1/assessments", data=json.dumps(body), headers={"Content-Type": "application/json"}
-    )
-
-
-def send_form(app, questionnaire, **contact):
-    visitor = Visitor(app.test_client(use_cookies=False))
-    visitor.open("acme")
-    visitor.start("acme")
-    visitor.finish_steps("acme", answer_everything(questionnaire))
-    assert visitor.event() == "complete"
-    response = visitor.contact("acme", **contact)
-    return response, visitor
 
 
 def clinic_subject() -> str:

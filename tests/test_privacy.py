@@ -29,7 +29,7 @@ from quiz.models import (
 )
 from quiz.runtime import install, runtime
 from quiz.services import privacy
-from tests.test_raw_database import all_cells, find
+from tests.raw_cells import all_cells, find
 
 
 def count(model, **filters) -> int:

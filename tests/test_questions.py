@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,38 +19,14 @@ from quiz.questions import (
     parse,
 )
 from quiz.scoring import score
-
-FIXTURES = Path(__file__).parent / "fixtures"
-SHIPPED = Path(__file__).parent.parent / "questions.json"
-
-
-def fixture_document(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def make_document(**overrides) -> dict:
-    """Return the minimal valid document with top-level fields replaced."""
-    document = fixture_document("minimal")
-    document.update(overrides)
-    return document
-
-
-def make_question(qid: str = "extra", **overrides) -> dict:
-    question = {
-        "id": qid,
-        "type": "single",
-        "step": "about",
-        "text": "Another question?",
-        "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
-    }
-    question.update(overrides)
-    return question
-
-
-def make_option(oid: str = "c", **overrides) -> dict:
-    option = {"id": oid, "label": oid.upper()}
-    option.update(overrides)
-    return option
+from tests.documents import (
+    FIXTURES,
+    SHIPPED,
+    fixture_document,
+    make_document,
+    make_option,
+    make_question,
+)
 
 
 def make_content(cid: str = "guide", **overrides) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quiz.questions import longest_path, minutes_to_answer, parse, reachable_questions
-from tests.test_questions import SHIPPED, make_document, make_option, make_question
+from tests.documents import SHIPPED, make_document, make_option, make_question
 
 
 def _two_steps(*extra: dict) -> dict:

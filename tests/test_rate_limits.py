@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.servers import ROOT, gunicorn
-from tests.test_concurrency import submit
+from tests.servers import ROOT, gunicorn, submit
 
 REDIS_URL = os.environ.get("REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="REDIS_URL unset: no Redis to share")

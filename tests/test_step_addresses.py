@@ -16,8 +16,7 @@ from werkzeug.datastructures import MultiDict
 from quiz import observability
 from quiz.embed import views
 from quiz.state import StateSigner
-from tests.helpers import Visitor, answer_everything
-from tests.test_embed import event_kinds
+from tests.helpers import Visitor, answer_everything, event_kinds
 
 _HEADING = re.compile(r'id="step-heading"[^>]*>([^<]+)<')
 

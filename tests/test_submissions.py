@@ -40,19 +40,13 @@ def leads() -> int:
     return db.session.execute(db.select(func.count()).select_from(Lead)).scalar_one()
 
 
-def to_result(visitor, slug, questionnaire, **chosen):
-    visitor.open(slug)
-    visitor.start(slug)
-    visitor.finish_steps(slug, answer_everything(questionnaire, **chosen))
-
-
 def test_the_funnel_never_shows_more_leads_than_completions(
     app, client, visitor, make_clinic, questionnaire
 ):
     make_clinic("after")
     make_clinic("before", contact_timing="before")
     for slug in ("after", "before"):
-        to_result(visitor, slug, questionnaire)
+        visitor.to_result(slug, questionnaire)
         assert visitor.contact(slug).status_code == 200
         # Nothing flushed the buffer: what is on disk already must add up.
         assert stored("lead") <= stored("complete")
@@ -72,7 +66,7 @@ def test_a_result_page_that_asks_for_details_counts_the_completion_at_once(
     visitor, make_clinic, questionnaire
 ):
     make_clinic("acme")
-    to_result(visitor, "acme", questionnaire)
+    visitor.to_result("acme", questionnaire)
     assert 'name="email"' in visitor.text
     assert stored("complete") == 1
 
@@ -84,8 +78,8 @@ def test_a_completion_no_lead_can_follow_waits_in_the_buffer(
     make_clinic("first", contact_timing="before")
     body = {"clinic": "acme", "answers": answer_everything(questionnaire)}
     assert client.post("/api/v1/assessments", json=body).status_code == 200
-    to_result(visitor, "acme", questionnaire, age="under_18")  # a result that stores nothing
-    to_result(visitor, "first", questionnaire)
+    visitor.to_result("acme", questionnaire, age="under_18")  # a result that stores nothing
+    visitor.to_result("first", questionnaire)
     visitor.contact("first", action="skip")
     assert stored("complete") == 0
     services.flush_events(app)
@@ -98,7 +92,7 @@ def test_each_run_is_counted_complete_once_whatever_the_visitor_sends(
     make_clinic("acme")
     make_clinic("first", contact_timing="before")
     # Refused details, then good ones: one run, one completion, one lead.
-    to_result(visitor, "first", questionnaire)
+    visitor.to_result("first", questionnaire)
     assert visitor.contact("first", consent_health=None).status_code == 422
     assert visitor.contact("first").status_code == 200
     # Details posted after an under-18 result are refused; the run was counted once.
@@ -115,7 +109,7 @@ def test_each_run_is_counted_complete_once_whatever_the_visitor_sends(
 
 def test_a_bot_is_neither_stored_nor_counted(app, visitor, make_clinic, questionnaire):
     make_clinic("first", contact_timing="before")
-    to_result(visitor, "first", questionnaire)
+    visitor.to_result("first", questionnaire)
     assert visitor.contact("first", website="http://spam.example").status_code == 200
     services.flush_events(app)
     assert (stored("complete"), stored("lead"), leads()) == (0, 0, 0)
