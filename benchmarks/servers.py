@@ -10,7 +10,6 @@ import http.client
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,12 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port, stop_process  # noqa: E402 (after the path above)
 
 
 def base_env(database_url: str) -> dict[str, str]:
@@ -116,12 +110,7 @@ def gunicorn(app: str, env: dict[str, str], workers: int, log: Path, chdir: Path
             raise SystemExit(f"gunicorn {app}: /healthz failed:\n{log.read_text()[-3000:]}")
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=20)
 
 
 def _health(port: int) -> int:

@@ -38,6 +38,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """End a server process: SIGTERM for a clean shutdown, SIGKILL if it is not done within
+    `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class _Collector:
     def __init__(self):
         self.messages: list[EmailMessage] = []
@@ -274,12 +285,7 @@ def gunicorn(folder: Path, *, workers: int, clinic: str, **env: str) -> Iterator
         wait_until_serving(base, server, log)
         yield Served(base, settings, folder / "quiz.db", log)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)
 
 
 def submit(base: str, payload: dict) -> tuple[int, str]:

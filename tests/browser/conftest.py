@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from quiz.extensions import db
 from quiz.runtime import runtime
 from tests.browser import engines
 from tests.browser.engines import CHROMIUM_ARGS
+from tests.servers import free_port
 
 HOST_CLINIC = "alpha"
 SECOND_CLINIC = "beta"
@@ -39,12 +39,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(item.fspath).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +88,7 @@ class QuizServer:
 @pytest.fixture(scope="session")
 def ports() -> tuple[int, int]:
     """(host page port, quiz port)."""
-    return _free_port(), _free_port()
+    return free_port(), free_port()
 
 
 @pytest.fixture(scope="session")

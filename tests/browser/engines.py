@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.servers import stop_process
+
 ENGINES = ("chromium", "firefox", "webkit")
 # Debian's chromium as the tests and benchmarks launch it: headless in a container (no
 # sandbox, no GPU), with nothing of its own on the network to blur what is measured.
@@ -520,12 +522,7 @@ class Xvfb:
 
     def stop(self) -> None:
         """End the display server."""
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, timeout=10)
 
 
 def start_webkit() -> SeleniumBrowser:

@@ -16,9 +16,9 @@ from quiz.extensions import db
 from quiz.models import Lead
 from quiz.runtime import runtime
 from quiz.validation import CLICK_IDS
-from tests.browser.conftest import _free_port
 from tests.browser.helpers import finish_quiz, quiz_frame
 from tests.helpers import answer_everything
+from tests.servers import free_port
 
 CLINIC = "adclinic"
 GCLID = "Cj0KCQiA_browser-GCLID_BwE"
@@ -74,7 +74,7 @@ def ad_host(quiz_server) -> Iterator[str]:
     """A clinic site of its own (another site than the quiz) with one page per consent case."""
     from quiz import services
 
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     with quiz_server.app.app_context():
         if services.get_clinic(CLINIC) is None:
