@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint format db demo worker bench clean i18n-extract i18n-update i18n-compile embed-js
+.PHONY: run test setup lint format db demo worker bench clean i18n-extract i18n-update i18n-compile assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,13 +58,15 @@ node_modules/.installed: package.json $(wildcard package-lock.json)
 		npm install --no-audit --no-fund && touch $@; \
 	fi
 
-# The scripts are written in assets/ (the host-page loader, the quiz frame's widget.js and
-# the popup's popup.js) and shipped minified in static/, committed, so running the app needs
-# no Node; tests/test_embed_build.py fails when a shipped file no longer matches its source.
-embed-js: node_modules/.installed
+# The scripts (the host-page loader, the quiz frame's widget.js and the popup's popup.js) and
+# the quiz's stylesheet are written in assets/ and shipped minified in static/, committed, so
+# running the app needs no Node; tests/test_asset_builds.py fails when a shipped file no
+# longer matches its source.
+assets: node_modules/.installed
 	npm run --silent build:embed > static/embed.js
 	npm run --silent build:widget > static/js/widget.js
 	npm run --silent build:popup > static/js/popup.js
+	npm run --silent build:css > static/css/quiz.css
 
 # Throughput with wrk when it is installed (Debian package `wrk`; nothing is installed here),
 # then latency of whole visits, the burst of 200 leads (benchmarks/README.md).

@@ -8,7 +8,7 @@
    static/js/popup.js, loaded from the quiz's origin the first time a popup opens, so a
    closed popup costs the page this file only.
 
-   This is the readable source: `make embed-js` builds static/embed.js from it. */
+   This is the readable source: `make assets` builds static/embed.js from it. */
 (function () {
   "use strict";
   var D = document;

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from quiz.messages import N_
 
-# The quiz's own colours (static/css/quiz.css); a clinic that sets one side of a pair is
+# The quiz's own colours (assets/quiz.css); a clinic that sets one side of a pair is
 # checked against the default on the other side, because that is what visitors will see.
 DEFAULTS = {
     "primary": "#1f5f8b",
