@@ -108,13 +108,8 @@ def answer_text(question: str, labels: Iterable[str]) -> str:
     return f"{question}: {', '.join(labels)}"
 
 
-def format_answers(answers: Iterable[tuple[str, Iterable[str]]]) -> str:
-    """Join (question, answer labels) pairs as "Question: answer, answer; Question: answer"."""
-    return join_answers(answer_text(question, labels) for question, labels in answers)
-
-
 def join_answers(texts: Iterable[str]) -> str:
-    """Join questions' answer texts into the answers cell."""
+    """Join questions' answer texts into the answers cell: "Q: a, b; Q: c"."""
     return "; ".join(texts)
 
 

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from quiz.exports import (
     COLUMNS,
     HEADERS,
+    answer_text,
     cell_text,
     csv_line,
-    format_answers,
     iter_csv,
+    join_answers,
     neutralise,
     write_xlsx,
 )
@@ -61,8 +62,9 @@ def test_cell_text_renders_times_in_utc_iso_8601_and_booleans_as_yes_no():
     assert cell_text(None) == ""
 
 
-def test_format_answers_joins_questions_and_labels_readably():
-    text = format_answers([("Age?", ["Adult"]), ("Concerns?", ["Skin", "Hair"])])
+def test_answers_read_as_questions_and_labels():
+    texts = [answer_text("Age?", ["Adult"]), answer_text("Concerns?", ["Skin", "Hair"])]
+    text = join_answers(texts)
     assert text == "Age?: Adult; Concerns?: Skin, Hair"
 
 

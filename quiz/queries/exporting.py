@@ -40,7 +40,7 @@ def export_ids(scope: Scope, filters: LeadFilters, since: date | None = None) ->
 def _raw_time(column):
     # The stored value as the driver gives it (naive UTC from SQLite, aware from PostgreSQL):
     # exports.cell_text renders either as UTC, and skipping UTCDateTime's conversion on
-    # four times a lead is a tenth of a full export's time.
+    # four times a lead saves about a seventh of a full export's time.
     return type_coerce(column, DateTime(timezone=True)).label(column.key)
 
 
