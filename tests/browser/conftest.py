@@ -428,6 +428,10 @@ def launch(playwright, chromium_path: str, profile: Path, *, block_third_party: 
         headless=True,
         args=CHROMIUM_ARGS,
         viewport={"width": 1000, "height": 700},
+        # As in every engine (engines.py): after a step embed.js may scroll the host page back
+        # to the quiz's top, smoothly without this, and a click during that scroll lands
+        # wherever the page has moved to. A test of the motion itself asks for it.
+        reduced_motion="reduce",
     )
 
 
@@ -506,7 +510,9 @@ def a11y_browser(playwright_instance, chromium_path):
 def a11y_context(a11y_browser, a11y_setup):
     """A fresh browser context (1000x700) closed after the test. It bypasses the page's CSP
     only so that axe can be injected as an inline script; keyboard tests use their own."""
-    context = a11y_browser.new_context(viewport={"width": 1000, "height": 700}, bypass_csp=True)
+    context = a11y_browser.new_context(
+        viewport={"width": 1000, "height": 700}, bypass_csp=True, reduced_motion="reduce"
+    )
     yield context
     context.close()
 

@@ -257,6 +257,7 @@ def test_the_page_behind_the_popup_does_not_scroll(popup_page):
 
 def test_the_popup_fills_a_narrow_phone_and_moves_only_without_reduced_motion(popup_page):
     page = popup_page.page
+    page.emulate_media(reduced_motion="no-preference")
     page.set_viewport_size({"width": 390, "height": 844})
     open_popup(page)
     assert page.locator(POPUP).bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}

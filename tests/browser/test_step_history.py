@@ -37,7 +37,10 @@ def titles(quiz_server) -> list[str]:
 
 @pytest.fixture
 def context(a11y_browser) -> Iterator:
-    context = a11y_browser.new_context(viewport={"width": 390, "height": 844})
+    # Reduced motion, as in every engine: a click never lands on a host page still scrolling.
+    context = a11y_browser.new_context(
+        viewport={"width": 390, "height": 844}, reduced_motion="reduce"
+    )
     yield context
     context.close()
 
