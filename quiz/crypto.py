@@ -78,7 +78,9 @@ class Vault:
         data = self._open(token)
         if data is None:
             raise ValueError("cannot decrypt: no configured key matches")
-        return json.loads(data)
+        # Text, not bytes: json.loads would first guess the bytes' encoding, a lead's worth
+        # of time on each one read back in a full export. encrypt() writes UTF-8.
+        return json.loads(data.decode("utf-8"))
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key, in the current format."""

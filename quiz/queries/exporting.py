@@ -89,19 +89,20 @@ class _Wording:
 
     def answers_text(self, answers: dict[str, list[str]]) -> str:
         """The answers cell: each question's answer labels, in questionnaire order."""
-        texts = [self._answer(qid, answers[qid]) for qid in self.order if qid in answers]
+        rendered = self._rendered
+        texts = [
+            rendered.get((qid, tuple(chosen))) or self._render(qid, chosen)
+            for qid in self.order
+            if (chosen := answers.get(qid)) is not None
+        ]
         # Answers to questions the questionnaire no longer has keep their ids.
         texts.extend(answer_text(qid, v) for qid, v in answers.items() if qid not in self.texts)
         return join_answers(texts)
 
-    def _answer(self, qid: str, chosen: list[str]) -> str:
-        key = (qid, tuple(chosen))
-        text = self._rendered.get(key)
-        if text is None:
-            labels = self.labels[qid]
-            text = self._rendered[key] = answer_text(
-                self.texts[qid], [labels.get(o, o) for o in chosen]
-            )
+    def _render(self, qid: str, chosen: list[str]) -> str:
+        labels = self.labels[qid]
+        text = answer_text(self.texts[qid], [labels.get(o, o) for o in chosen])
+        self._rendered[(qid, tuple(chosen))] = text
         return text
 
 
@@ -151,7 +152,7 @@ def export_rows(export_id: int) -> Iterator[dict[str, Any]]:
         *click_ids,
         status,
         clinic_name,
-    ) in db.session.execute(stmt):
+    ) in db.session.connection().execute(stmt):
         key = (questionnaire_version, language)
         wording = wordings.get(key)
         if wording is None:
