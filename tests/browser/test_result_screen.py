@@ -126,15 +126,13 @@ def test_inside_a_clinics_page_the_button_brings_the_contact_form_into_view(
     page.wait_for_selector("#slot iframe")
     frame = page.locator("#slot iframe").element_handle().content_frame()
     frame.wait_for_load_state("load")
-    frame.get_by_role("button", name="Start").click()
+    # Each step is swapped in place: submit() waits for it (its history entry), where a
+    # fixed pause could tick the step being left while the next one is still on its way.
+    submit(frame, frame.get_by_role("button", name="Start"))
     answers = _answers(quiz_server, concerns=["fine_lines"])
-    while True:
-        frame.wait_for_load_state("load")
-        if frame.locator(".next-step a.button").count():
-            break
+    while not frame.locator(".next-step a.button").count():
         tick_answers(frame, answers)
-        frame.locator("button[value=next]").click()
-        frame.wait_for_timeout(100)
+        submit(frame, frame.locator("button[value=next]"))
     frame.locator(".next-step a.button").click()
     page.wait_for_function(
         "() => { const f = document.querySelector('#slot iframe');"
