@@ -389,7 +389,9 @@ PHONE_PATTERN = rf"^\+?(?=[0-9 ()./-]{{{PHONE_MIN},{PHONE_MAX}}}$)[0-9()./-]+(?:
 # and a domain of letters, digits and inner hyphens with an alphabetic top level.
 EMAIL_PATTERN = (
     rf"^[A-Za-z0-9_+-]{{1,{_LOCAL_PART_MAX}}}@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+    # No label with hyphens third and fourth (RFC 5890 reserves those, "xn--" for
+    # Punycode, which a pattern cannot check): email-validator refuses "ab--c".
+    r"(?:(?![A-Za-z0-9-]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 # Matched, it refuses an address: the special-use domains email-validator refuses
 # (localhost, test, invalid, …), in either case.

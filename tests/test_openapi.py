@@ -163,6 +163,15 @@ def test_the_plain_text_pattern_refuses_exactly_what_text_problem_refuses():
     assert validation.text_problem("x=?utf-8?q?y?=z") is not None
 
 
+# Found by a run of the property test below: a domain label with hyphens third and fourth
+# (RFC 5890 keeps those for Punycode), which email-validator refuses.
+@pytest.mark.parametrize("email", ["0@00--0.AA", "0@0---0.AA", "ada@ab--cd.example.org"])
+def test_the_email_pattern_refuses_what_the_check_refuses_in_domain_labels(email):
+    _, errors = validation.check_contact({"name": "Ada", "email": email, "phone": "0000000"})
+    assert "contact.email" in errors
+    assert re.fullmatch(validation.EMAIL_PATTERN, email) is None
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     name=st.from_regex(validation.NON_BLANK_TEXT_PATTERN, fullmatch=True),
