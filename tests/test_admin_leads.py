@@ -406,7 +406,7 @@ def test_exports_neutralise_formulas_in_csv_and_xlsx(admin_client, make_clinic, 
             "utm_source": "+cmd",
             "utm_campaign": "@SUM(1)",
             "utm_term": "-2",
-            # Shaped like xlsxwriter's own rich-string XML, which it would write unescaped.
+            # Shaped like a sheet's own rich-text and formula XML: it must stay text.
             "utm_content": '<r><t>x</t></r></is></c><c r="Z2"><f>SUM(1)</f></c><c><is><r></r>',
         },
     )

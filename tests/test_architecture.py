@@ -31,7 +31,7 @@ PURE_PATTERNS = (
     "followup.py",  # follow-up deadlines and the returning-visitor index
 )
 # Third-party libraries that are pure themselves: a pure module may use these.
-PURE_LIBRARIES = {"cryptography", "email_validator", "itsdangerous", "xlsxwriter"}
+PURE_LIBRARIES = {"cryptography", "email_validator", "itsdangerous", "rustpy_xlsxwriter"}
 # Where requests and commands come in (the back office, the JSON API, the visitor's
 # blueprint, the command line): they call queries and services, never the session.
 VIEW_PATTERNS = ("admin/**/*.py", "api/**/*.py", "embed.py", "embed/**/*.py", "commands/**/*.py")

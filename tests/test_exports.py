@@ -129,7 +129,7 @@ def test_xlsx_cells_are_text_never_formulas(tmp_path):
     book.close()
 
 
-# Shaped like the rich-string XML that xlsxwriter builds itself, which it writes unescaped.
+# Shaped like a sheet's own rich-text XML, closing its cell and adding a formula cell.
 XML_IN_TEXT = (
     '<r><t>Eve</t></r></is></c><c r="Z2"><f>HYPERLINK("http://evil.example","Open")</f></c>'
     '<c r="Y2" t="inlineStr"><is><r><t>x</t></r>'
