@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 
 from quiz import services
 from quiz.extensions import db
-from quiz.models import Clinic, Event
-from tests.helpers import state_at_result, state_token
+from quiz.models import Clinic, Event, Lead
+from quiz.runtime import runtime
+from tests.helpers import Visitor, answer_everything, state_at_result, state_token
 
 
 @pytest.fixture
@@ -38,6 +41,31 @@ def test_a_cached_clinic_is_reused_without_a_query(app, make_clinic):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert not [s for s in statements if "clinics" in s]
+
+
+def test_the_shared_copy_stays_out_of_every_session_through_a_whole_visit_and_the_api(
+    app, client, make_clinic, questionnaire
+):
+    # Every request of a worker reads the same copy: hung on a request's session (a lead's
+    # relationship, say), it would belong to that session and its changes to every visitor.
+    app.config["QUIZ_MIN_FILL_SECONDS"] = 0
+    make_clinic("acme", name="Acme")
+    visitor = Visitor(client)
+    visitor.to_result("acme", questionnaire)
+    assert visitor.contact("acme").status_code == 200
+    body = {
+        "clinic": "acme",
+        "answers": answer_everything(questionnaire),
+        "contact": {"name": "Grace Hopper", "email": "grace@example.com"},
+        "consent": {"health_data": True, "contact": True},
+    }
+    response = client.post(
+        "/api/v1/assessments", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    copy = runtime(app).clinic_cache.get("acme")
+    assert copy is not None and inspect(copy).detached and copy.name == "Acme"
+    assert db.session.execute(db.select(db.func.count()).select_from(Lead)).scalar() == 2
 
 
 def test_an_expired_copy_is_served_while_the_database_refuses(app, make_clinic):
