@@ -124,7 +124,7 @@ def step(clinic: str):
         # A missing answer: the same step with what to fix, the posted choices kept.
         return _step_page(found, state, formdata=request.form, errors=move.errors), 422
     state = replace(state, revealed=move.revealed)
-    sealed = _signer().seal(state)
+    sealed = _signer().dumps(state)
     if len(sealed) > MAX_SEALED_LENGTH:
         # Too long for every server and proxy to take in a request line: answer in place.
         return _screen(found, state, event="start" if starting else "step")
@@ -139,7 +139,7 @@ def shown_step(clinic: str):
     Only a POST to the step records anything: going back and forward here counts nothing.
     """
     found = _clinic(clinic)
-    state = _signer().unseal(request.args.get("state", ""), found.slug)
+    state = _signer().loads(request.args.get("state", ""), found.slug)
     i18n.use_language(state.language)
     if state.step < 0:
         return redirect(url_for("embed.intro", clinic=found.slug, lang=state.language), 303)
