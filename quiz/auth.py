@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
+from itsdangerous import URLSafeTimedSerializer
 
 from quiz.extensions import db
 from quiz.models import User
@@ -59,9 +60,24 @@ def _load(session_id: str) -> Account | None:
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS."""
 
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
     def get_cookie_secure(self, app: Flask) -> bool:
         # Behind a TLS proxy, ProxyFix (TRUSTED_PROXIES) makes request.is_secure true.
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per set of keys rather than once per request.
+
+        Flask builds it for every request, with a cookie or without (a quiz step has none),
+        and building one dumps a test value through the JSON serializer: a twentieth of a
+        step POST. It holds no state of its own between uses.
+        """
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def init_app(app: Flask) -> None:

@@ -110,3 +110,17 @@ def test_the_upgrade_gives_each_existing_account_a_nonce_of_its_own(tmp_path):
         nonces = [row[0] for row in connection.execute("SELECT session_nonce FROM users")]
     assert len(nonces) == 2 and all(len(n) >= 16 for n in nonces)
     assert nonces[0] != nonces[1]
+
+
+def test_a_new_secret_key_ends_sessions_unless_the_old_one_is_a_fallback(app, make_user, sign_in):
+    # The session interface keeps one cookie serializer per set of keys: a key change must
+    # still reach the cookies.
+    cookie = copied_cookie(sign_in(make_user("ops@clinic.example")))
+    old = app.secret_key
+    app.secret_key = "rotated-" + old
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert replay(app, cookie).status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert refused(replay(app, cookie))
+    app.secret_key = old
+    assert replay(app, cookie).status_code == 200
