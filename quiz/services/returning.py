@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, union_all
+from sqlalchemy import Select, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from quiz.followup import RETURNING_DAYS, blind_index, index_key, normal_email, normal_phone
@@ -32,14 +32,24 @@ def earlier_lead(
     # here. With the time range or its order in the query, SQLite walks the clinic's
     # (clinic_id, created_at) index instead, reading every lead of the last 90 days while
     # the new lead holds the write lock.
-    lookups = [
-        select(Lead.id, Lead.created_at).where(Lead.clinic_id == clinic_id, column == keys[name])
-        for name, column in (("email_key", Lead.email_key), ("phone_key", Lead.phone_key))
-        if keys.get(name)
-    ]
-    if not lookups:
+    wanted = tuple(name for name in _LOOKUPS if keys.get(name))
+    if not wanted:
         return None
+    params = {"clinic_id": clinic_id, **{name: keys[name] for name in wanted}}
+    statement = _LOOKUPS[wanted[0]] if len(wanted) == 1 else _EITHER
+    # On the session's connection, past the ORM's statement handling: plain rows are wanted.
+    rows = session.connection().execute(statement, params).all()
     since = now - timedelta(days=RETURNING_DAYS)
-    rows = session.execute(union_all(*lookups) if len(lookups) > 1 else lookups[0]).all()
     recent = [(created, lead_id) for lead_id, created in rows if created >= since]
     return max(recent)[1] if recent else None
+
+
+def _lookup(column) -> Select:
+    return select(Lead.id, Lead.created_at).where(
+        Lead.clinic_id == bindparam("clinic_id"), column == bindparam(column.key)
+    )
+
+
+# Built once: every lead runs one of these, and building the statement was a tenth of it.
+_LOOKUPS = {"email_key": _lookup(Lead.email_key), "phone_key": _lookup(Lead.phone_key)}
+_EITHER = union_all(*_LOOKUPS.values())
