@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, abort, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from itsdangerous import URLSafeTimedSerializer
 
@@ -57,6 +57,10 @@ def _load(session_id: str) -> Account | None:
     return Account(user)
 
 
+# Paths that never use the back office's session (the quiz in its frame, the public API).
+_SESSIONLESS = ("/embed/", "/api/")
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, Secure whenever the request came over HTTPS."""
 
@@ -66,6 +70,20 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         # Behind a TLS proxy, ProxyFix (TRUSTED_PROXIES) makes request.is_secure true.
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The signed-in session, or none at all on the visitor's paths without its cookie.
+
+        The quiz and the public API never use the back office's session: for them Flask's
+        null session (readable, empty, never saved) spares building a session and the
+        save at the end of every quiz step. Someone signed in who opens the quiz in the
+        same browser still sends the cookie, and gets their session as anywhere else.
+        """
+        if request.path.startswith(_SESSIONLESS) and not request.cookies.get(
+            self.get_cookie_name(app)
+        ):
+            return None
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Flask's serializer, built once per set of keys rather than once per request.

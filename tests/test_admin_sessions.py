@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import flask
 import pytest
 
 from quiz.services import users as user_service
@@ -124,3 +125,22 @@ def test_a_new_secret_key_ends_sessions_unless_the_old_one_is_a_fallback(app, ma
     assert refused(replay(app, cookie))
     app.secret_key = old
     assert replay(app, cookie).status_code == 200
+
+
+def test_the_visitor_paths_open_no_session_and_leave_a_signed_in_one_alone(
+    app, client, make_user, make_clinic, sign_in
+):
+    make_clinic("acme")
+    interface = app.session_interface
+    for path in ("/embed/acme", "/api/v1/quiz"):
+        with app.test_request_context(path):
+            assert interface.open_session(app, flask.request) is None
+    with app.test_request_context("/admin/login"):
+        assert interface.open_session(app, flask.request) is not None
+    visitor = client.get("/embed/acme")
+    assert visitor.status_code == 200 and "Set-Cookie" not in visitor.headers
+    staff = sign_in(make_user("ops@clinic.example"))
+    cookie = copied_cookie(staff)
+    assert staff.get("/embed/acme").status_code == 200
+    assert copied_cookie(staff) == cookie
+    assert staff.get("/admin/leads").status_code == 200
