@@ -37,6 +37,11 @@ def file_version(app: Flask, filename: str) -> str | None:
     folder = app.static_folder
     if not folder:
         return None
+    cache = runtime(app).static_versions
+    if not app.debug and filename in cache:
+        # Every page asks for a few of these: resolving the path each time was a twentieth
+        # of a step page.
+        return cache[filename]
     path = Path(folder) / filename
     try:
         resolved = path.resolve(strict=True)
@@ -45,7 +50,6 @@ def file_version(app: Flask, filename: str) -> str | None:
         return None
     if not resolved.is_relative_to(Path(folder).resolve()) or not resolved.is_file():
         return None
-    cache = runtime(app).static_versions
     key = (filename, stat.st_mtime_ns, stat.st_size) if app.debug else filename
     version = cache.get(key)
     if version is None:
