@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask import url_for
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func
 
+from quiz.api.assessments import content_urls
 from quiz.extensions import db, limiter
 from quiz.models import Event, IdempotencyRecord, Lead
 from quiz.openapi import build_document
@@ -177,6 +179,15 @@ def test_assessment_content_links_are_absolute_and_skip_hidden_content(
     picky = post({"clinic": "picky", "answers": answers}).get_json()["content"]
     assert hidden not in [item["id"] for item in picky]
     assert [i["id"] for i in picky] == [i["id"] for i in shown if i["id"] != hidden]
+
+
+def test_content_links_are_what_url_for_builds_for_every_item(app, clinic, questionnaire):
+    ids = [item.id for item in questionnaire.content]
+    for root in ("", "/quiz"):
+        with app.test_request_context("/api/v1/assessments", base_url=f"http://localhost{root}"):
+            expected = [url_for("embed.content", clinic=clinic.slug, content_id=i) for i in ids]
+            assert content_urls(clinic, ids) == [f"http://localhost{path}" for path in expected]
+            assert all(f"{root}/embed/demo/content/" in url for url in expected)
 
 
 def test_content_links_use_public_url_when_configured(app, post, clinic, questionnaire):

@@ -205,16 +205,23 @@ def result_body(clinic: Clinic, result: Result, language: str, lead_id: str | No
         "lead_id": lead_id,
         **result.to_dict(language),
         "content": [
-            {"id": item.id, "title": item.title.get(language), "url": content_url(clinic, item.id)}
-            for item in result.content
+            {"id": item.id, "title": item.title.get(language), "url": url}
+            for item, url in zip(
+                result.content, content_urls(clinic, [i.id for i in result.content]), strict=True
+            )
         ],
     }
 
 
-def content_url(clinic: Clinic, content_id: str) -> str:
-    """Return the absolute URL of a content page, on PUBLIC_URL when it is set."""
+def content_urls(clinic: Clinic, content_ids: list[str]) -> list[str]:
+    """Return the absolute URLs of content pages, on PUBLIC_URL when it is set."""
+    if not content_ids:
+        return []
+    # One address built, the others after its pattern: url_for and the public origin were a
+    # twentieth of a lead, once per content item.
     try:
-        path = url_for("embed.content", clinic=clinic.slug, content_id=content_id)
+        path = url_for("embed.content", clinic=clinic.slug, content_id="-")
     except BuildError:
-        path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/{quote(content_id)}"
-    return public_url() + path
+        path = f"{request.script_root}/embed/{quote(clinic.slug)}/content/-"
+    base = public_url() + path[:-1]
+    return [base + quote(content_id, safe="") for content_id in content_ids]
