@@ -175,7 +175,13 @@ def _insert(
 
 
 def _loaded(clinic: Clinic) -> dict:
-    """The clinic's column values as loaded (no query: they are in memory already)."""
+    """The clinic's column values as loaded (no query: they are in memory already).
+
+    Empty for a clinic in no session (the visitor's path reads a shared cached copy), which
+    a rollback leaves as it is.
+    """
+    if inspect(clinic).detached:
+        return {}
     return {attr.key: getattr(clinic, attr.key) for attr in inspect(Clinic).column_attrs}
 
 
