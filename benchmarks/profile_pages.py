@@ -6,7 +6,7 @@ and POST /api/v1/assessments goes on a temporary SQLite database, by cumulative 
 (or --sort tottime), so a missed throughput goal in load.py can be traced to its cause.
 
     .venv/bin/python benchmarks/profile_pages.py [--requests 300] [--top 25] [--sort tottime]
-        [--only start|step|page|lead]
+        [--only start|step|page|lead] [--plain]
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only", choices=("start", "step", "page", "lead"), help="profile one of the four requests"
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="only time the requests, without the profiler"
     )
     args = parser.parse_args(argv)
     if not 10 <= args.requests <= 5000:
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.requests):
                 call()
             plain = (time.perf_counter() - began) / args.requests * 1000
+            if args.plain:
+                print(f"\n=== {name}: {plain:.2f} ms a request")
+                continue
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(args.requests):
